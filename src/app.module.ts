@@ -1,0 +1,44 @@
+import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
+import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { AnalyticsModule } from './analytics/analytics.module';
+import { AuthModule } from './auth/auth.module';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { createValidationPipe } from './common/validation';
+import type { AppConfig } from './config/config';
+import { ConfigModule } from './config/config.module';
+import { HealthModule } from './health/health.module';
+import { IngestionModule } from './ingestion/ingestion.module';
+import { PrismaModule } from './prisma/prisma.module';
+import { ProcessingModule } from './processing/processing.module';
+import { QueueModule } from './queue/queue.module';
+import { RedisModule } from './redis/redis.module';
+
+/**
+ * The whole service. ROLE=api serves HTTP only, ROLE=worker consumes the queue only, ROLE=all
+ * (default) does both in one process. Globals (pipe, filter, guard) are registered here, not in
+ * main.ts, so the e2e app built from this module behaves exactly like production.
+ */
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    const serveHttp = config.role !== 'worker';
+    const consume = config.role !== 'api';
+    const imports: ModuleMetadata['imports'] = [
+      ConfigModule.forRoot(config),
+      PrismaModule,
+      RedisModule,
+      QueueModule,
+      HealthModule,
+    ];
+    if (serveHttp) imports.push(AuthModule, IngestionModule, AnalyticsModule);
+    if (consume) imports.push(ProcessingModule);
+    return {
+      module: AppModule,
+      imports,
+      providers: [
+        { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_FILTER, useClass: AllExceptionsFilter },
+      ],
+    };
+  }
+}

@@ -1,0 +1,44 @@
+import { type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/config';
+
+/** Builds the application exactly as production runs it (main.ts and the e2e tests both use this). */
+export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, trustProxy: true });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
+    logger: config.nodeEnv === 'test' ? ['error'] : levelsFrom(config.logLevel),
+    bufferLogs: false,
+  });
+  app.enableShutdownHooks();
+  if (config.role !== 'worker') setupSwagger(app);
+  return app;
+}
+
+function levelsFrom(level: AppConfig['logLevel']): ('error' | 'warn' | 'log' | 'debug')[] {
+  const order = ['error', 'warn', 'log', 'debug'] as const;
+  return order.slice(0, order.indexOf(level) + 1);
+}
+
+export function buildOpenApi(app: INestApplication): ReturnType<typeof SwaggerModule.createDocument> {
+  const doc = new DocumentBuilder()
+    .setTitle('The Eye')
+    .setDescription(
+      'Event collection: applications post user-activity events, a background worker validates and stores them ' +
+        'ordered per session, the data team queries them and the quarantine. Get a token at POST /v1/auth/token, ' +
+        'then "Authorize" with it.',
+    )
+    .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
+    .build();
+  return SwaggerModule.createDocument(app, doc);
+}
+
+function setupSwagger(app: NestFastifyApplication): void {
+  SwaggerModule.setup('docs', app, () => buildOpenApi(app), {
+    jsonDocumentUrl: 'docs-json',
+    swaggerOptions: { persistAuthorization: true },
+  });
+}

@@ -1,0 +1,86 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, Length } from 'class-validator';
+import { SCOPES, type Scope } from './scopes';
+
+export class TokenRequestDto {
+  @ApiPropertyOptional({ example: 'client_credentials', description: 'Optional; only client_credentials is supported' })
+  grant_type?: string;
+
+  @ApiProperty({ example: 'cli_3f2a9c1d0e4b5a6978877665', description: 'Client id (or use HTTP Basic)' })
+  client_id!: string;
+
+  @ApiProperty({ example: 'q9kX…', description: 'Client secret (or use HTTP Basic)' })
+  client_secret!: string;
+
+  @ApiPropertyOptional({ example: 'events:write', description: 'Space-separated subset of the client\'s scopes' })
+  scope?: string;
+}
+
+export class TokenResponseDto {
+  @ApiProperty({ example: 'eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9…' })
+  access_token!: string;
+
+  @ApiProperty({ example: 'Bearer' })
+  token_type!: 'Bearer';
+
+  @ApiProperty({ example: 3600, description: 'Seconds until the token expires' })
+  expires_in!: number;
+
+  @ApiProperty({ example: 'events:write', description: 'Space-separated scopes the token carries' })
+  scope!: string;
+}
+
+export class CreateClientDto {
+  @ApiProperty({ example: 'marketing website', minLength: 1, maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  name!: string;
+
+  @ApiProperty({ enum: SCOPES, isArray: true, example: ['events:write'] })
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(SCOPES, { each: true })
+  scopes!: Scope[];
+}
+
+export class ClientDto {
+  @ApiProperty({ example: 'cli_3f2a9c1d0e4b5a6978877665' })
+  client_id!: string;
+
+  @ApiProperty({ example: 'marketing website' })
+  name!: string;
+
+  @ApiProperty({ enum: SCOPES, isArray: true, example: ['events:write'] })
+  scopes!: Scope[];
+
+  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' })
+  created_at!: string;
+
+  @ApiProperty({ example: null, nullable: true, type: String })
+  rotated_at!: string | null;
+
+  @ApiProperty({ example: null, nullable: true, type: String })
+  revoked_at!: string | null;
+}
+
+export class CreatedClientDto extends ClientDto {
+  @ApiProperty({ example: 'q9kXr0…', description: 'Shown once; only a salted hash is stored' })
+  client_secret!: string;
+}
+
+export class ClientListDto {
+  @ApiProperty({ type: [ClientDto] })
+  data!: ClientDto[];
+
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'Always null: the whole list fits one page' })
+  next_cursor!: null;
+}
+
+export class RotatedSecretDto {
+  @ApiProperty({ example: 'cli_3f2a9c1d0e4b5a6978877665' })
+  client_id!: string;
+
+  @ApiProperty({ example: 'N3wS3cr…', description: 'Shown once; the old secret stops working now' })
+  client_secret!: string;
+}

@@ -1,0 +1,35 @@
+import { Module, type OnApplicationBootstrap } from '@nestjs/common';
+import { APP_GUARD } from '@nestjs/core';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { ScopedJwtGuard } from './auth.guard';
+import { ClientStateService } from './client-state.service';
+import { ClientsController } from './clients.controller';
+import { ClientsService } from './clients.service';
+import { JwtKeyService } from './jwt-key.service';
+import { JwtStrategy } from './jwt.strategy';
+import { TokenController } from './token.controller';
+import { TokenService } from './token.service';
+
+/** Trusted clients, tokens, and the global deny-by-default guard. */
+@Module({
+  imports: [PassportModule, JwtModule.register({})],
+  controllers: [TokenController, ClientsController],
+  providers: [
+    JwtKeyService,
+    ClientStateService,
+    ClientsService,
+    TokenService,
+    JwtStrategy,
+    { provide: APP_GUARD, useClass: ScopedJwtGuard },
+  ],
+  exports: [ClientsService],
+})
+export class AuthModule implements OnApplicationBootstrap {
+  constructor(private readonly clients: ClientsService) {}
+
+  /** The admin from ADMIN_CLIENT_ID/SECRET (or a generated one in development) exists before we serve. */
+  onApplicationBootstrap(): Promise<void> {
+    return this.clients.bootstrapAdmin();
+  }
+}

@@ -1,0 +1,81 @@
+import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import Redis from 'ioredis';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { PrismaService } from '../prisma/prisma.service';
+import { redisOptionsFromUrl } from '../redis/redis-options';
+import { REDIS } from '../redis/redis.module';
+
+const CHANNEL = 'the-eye:clients';
+
+/**
+ * Is a client still active? Answered from an in-process cache so that authenticated requests
+ * cost no database round trip, and invalidated across every process of the deployment through
+ * Redis pub/sub the moment a client is revoked. While this process is not subscribed (Redis
+ * down, reconnecting) it cannot hear revocations, so the cache is bypassed and cleared: a
+ * revoked client's tokens are refused at once either way.
+ */
+@Injectable()
+export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ClientStateService.name);
+  private readonly active = new Map<string, boolean>();
+  private subscriber: Redis | undefined;
+  private subscribed = false;
+  /** Bumped on every invalidation: a lookup that raced with one is not cached. */
+  private generation = 0;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  onModuleInit(): void {
+    const sub = new Redis({ ...redisOptionsFromUrl(this.config.redisUrl), maxRetriesPerRequest: null });
+    this.subscriber = sub;
+    sub.on('error', () => undefined);
+    sub.on('ready', () => {
+      sub.subscribe(CHANNEL).then(
+        () => {
+          this.active.clear();
+          this.subscribed = true;
+        },
+        (err: Error) => this.logger.warn(`cannot subscribe to ${CHANNEL}: ${err.message}`),
+      );
+    });
+    sub.on('close', () => {
+      this.subscribed = false;
+      this.generation++;
+      this.active.clear();
+    });
+    sub.on('message', (_channel: string, clientId: string) => {
+      this.generation++;
+      this.active.delete(clientId);
+    });
+  }
+
+  onApplicationShutdown(): void {
+    this.subscriber?.disconnect();
+  }
+
+  async isActive(clientId: string): Promise<boolean> {
+    const cached = this.subscribed ? this.active.get(clientId) : undefined;
+    if (cached !== undefined) return cached;
+    const generation = this.generation;
+    const row = await this.prisma.client.findUnique({ where: { id: clientId }, select: { revokedAt: true } });
+    const isActive = row !== null && row.revokedAt === null;
+    if (this.subscribed && generation === this.generation) this.active.set(clientId, isActive);
+    return isActive;
+  }
+
+  /** Tell every process (this one included) to forget what it knows of `clientId`. */
+  async invalidate(clientId: string): Promise<void> {
+    this.generation++;
+    this.active.delete(clientId);
+    try {
+      await this.redis.publish(CHANNEL, clientId);
+    } catch (err) {
+      // Processes that miss the message are not subscribed, hence not caching: still correct.
+      this.logger.warn(`revocation of ${clientId} not broadcast: ${(err as Error).message}`);
+    }
+  }
+}

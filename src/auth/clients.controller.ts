@@ -1,0 +1,46 @@
+import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Scopes } from '../common/decorators';
+import { ApiErrors } from '../common/swagger';
+import { ClientDto, ClientListDto, CreateClientDto, CreatedClientDto, RotatedSecretDto } from './auth.dto';
+import { ClientsService } from './clients.service';
+
+@ApiTags('clients (admin)')
+@ApiBearerAuth()
+@Scopes('admin')
+@ApiErrors(401, 403)
+@Controller('v1/clients')
+export class ClientsController {
+  constructor(private readonly clients: ClientsService) {}
+
+  @Post()
+  @ApiOperation({ summary: 'Register a trusted client; its secret is shown once' })
+  @ApiCreatedResponse({ type: CreatedClientDto })
+  @ApiErrors(400)
+  create(@Body() dto: CreateClientDto): Promise<CreatedClientDto> {
+    return this.clients.create(dto.name, dto.scopes);
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List clients (revoked ones included, with revoked_at)' })
+  @ApiOkResponse({ type: ClientListDto })
+  async list(): Promise<ClientListDto> {
+    return { data: await this.clients.list(), next_cursor: null };
+  }
+
+  @Delete(':client_id')
+  @ApiOperation({ summary: 'Revoke a client: its tokens are refused at once (401)' })
+  @ApiOkResponse({ type: ClientDto })
+  @ApiErrors(404, 409)
+  revoke(@Param('client_id') clientId: string): Promise<ClientDto> {
+    return this.clients.revoke(clientId);
+  }
+
+  @Post(':client_id/secret')
+  @ApiOperation({ summary: 'Rotate a client secret; the old secret stops working now (issued tokens stay valid until they expire)' })
+  @ApiCreatedResponse({ type: RotatedSecretDto })
+  @ApiErrors(404, 409)
+  rotate(@Param('client_id') clientId: string): Promise<RotatedSecretDto> {
+    return this.clients.rotate(clientId);
+  }
+}

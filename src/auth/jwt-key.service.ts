@@ -1,0 +1,37 @@
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { randomBytes } from 'node:crypto';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { PrismaService } from '../prisma/prisma.service';
+
+/**
+ * The HS256 key: JWT_SECRET, or (development/test only; production refuses to start without it)
+ * a key generated once and stored in the `settings` table, so that every process of the
+ * deployment signs and verifies with the same key.
+ */
+@Injectable()
+export class JwtKeyService implements OnModuleInit {
+  private readonly logger = new Logger(JwtKeyService.name);
+  private secret: string | undefined;
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly prisma: PrismaService,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    if (this.config.jwtSecret) {
+      this.secret = this.config.jwtSecret;
+      return;
+    }
+    const generated = randomBytes(48).toString('base64url');
+    await this.prisma.setting.createMany({ data: [{ key: 'jwt_secret', value: generated }], skipDuplicates: true });
+    const row = await this.prisma.setting.findUniqueOrThrow({ where: { key: 'jwt_secret' } });
+    if (row.value === generated) this.logger.warn('JWT_SECRET is not set: generated a signing key and stored it in the database');
+    this.secret = row.value;
+  }
+
+  get key(): string {
+    if (!this.secret) throw new Error('JWT key requested before initialisation');
+    return this.secret;
+  }
+}

@@ -1,0 +1,16 @@
+import type { Scope } from './scopes';
+
+/** The authenticated client of a request (request.user), built from a verified JWT. */
+export interface AuthPrincipal {
+  clientId: string;
+  scopes: Scope[];
+}
+
+/** Claims of the access tokens The Eye issues (HS256). */
+export interface AccessTokenClaims {
+  sub: string;
+  scope: string;
+  jti: string;
+  iat?: number;
+  exp?: number;
+}

@@ -1,0 +1,27 @@
+import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Public } from '../common/decorators';
+import { ApiErrors } from '../common/swagger';
+import { TokenRequestDto, TokenResponseDto } from './auth.dto';
+import { TokenService } from './token.service';
+
+@ApiTags('auth')
+@Controller('v1/auth')
+export class TokenController {
+  constructor(private readonly tokens: TokenService) {}
+
+  @Public()
+  @Post('token')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Client-credentials token (OAuth 2.0 RFC 6749 §4.4)',
+    description: 'Credentials as JSON, as form fields (grant_type=client_credentials) or as HTTP Basic.',
+  })
+  @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
+  @ApiBody({ type: TokenRequestDto })
+  @ApiOkResponse({ type: TokenResponseDto })
+  @ApiErrors(400, 401)
+  token(@Body() body: unknown, @Headers('authorization') authorization?: string): Promise<TokenResponseDto> {
+    return this.tokens.issue(this.tokens.credentialsFrom(body, authorization));
+  }
+}

@@ -1,0 +1,85 @@
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { ApiError, type ErrorBody, type ErrorCode } from './api-error';
+
+const CODE_BY_STATUS: Record<number, ErrorCode> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  409: 'conflict',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+/** Fastify's own errors (body parsing, limits) carry a code and a statusCode. */
+interface FastifyLikeError {
+  code?: string;
+  statusCode?: number;
+  message?: string;
+}
+
+/**
+ * Maps every error to the contract's body `{code, message, errors?}`. Unknown errors become a
+ * logged 500 that says nothing about the internals (no stack, no SQL).
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger('Errors');
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, body, headers } = this.toResponse(exception);
+    if (headers) void reply.headers(headers);
+    void reply.status(status).send(body);
+  }
+
+  toResponse(exception: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+    if (exception instanceof ApiError) {
+      const body: ErrorBody = { code: exception.code, message: exception.message };
+      if (exception.errors) body.errors = exception.errors;
+      return { status: exception.status, body, headers: exception.headers };
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const res = exception.getResponse();
+      const message = typeof res === 'string' ? res : ((res as { message?: unknown }).message ?? exception.message);
+      if (status >= 500) this.logger.error(exception.stack ?? String(exception));
+      return {
+        status,
+        body: {
+          code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'),
+          message: Array.isArray(message) ? message.join('; ') : String(message),
+        },
+      };
+    }
+    const fe = exception as FastifyLikeError;
+    if (typeof fe?.code === 'string' && fe.code.startsWith('FST_') && typeof fe.statusCode === 'number' && fe.statusCode < 500) {
+      return { status: fe.statusCode, body: this.fastifyBody(fe) };
+    }
+    if (exception instanceof SyntaxError) {
+      return { status: 400, body: { code: 'invalid_json', message: 'The request body is not valid JSON' } };
+    }
+    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    return { status: 500, body: { code: 'internal_error', message: 'Internal server error' } };
+  }
+
+  private fastifyBody(fe: FastifyLikeError): ErrorBody {
+    switch (fe.code) {
+      case 'FST_ERR_CTP_BODY_TOO_LARGE':
+        return { code: 'payload_too_large', message: 'The request body is larger than the limit (MAX_BODY_BYTES)' };
+      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+        return { code: 'unsupported_media_type', message: 'Content-Type must be application/json' };
+      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+        return { code: 'invalid_json', message: 'The request body is empty' };
+      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+        return { code: 'bad_request', message: 'Content-Length does not match the body' };
+      default: {
+        const status = fe.statusCode ?? 400;
+        return { code: CODE_BY_STATUS[status] ?? 'bad_request', message: fe.message ?? 'Bad request' };
+      }
+    }
+  }
+}

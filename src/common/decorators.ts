@@ -1,0 +1,17 @@
+import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import type { Scope } from '../auth/scopes';
+import type { AuthPrincipal } from '../auth/principal';
+
+export const IS_PUBLIC = 'the-eye:public';
+export const REQUIRED_SCOPES = 'the-eye:scopes';
+
+/** Route needs no token (token endpoint, health, docs). Everything else is denied by default. */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
+
+/** Route needs a token carrying one of these scopes (`admin` always passes). */
+export const Scopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_SCOPES, scopes);
+
+/** The authenticated client of the request. */
+export const Principal = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthPrincipal => {
+  return ctx.switchToHttp().getRequest<{ user: AuthPrincipal }>().user;
+});

@@ -1,0 +1,64 @@
+// Microsecond timestamps. JS Date keeps milliseconds only, so timestamps travel as epoch
+// microseconds (a safe integer until year 2255) and as RFC 3339 text with 6 fractional digits,
+// which PostgreSQL timestamptz(6) stores exactly.
+
+const TS_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+
+function daysInMonth(year: number, month: number): number {
+  return new Date(Date.UTC(year, month, 0)).getUTCDate();
+}
+
+/**
+ * ISO 8601 date-time with `T` or a space, 0–6 fractional digits, `Z`, `±hh:mm`, `±hhmm` or no
+ * zone (= UTC) → epoch microseconds; null when it is not one or names an impossible date.
+ */
+export function parseTimestamp(text: string): number | null {
+  const m = TS_RE.exec(text);
+  if (!m) return null;
+  const year = +m[1];
+  const month = +m[2];
+  const day = +m[3];
+  const hour = +m[4];
+  const minute = +m[5];
+  const second = +m[6];
+  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (hour > 23 || minute > 59 || second > 59) return null;
+  let offsetMinutes = 0;
+  if (m[9] !== undefined) {
+    const oh = +m[10];
+    const om = +m[11];
+    if (oh > 23 || om > 59) return null;
+    offsetMinutes = (m[9] === '-' ? -1 : 1) * (oh * 60 + om);
+  }
+  const micros = m[7] === undefined ? 0 : +m[7].padEnd(6, '0');
+  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
+  return ms * 1000 + micros - offsetMinutes * 60_000_000;
+}
+
+/** Like parseTimestamp, and also a bare date (`2021-01-01` = midnight UTC): for query filters. */
+export function parseTimestampOrDate(text: string): number | null {
+  const d = DATE_RE.exec(text);
+  if (d) return parseTimestamp(`${text}T00:00:00Z`);
+  return parseTimestamp(text);
+}
+
+/** Epoch microseconds → `2021-01-01T09:15:27.243860Z`. */
+export function formatMicros(micros: number): string {
+  const ms = Math.floor(micros / 1000);
+  const rest = micros - ms * 1000;
+  return `${new Date(ms).toISOString().slice(0, 23)}${String(rest).padStart(3, '0')}Z`;
+}
+
+/** The server clock, with microseconds. */
+export function nowMicros(): number {
+  return Math.round((performance.timeOrigin + performance.now()) * 1000);
+}
+
+/**
+ * SQL expression rendering a timestamptz column as RFC 3339 UTC with 6 digits; use it in every
+ * SELECT that returns a timestamp to a client (pg would otherwise parse it into a ms-only Date).
+ */
+export function sqlTimestamp(column: string): string {
+  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+}

@@ -1,0 +1,136 @@
+// The one place that reads process.env. Validated once at boot into a typed, frozen object;
+// a bad value stops the process with a message naming the variable (see main.ts).
+
+export type Role = 'api' | 'worker' | 'all';
+export type NodeEnv = 'development' | 'production' | 'test';
+
+export interface AppConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly nodeEnv: NodeEnv;
+  readonly role: Role;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  /** HS256 key; undefined in development/test means "generate one and share it through the database". */
+  readonly jwtSecret: string | undefined;
+  readonly jwtExpiresInSeconds: number;
+  readonly adminClientId: string | undefined;
+  readonly adminClientSecret: string | undefined;
+  readonly maxClockSkewMs: number;
+  readonly unknownEventTypes: 'accept' | 'reject';
+  readonly maxBodyBytes: number;
+  readonly metricsPublic: boolean;
+  /** Queued-but-not-stored events above which ingestion answers 429. */
+  readonly maxQueueBacklog: number;
+  readonly workerConcurrency: number;
+  /** Bull lock/stalled-check period: how fast a job of a killed worker is picked up again. */
+  readonly jobLockMs: number;
+  readonly queueName: string;
+  readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const DURATION_RE = /^(\d+)(ms|s|m|h)?$/;
+const DURATION_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const problems: string[] = [];
+  const str = (name: string): string | undefined => {
+    const v = env[name];
+    return v === undefined || v.trim() === '' ? undefined : v.trim();
+  };
+  const int = (name: string, def: number, min: number, max: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    if (!/^\d+$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      problems.push(`${name} must be an integer between ${min} and ${max} (got "${raw}")`);
+      return def;
+    }
+    return Number(raw);
+  };
+  const oneOf = <T extends string>(name: string, allowed: readonly T[], def: T): T => {
+    const raw = str(name);
+    if (raw === undefined) return def;
+    if (!(allowed as readonly string[]).includes(raw)) {
+      problems.push(`${name} must be one of ${allowed.join(', ')} (got "${raw}")`);
+      return def;
+    }
+    return raw as T;
+  };
+  const duration = (name: string, defMs: number): number => {
+    const raw = str(name);
+    if (raw === undefined) return defMs;
+    const m = DURATION_RE.exec(raw);
+    if (!m) {
+      problems.push(`${name} must be a duration like 300s, 5m, 1h or a number of seconds (got "${raw}")`);
+      return defMs;
+    }
+    // A bare number is seconds.
+    return Number(m[1]) * DURATION_UNIT[m[2] ?? 's'];
+  };
+  const url = (name: string, def: string, protocols: string[]): string => {
+    const raw = str(name) ?? def;
+    try {
+      const u = new URL(raw);
+      if (!protocols.includes(u.protocol)) throw new Error('protocol');
+      if (u.protocol.startsWith('postgres') && u.pathname.length <= 1) throw new Error('database');
+    } catch {
+      problems.push(`${name} must be a ${protocols.join(' or ')}// URL${name === 'DATABASE_URL' ? ' with a database name' : ''} (got "${raw}")`);
+    }
+    return raw;
+  };
+
+  const nodeEnv = oneOf<NodeEnv>('NODE_ENV', ['development', 'production', 'test'], 'development');
+  const jwtSecret = str('JWT_SECRET');
+  if (jwtSecret !== undefined && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
+  const adminClientId = str('ADMIN_CLIENT_ID');
+  const adminClientSecret = str('ADMIN_CLIENT_SECRET');
+  if ((adminClientId === undefined) !== (adminClientSecret === undefined)) {
+    problems.push('ADMIN_CLIENT_ID and ADMIN_CLIENT_SECRET must be set together');
+  }
+  if (adminClientSecret !== undefined && adminClientSecret.length < 16) {
+    problems.push('ADMIN_CLIENT_SECRET must be at least 16 characters');
+  }
+  if (adminClientId !== undefined && !/^[A-Za-z0-9._-]{1,64}$/.test(adminClientId)) {
+    problems.push('ADMIN_CLIENT_ID must be 1-64 characters of letters, digits, ".", "_" or "-"');
+  }
+  if (nodeEnv === 'production') {
+    if (jwtSecret === undefined) problems.push('JWT_SECRET is required when NODE_ENV=production');
+    if (adminClientId === undefined) {
+      problems.push('ADMIN_CLIENT_ID and ADMIN_CLIENT_SECRET are required when NODE_ENV=production');
+    }
+  }
+  const metricsPublic = oneOf('METRICS_PUBLIC', ['true', 'false'], 'false') === 'true';
+
+  const config: AppConfig = {
+    port: int('PORT', 3000, 0, 65535),
+    host: str('HOST') ?? '0.0.0.0',
+    nodeEnv,
+    role: oneOf<Role>('ROLE', ['api', 'worker', 'all'], 'all'),
+    databaseUrl: url('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/the_eye', ['postgresql:', 'postgres:']),
+    redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
+    jwtSecret,
+    jwtExpiresInSeconds: int('JWT_EXPIRES_IN', 3600, 60, 86_400),
+    adminClientId,
+    adminClientSecret,
+    maxClockSkewMs: duration('MAX_CLOCK_SKEW', 5 * 60_000),
+    unknownEventTypes: oneOf('UNKNOWN_EVENT_TYPES', ['accept', 'reject'], 'accept'),
+    maxBodyBytes: int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    metricsPublic,
+    maxQueueBacklog: int('MAX_QUEUE_BACKLOG', 200_000, 1, 100_000_000),
+    workerConcurrency: int('WORKER_CONCURRENCY', 4, 1, 64),
+    jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
+    queueName: str('QUEUE_NAME') ?? 'events',
+    logLevel: oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'], 'log'),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+/** Injection token for the AppConfig object. */
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,67 @@
+import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import type Redis from 'ioredis';
+import type { Pool } from 'pg';
+import { ApiError } from '../common/api-error';
+import { Public } from '../common/decorators';
+import { PG_POOL } from '../prisma/pg-pool';
+import { REDIS } from '../redis/redis.module';
+import { HealthDto, ReadyDto } from './health.dto';
+
+const CHECK_TIMEOUT_MS = 1_500;
+
+function withTimeout<T>(p: Promise<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e: unknown) => {
+        clearTimeout(t);
+        reject(e instanceof Error ? e : new Error(String(e)));
+      },
+    );
+  });
+}
+
+@ApiTags('operations')
+@Controller()
+export class HealthController {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+
+  @Public()
+  @Get('health')
+  @ApiOperation({ summary: 'Liveness: the process answers' })
+  @ApiOkResponse({ type: HealthDto })
+  health(): HealthDto {
+    return { status: 'ok' };
+  }
+
+  @Public()
+  @Get('ready')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis answer (503 otherwise)' })
+  @ApiOkResponse({ type: ReadyDto })
+  @ApiServiceUnavailableResponse({ description: 'A dependency is down; the body says which' })
+  async ready(): Promise<ReadyDto> {
+    const [postgres, redis] = await Promise.all([
+      withTimeout(this.pool.query('SELECT 1')).then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
+      withTimeout(this.redis.ping()).then(
+        () => 'up' as const,
+        () => 'down' as const,
+      ),
+    ]);
+    if (postgres === 'down' || redis === 'down') {
+      throw ApiError.unavailable('service_unavailable', `Not ready: postgres ${postgres}, redis ${redis}`, 5);
+    }
+    return { status: 'ready', postgres, redis };
+  }
+}

@@ -1,0 +1,110 @@
+// The request-time checks of an event (cheap, synchronous, ~1 µs): envelope fields and types,
+// lengths, parseable timestamp. Payload validation happens in the worker.
+import { randomBytes } from 'node:crypto';
+import type { FieldError } from '../common/api-error';
+import { formatMicros, parseTimestamp } from '../common/timestamp';
+import type { QueuedEvent } from '../queue/queue.contract';
+
+const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+/** NUL and unpaired UTF-16 surrogates: PostgreSQL text cannot store them. */
+const UNSTORABLE_RE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const ALLOWED = new Set(['id', 'session_id', 'category', 'name', 'data', 'timestamp']);
+
+export type EnvelopeResult = { ok: true; event: QueuedEvent } | { ok: false; errors: FieldError[] };
+
+function checkString(value: unknown, path: string, max: number, errors: FieldError[]): value is string {
+  if (typeof value !== 'string') {
+    errors.push({ path, message: value === undefined ? 'is required' : 'must be a string' });
+    return false;
+  }
+  if (value.length < 1 || value.length > max) {
+    errors.push({ path, message: `must be 1-${max} characters long` });
+    return false;
+  }
+  if (UNSTORABLE_RE.test(value)) {
+    errors.push({ path, message: 'must not contain NUL characters or unpaired surrogates' });
+    return false;
+  }
+  return true;
+}
+
+/**
+ * Checks one event envelope. `base` prefixes the JSON-pointer paths of its errors
+ * (e.g. "/events/3"). On success the event is normalised: id lower-cased or a new UUIDv7,
+ * timestamp as RFC 3339 UTC with 6 digits, received_at and client_id added.
+ */
+export function checkEnvelope(raw: unknown, base: string, receivedAt: string, clientId: string): EnvelopeResult {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    return { ok: false, errors: [{ path: base || '/', message: 'must be a JSON object' }] };
+  }
+  const e = raw as Record<string, unknown>;
+  const errors: FieldError[] = [];
+  for (const key in e) {
+    if (!ALLOWED.has(key)) errors.push({ path: `${base}/${key}`, message: 'is not an event field' });
+  }
+  let id: string | undefined;
+  if (e.id !== undefined && e.id !== null) {
+    if (typeof e.id !== 'string' || !UUID_RE.test(e.id)) errors.push({ path: `${base}/id`, message: 'must be a UUID' });
+    else id = e.id.toLowerCase();
+  }
+  const sessionOk = checkString(e.session_id, `${base}/session_id`, 128, errors);
+  const categoryOk = checkString(e.category, `${base}/category`, 100, errors);
+  const nameOk = checkString(e.name, `${base}/name`, 100, errors);
+  const data = e.data;
+  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
+    errors.push({ path: `${base}/data`, message: data === undefined ? 'is required' : 'must be a JSON object' });
+  }
+  let timestamp: string | undefined;
+  if (typeof e.timestamp !== 'string') {
+    errors.push({ path: `${base}/timestamp`, message: e.timestamp === undefined ? 'is required' : 'must be a string' });
+  } else {
+    const micros = parseTimestamp(e.timestamp);
+    if (micros === null) {
+      errors.push({
+        path: `${base}/timestamp`,
+        message: 'must be an ISO 8601 date-time such as 2021-01-01 09:15:27.243860 or 2021-01-01T09:15:27Z',
+      });
+    } else timestamp = formatMicros(micros);
+  }
+  if (errors.length || !sessionOk || !categoryOk || !nameOk || timestamp === undefined) return { ok: false, errors };
+  return {
+    ok: true,
+    event: {
+      id: id ?? uuidv7(),
+      session_id: e.session_id as string,
+      category: e.category as string,
+      name: e.name as string,
+      data: data as Record<string, unknown>,
+      timestamp,
+      received_at: receivedAt,
+      client_id: clientId,
+    },
+  };
+}
+
+let lastMs = 0;
+let seq = 0;
+
+/** RFC 9562 UUIDv7: 48-bit ms timestamp, then a counter-seeded random tail (monotonic in-process). */
+export function uuidv7(): string {
+  const bytes = randomBytes(16);
+  const now = Date.now();
+  if (now === lastMs) {
+    seq = (seq + 1) & 0xfff;
+  } else {
+    lastMs = now;
+    seq = bytes[6] & 0x07; // random start, leaves room to count up within the millisecond
+  }
+  const ms = lastMs;
+  bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
+  bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
+  bytes[2] = (ms >>> 24) & 0xff;
+  bytes[3] = (ms >>> 16) & 0xff;
+  bytes[4] = (ms >>> 8) & 0xff;
+  bytes[5] = ms & 0xff;
+  bytes[6] = 0x70 | ((seq >>> 8) & 0x0f);
+  bytes[7] = seq & 0xff;
+  bytes[8] = (bytes[8] & 0x3f) | 0x80;
+  const h = bytes.toString('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}

@@ -1,0 +1,56 @@
+import { Injectable } from '@nestjs/common';
+import { ApiError, type FieldError } from '../common/api-error';
+import { formatMicros, nowMicros } from '../common/timestamp';
+import type { QueuedEvent } from '../queue/queue.contract';
+import { checkEnvelope } from './envelope';
+import { EventProducer } from './event-producer.service';
+import type { BatchResponseDto, BatchResultDto, QueuedDto } from './ingestion.dto';
+
+export const MAX_BATCH = 1_000;
+
+@Injectable()
+export class IngestionService {
+  constructor(private readonly producer: EventProducer) {}
+
+  async ingestOne(body: unknown, clientId: string): Promise<QueuedDto> {
+    const checked = checkEnvelope(body, '', formatMicros(nowMicros()), clientId);
+    if (!checked.ok) throw ApiError.validation(checked.errors, 'The event envelope is not valid');
+    await this.producer.enqueue([checked.event]);
+    return { id: checked.event.id, status: 'queued' };
+  }
+
+  /** Each event is judged alone: one bad event never rejects its neighbours. */
+  async ingestBatch(body: unknown, clientId: string): Promise<BatchResponseDto> {
+    const events = this.batchEvents(body);
+    const receivedAt = formatMicros(nowMicros());
+    const results: BatchResultDto[] = new Array<BatchResultDto>(events.length);
+    const accepted: QueuedEvent[] = [];
+    for (let i = 0; i < events.length; i++) {
+      const checked = checkEnvelope(events[i], `/events/${i}`, receivedAt, clientId);
+      if (checked.ok) {
+        accepted.push(checked.event);
+        results[i] = { index: i, id: checked.event.id, status: 'queued' };
+      } else {
+        results[i] = { index: i, status: 'rejected', errors: checked.errors };
+      }
+    }
+    await this.producer.enqueue(accepted);
+    return { accepted: accepted.length, rejected: events.length - accepted.length, results };
+  }
+
+  private batchEvents(body: unknown): unknown[] {
+    const errors: FieldError[] = [];
+    if (body === null || typeof body !== 'object' || Array.isArray(body)) {
+      throw ApiError.validation([{ path: '/', message: 'must be a JSON object {"events": [...]}' }]);
+    }
+    const b = body as Record<string, unknown>;
+    for (const key in b) if (key !== 'events') errors.push({ path: `/${key}`, message: 'is not a batch field' });
+    const events = b.events;
+    if (!Array.isArray(events)) errors.push({ path: '/events', message: 'must be an array of events' });
+    else if (events.length < 1 || events.length > MAX_BATCH) {
+      errors.push({ path: '/events', message: `must hold 1-${MAX_BATCH} events (got ${events.length})` });
+    }
+    if (errors.length) throw ApiError.validation(errors, 'The batch is not valid');
+    return events as unknown[];
+  }
+}

@@ -1,0 +1,45 @@
+// The queue contract, owned by neither producer (ingestion) nor consumer (processing).
+import type { JobOptions } from 'bull';
+
+export const EVENTS_QUEUE = 'events';
+/** One job holds the events of one or more requests (see ingestion/event-producer.service.ts). */
+export const INGEST_JOB = 'ingest';
+/** Redis key prefix of the Bull queue and of The Eye's own keys. */
+export const QUEUE_PREFIX = 'the-eye';
+/**
+ * Hash of events queued but not yet stored or quarantined: field = event id, value = client id.
+ * Written by the producer before the job is added, fields deleted by the worker after commit.
+ * Its length is the backlog the 429 limit applies to; a field answers GET /v1/events/{id} "queued".
+ */
+export const QUEUED_EVENTS_KEY = `${QUEUE_PREFIX}:queued-events`;
+
+/** An event that passed the request's envelope checks, normalised. */
+export interface QueuedEvent {
+  id: string;
+  session_id: string;
+  category: string;
+  name: string;
+  data: Record<string, unknown>;
+  /** Client timestamp, RFC 3339 UTC with 6 fractional digits. */
+  timestamp: string;
+  /** Server clock at ingestion, RFC 3339 UTC with 6 fractional digits. */
+  received_at: string;
+  client_id: string;
+}
+
+export interface IngestJobData {
+  v: 1;
+  events: QueuedEvent[];
+}
+
+/**
+ * Retried with exponential backoff through about two hours of database trouble, then kept as failed (never
+ * removed): nothing accepted is lost. Completed jobs are removed at once: a kept job costs
+ * ~1.3 KB of Redis per event.
+ */
+export const DEFAULT_JOB_OPTIONS: JobOptions = {
+  attempts: 15,
+  backoff: { type: 'exponential', delay: 250 },
+  removeOnComplete: true,
+  removeOnFail: false,
+};
