@@ -12,6 +12,8 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logger: config.nodeEnv === 'test' ? ['error'] : levelsFrom(config.logLevel),
     bufferLogs: false,
   });
+  // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.
+  app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   app.enableShutdownHooks();
   if (config.role !== 'worker') setupSwagger(app);
   return app;

@@ -47,6 +47,13 @@ export class AllExceptionsFilter implements ExceptionFilter {
       const res = exception.getResponse();
       const message = typeof res === 'string' ? res : ((res as { message?: unknown }).message ?? exception.message);
       if (status >= 500) this.logger.error(exception.stack ?? String(exception));
+      // Nest turns Fastify's body-parser errors (FST_ERR_CTP_*) into HttpExceptions with their message.
+      if (status === 400 && /not valid JSON|Unexpected token|JSON/i.test(String(message))) {
+        return { status, body: { code: 'invalid_json', message: 'The request body is not valid JSON' } };
+      }
+      if (status === 413) {
+        return { status, body: { code: 'payload_too_large', message: 'The request body is larger than the limit (MAX_BODY_BYTES)' } };
+      }
       return {
         status,
         body: {
@@ -72,6 +79,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
         return { code: 'payload_too_large', message: 'The request body is larger than the limit (MAX_BODY_BYTES)' };
       case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
         return { code: 'unsupported_media_type', message: 'Content-Type must be application/json' };
+      case 'FST_ERR_CTP_INVALID_JSON_BODY':
+        return { code: 'invalid_json', message: 'The request body is not valid JSON' };
       case 'FST_ERR_CTP_EMPTY_JSON_BODY':
         return { code: 'invalid_json', message: 'The request body is empty' };
       case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':

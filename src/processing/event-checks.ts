@@ -1,0 +1,111 @@
+// What the worker decides about each queued event, before any I/O. Job data has crossed
+// Redis: nothing in it is trusted, the envelope is checked again.
+import { parseTimestamp } from '../common/timestamp';
+import type { QueuedEvent } from '../queue/queue.contract';
+import type { SchemaViolation } from '../schemas/validator-registry';
+
+export type RejectReason = 'payload_invalid' | 'timestamp_in_future' | 'unknown_event_type' | 'payload_unstorable' | 'envelope_invalid';
+
+export interface RejectError {
+  reason: RejectReason;
+  path: string;
+  message: string;
+}
+
+export interface Verdict {
+  ok: boolean;
+  errors: RejectError[];
+}
+
+export interface CheckPolicy {
+  maxClockSkewMs: number;
+  unknownEventTypes: 'accept' | 'reject';
+  /** Violations of the type's schema; null when the type has no schema. */
+  validate(category: string, name: string, data: unknown): SchemaViolation[] | null;
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+/** NUL and unpaired surrogates: what jsonb (and text) refuse although JSON.parse accepts them. */
+const UNSTORABLE_RE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const UNSTORABLE_GLOBAL_RE = new RegExp(UNSTORABLE_RE.source, 'g');
+
+const escapePointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
+
+/** Makes a string safe to store in an error message or path (NUL and lone surrogates → U+FFFD). */
+export const storableText = (s: string): string => s.replace(UNSTORABLE_GLOBAL_RE, '\uFFFD');
+
+/** JSON pointers of every key or string value PostgreSQL jsonb cannot store. */
+export function unstorablePaths(value: unknown, path: string, out: string[] = []): string[] {
+  if (typeof value === 'string') {
+    if (UNSTORABLE_RE.test(value)) out.push(path);
+  } else if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) unstorablePaths(value[i], `${path}/${i}`, out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const key of Object.keys(value)) {
+      const child = `${path}/${escapePointer(storableText(key))}`;
+      if (UNSTORABLE_RE.test(key)) out.push(child);
+      unstorablePaths((value as Record<string, unknown>)[key], child, out);
+    }
+  }
+  return out;
+}
+
+function str(v: unknown, max: number): boolean {
+  return typeof v === 'string' && v.length >= 1 && v.length <= max && !UNSTORABLE_RE.test(v);
+}
+
+/** True when the job's event has the shape the producer guarantees (else: envelope_invalid). */
+export function isQueuedEvent(e: unknown): e is QueuedEvent {
+  if (e === null || typeof e !== 'object') return false;
+  const q = e as Record<string, unknown>;
+  return (
+    typeof q.id === 'string' &&
+    UUID_RE.test(q.id) &&
+    str(q.session_id, 128) &&
+    str(q.category, 100) &&
+    str(q.name, 100) &&
+    q.data !== null &&
+    typeof q.data === 'object' &&
+    !Array.isArray(q.data) &&
+    typeof q.timestamp === 'string' &&
+    parseTimestamp(q.timestamp) !== null &&
+    typeof q.received_at === 'string' &&
+    parseTimestamp(q.received_at) !== null &&
+    str(q.client_id, 64)
+  );
+}
+
+/**
+ * Decides whether an event is stored or quarantined, and why. Payload bytes PostgreSQL cannot
+ * store as-is (`\u0000`, unpaired surrogates) are quarantined (reason payload_unstorable) rather
+ * than altered: the quarantine keeps the event's exact JSON text, so nothing is lost and one such
+ * event never fails the batch it travels in.
+ */
+export function checkEvent(e: QueuedEvent, policy: CheckPolicy): Verdict {
+  const errors: RejectError[] = [];
+  const ts = parseTimestamp(e.timestamp) as number;
+  const received = parseTimestamp(e.received_at) as number;
+  if (ts > received + policy.maxClockSkewMs * 1000) {
+    errors.push({
+      reason: 'timestamp_in_future',
+      path: '/timestamp',
+      message: `is ${((ts - received) / 1e6).toFixed(3)} s after received_at (MAX_CLOCK_SKEW is ${policy.maxClockSkewMs / 1000} s)`,
+    });
+  }
+  const unstorable = unstorablePaths(e.data, '/data');
+  if (unstorable.length) {
+    for (const path of unstorable) {
+      errors.push({ reason: 'payload_unstorable', path, message: 'contains NUL or an unpaired surrogate, which PostgreSQL cannot store' });
+    }
+    return { ok: false, errors };
+  }
+  const violations = policy.validate(e.category, e.name, e.data);
+  if (violations === null) {
+    if (policy.unknownEventTypes === 'reject') {
+      errors.push({ reason: 'unknown_event_type', path: '', message: `no schema for type ${e.category}/${e.name} (UNKNOWN_EVENT_TYPES=reject)` });
+    }
+  } else {
+    for (const v of violations) errors.push({ reason: 'payload_invalid', path: v.path, message: v.message });
+  }
+  return { ok: errors.length === 0, errors };
+}

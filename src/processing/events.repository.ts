@@ -1,0 +1,100 @@
+import type { PoolClient } from 'pg';
+import type { QueuedEvent } from '../queue/queue.contract';
+import type { RejectError } from './event-checks';
+
+export interface Quarantined {
+  event: QueuedEvent;
+  errors: RejectError[];
+}
+
+export interface StoreResult {
+  inserted: number;
+  quarantined: number;
+}
+
+/*
+ * The event hot path, in SQL on the shared pg pool. One statement per table group, one
+ * transaction per job; the whole batch travels as one JSON parameter, expanded server-side by
+ * json_to_recordset (one parse, no per-row round trips).
+ *
+ * - events: ON CONFLICT (id) DO NOTHING — the primary key is the idempotency key; rows are fed
+ *   in id order so that two workers racing on the same ids lock them in the same order.
+ * - sessions and event_counts are updated from the RETURNING rows of that insert only, so a
+ *   retried job (worker killed after commit, before ack) adds nothing twice. Both are fed in
+ *   key order (no deadlocks between concurrent workers).
+ * - a stored event leaves the quarantine (replay, or a corrected resend with the same id).
+ * Indexes used: events_pkey, sessions_pkey, event_counts_pkey, rejected_events_pkey.
+ */
+const INSERT_EVENTS_SQL = `
+WITH input AS (
+  SELECT * FROM json_to_recordset($1::json) AS t(
+    id uuid, session_id text, category text, name text, data jsonb,
+    timestamp timestamptz, received_at timestamptz, client_id text)
+), inserted AS (
+  INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
+  SELECT id, session_id, category, name, data, timestamp, received_at, client_id FROM input ORDER BY id
+  ON CONFLICT (id) DO NOTHING
+  RETURNING id, session_id, category, name, timestamp, client_id
+), sessions_upsert AS (
+  INSERT INTO sessions AS s (session_id, first_event_at, last_event_at, event_count, client_ids)
+  SELECT session_id, min(timestamp), max(timestamp), count(*), array_agg(DISTINCT client_id)
+    FROM inserted GROUP BY session_id ORDER BY session_id
+  ON CONFLICT (session_id) DO UPDATE SET
+    first_event_at = LEAST(s.first_event_at, EXCLUDED.first_event_at),
+    last_event_at = GREATEST(s.last_event_at, EXCLUDED.last_event_at),
+    event_count = s.event_count + EXCLUDED.event_count,
+    client_ids = CASE WHEN EXCLUDED.client_ids <@ s.client_ids THEN s.client_ids
+                      ELSE ARRAY(SELECT DISTINCT c FROM unnest(s.client_ids || EXCLUDED.client_ids) AS c ORDER BY c) END,
+    updated_at = now()
+  RETURNING 1
+), counts_upsert AS (
+  INSERT INTO event_counts AS c (bucket, category, name, count)
+  SELECT date_trunc('minute', timestamp), category, name, count(*) FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+  ON CONFLICT (bucket, category, name) DO UPDATE SET count = c.count + EXCLUDED.count
+  RETURNING 1
+), unquarantined AS (
+  DELETE FROM rejected_events r USING inserted i WHERE r.event_id = i.id RETURNING 1
+)
+SELECT (SELECT count(*) FROM inserted)::int AS inserted`;
+
+/** Quarantine: kept whole (raw JSON text), never over a stored event with the same id. */
+const QUARANTINE_SQL = `
+INSERT INTO rejected_events (event_id, session_id, category, name, raw, timestamp, received_at, client_id, reasons, errors)
+SELECT t.id, t.session_id, t.category, t.name, t.raw, t.timestamp, t.received_at, t.client_id,
+       ARRAY(SELECT jsonb_array_elements_text(t.reasons)), t.errors
+  FROM json_to_recordset($1::json) AS t(
+    id uuid, session_id text, category text, name text, raw text,
+    timestamp timestamptz, received_at timestamptz, client_id text, reasons jsonb, errors jsonb)
+ WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.id)
+ ORDER BY t.id
+ON CONFLICT (event_id) DO NOTHING`;
+
+export class EventsRepository {
+  /** Stores valid events and quarantines the others, in the caller's transaction. */
+  static async store(client: PoolClient, valid: QueuedEvent[], rejected: Quarantined[]): Promise<StoreResult> {
+    let inserted = 0;
+    if (valid.length) {
+      const res = await client.query<{ inserted: number }>(INSERT_EVENTS_SQL, [JSON.stringify(valid)]);
+      inserted = res.rows[0].inserted;
+    }
+    let quarantined = 0;
+    if (rejected.length) {
+      const rows = rejected.map(({ event, errors }) => ({
+        id: event.id,
+        session_id: event.session_id,
+        category: event.category,
+        name: event.name,
+        // JSON.stringify escapes NUL and lone surrogates as \uXXXX text: the raw text stores as-is.
+        raw: JSON.stringify(event),
+        timestamp: event.timestamp,
+        received_at: event.received_at,
+        client_id: event.client_id,
+        reasons: [...new Set(errors.map((e) => e.reason))],
+        errors,
+      }));
+      const res = await client.query(QUARANTINE_SQL, [JSON.stringify(rows)]);
+      quarantined = res.rowCount ?? 0;
+    }
+    return { inserted, quarantined };
+  }
+}

@@ -1,0 +1,33 @@
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import { QUEUED_EVENTS_KEY } from '../../src/queue/queue.contract';
+import { TEST_DATABASE_URL, TEST_REDIS_URL } from './env';
+import { waitFor } from './app';
+
+export async function withDb<T>(fn: (db: Client) => Promise<T>): Promise<T> {
+  const db = new Client({ connectionString: TEST_DATABASE_URL });
+  await db.connect();
+  try {
+    return await fn(db);
+  } finally {
+    await db.end();
+  }
+}
+
+/** Waits until none of `ids` is still queued (stored or quarantined by the worker). */
+export async function waitProcessed(ids: string[], redisUrl = TEST_REDIS_URL, timeoutMs = 20_000): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    await waitFor(
+      async () => {
+        if (ids.length === 0) return true;
+        const queued = await redis.hmget(QUEUED_EVENTS_KEY, ...ids);
+        return queued.every((v) => v === null);
+      },
+      timeoutMs,
+      `${ids.length} events to be processed`,
+    );
+  } finally {
+    redis.disconnect();
+  }
+}
