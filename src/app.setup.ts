@@ -9,7 +9,7 @@ import type { AppConfig } from './config/config';
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, trustProxy: true });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: config.nodeEnv === 'test' ? ['error'] : levelsFrom(config.logLevel),
+    logger: levelsFrom(config.logLevel),
     bufferLogs: false,
   });
   // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.

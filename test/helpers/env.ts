@@ -16,6 +16,7 @@ export function testEnv(overrides: Record<string, string | undefined> = {}): Nod
     ADMIN_CLIENT_ID: TEST_ADMIN_ID,
     ADMIN_CLIENT_SECRET: TEST_ADMIN_SECRET,
     JOB_LOCK_MS: '2000',
+    LOG_LEVEL: 'error',
     ...overrides,
   };
 }
