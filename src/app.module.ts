@@ -8,10 +8,13 @@ import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { HealthModule } from './health/health.module';
 import { IngestionModule } from './ingestion/ingestion.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { ProcessingModule } from './processing/processing.module';
+import { ReplayModule } from './processing/replay.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
+import { SchemasModule } from './schemas/schemas.module';
 
 /**
  * The whole service. ROLE=api serves HTTP only, ROLE=worker consumes the queue only, ROLE=all
@@ -27,10 +30,11 @@ export class AppModule {
       ConfigModule.forRoot(config),
       PrismaModule,
       RedisModule,
+      MetricsModule,
       QueueModule,
       HealthModule,
     ];
-    if (serveHttp) imports.push(AuthModule, IngestionModule, AnalyticsModule);
+    if (serveHttp) imports.push(AuthModule, IngestionModule, SchemasModule, AnalyticsModule, ReplayModule);
     if (consume) imports.push(ProcessingModule);
     return {
       module: AppModule,

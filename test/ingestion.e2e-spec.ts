@@ -284,4 +284,35 @@ describe('ingestion → queue → processing (e2e)', () => {
     expect((await status('not-a-uuid', reader.token)).status).toBe(400);
     expect((await post(briefExamples(session())[0], reader.token)).status).toBe(403);
   });
+
+  it('replays quarantined events against the schemas in force now, storing those that pass, once', async () => {
+    const admin = await adminToken(t.url);
+    const category = `checkout ${randomUUID().slice(0, 8)}`;
+    const url = `${t.url}/v1/schemas/${encodeURIComponent(category)}/paid`;
+    await http(url, { method: 'PUT', token: admin, json: { type: 'object', required: ['amount'], additionalProperties: false, properties: { amount: { type: 'number' } } } });
+    const sid = session();
+    const res = await postBatch([
+      { session_id: sid, category, name: 'paid', data: { amount: 5, currency: 'EUR' }, timestamp: '2021-01-01T00:00:00Z' },
+      { session_id: sid, category, name: 'paid', data: { amount: 'five' }, timestamp: '2021-01-01T00:00:01Z' },
+    ]);
+    const [withCurrency, textAmount] = res.body.results.map((r: { id: string }) => r.id);
+    await waitProcessed([withCurrency, textAmount]);
+    expect((await status(withCurrency)).body.status).toBe('rejected');
+
+    await http(url, { method: 'PUT', token: admin, json: { type: 'object', required: ['amount'], properties: { amount: { type: 'number' }, currency: { type: 'string' } } } });
+    const replay = (body: unknown, token = admin) => http(`${t.url}/v1/rejected-events/replay`, { token, json: body });
+    expect((await replay({ category }, writer.token)).status).toBe(403);
+    expect((await replay({ reason: 'bogus' })).status).toBe(400);
+    const first = await replay({ category, name: 'paid' });
+    expect(first.status).toBe(200);
+    expect(first.body).toEqual({ matched: 2, stored: 1, still_rejected: 1, more: false });
+    expect((await status(withCurrency)).body.status).toBe('stored');
+    expect((await status(textAmount)).body.status).toBe('rejected');
+    const again = await replay({ ids: [withCurrency, textAmount] });
+    expect(again.body).toEqual({ matched: 1, stored: 0, still_rejected: 1, more: false });
+    const n = await withDb((db) => db.query('SELECT count(*)::int AS n FROM events WHERE session_id = $1', [sid]));
+    expect(n.rows[0].n).toBe(1);
+    const s = await withDb((db) => db.query('SELECT event_count::int AS n FROM sessions WHERE session_id = $1', [sid]));
+    expect(s.rows[0].n).toBe(1);
+  });
 });

@@ -1,0 +1,13 @@
+import { Module } from '@nestjs/common';
+import { SchemasModule } from '../schemas/schemas.module';
+import { ProcessingService } from './processing.service';
+import { ReplayController } from './replay.controller';
+import { ReplayService } from './replay.service';
+
+/** Quarantine replay (HTTP side): the worker's checks and storage, run on request. */
+@Module({
+  imports: [SchemasModule],
+  controllers: [ReplayController],
+  providers: [ProcessingService, ReplayService],
+})
+export class ReplayModule {}

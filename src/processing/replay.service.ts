@@ -1,0 +1,61 @@
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { ApiError } from '../common/api-error';
+import { PG_POOL } from '../prisma/pg-pool';
+import type { QueuedEvent } from '../queue/queue.contract';
+import { ProcessingService } from './processing.service';
+import type { ReplayFilterDto, ReplayResultDto } from './replay.dto';
+
+const MAX_REPLAY = 10_000;
+
+/**
+ * Re-checks quarantined events against the schemas in force now and stores those that pass,
+ * through the same idempotent insert as the worker (no duplicates; stored ones leave the
+ * quarantine in the same transaction). Those still invalid get their reasons refreshed.
+ */
+@Injectable()
+export class ReplayService {
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly processing: ProcessingService,
+  ) {}
+
+  async replay(filter: ReplayFilterDto): Promise<ReplayResultDto> {
+    if (filter.from && filter.to && Date.parse(filter.from) > Date.parse(filter.to)) {
+      throw ApiError.validation([{ path: '/from', message: 'must not be after to' }]);
+    }
+    const where: string[] = [];
+    const params: unknown[] = [];
+    const add = (sql: string, value: unknown): void => {
+      params.push(value);
+      where.push(sql.replace('?', `$${params.length}`));
+    };
+    if (filter.category !== undefined) add('category = ?', filter.category);
+    if (filter.name !== undefined) add('name = ?', filter.name);
+    if (filter.reason !== undefined) add('? = ANY(reasons)', filter.reason);
+    if (filter.from !== undefined) add('rejected_at >= ?::timestamptz', filter.from);
+    if (filter.to !== undefined) add('rejected_at <= ?::timestamptz', filter.to);
+    if (filter.ids !== undefined) add('event_id = ANY(?::uuid[])', filter.ids);
+    const rows = await this.pool.query<{ raw: string }>(
+      `SELECT raw FROM rejected_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        ORDER BY rejected_at, seq LIMIT ${MAX_REPLAY + 1}`,
+      params,
+    );
+    const more = rows.rows.length > MAX_REPLAY;
+    const events = rows.rows.slice(0, MAX_REPLAY).map((r) => JSON.parse(r.raw) as QueuedEvent);
+    const { valid, rejected } = this.processing.classify(events);
+    const result = await this.processing.storeWithRetry(valid, []);
+    if (rejected.length) {
+      await this.pool.query(
+        `UPDATE rejected_events r SET reasons = ARRAY(SELECT jsonb_array_elements_text(t.reasons)), errors = t.errors
+           FROM json_to_recordset($1::json) AS t(id uuid, reasons jsonb, errors jsonb) WHERE r.event_id = t.id`,
+        [JSON.stringify(rejected.map((q) => ({ id: q.event.id, reasons: [...new Set(q.errors.map((e) => e.reason))], errors: q.errors })))],
+      );
+    }
+    // A valid event whose id is already stored (stored meanwhile) is a duplicate: drop its quarantine copy.
+    if (valid.length) {
+      await this.pool.query('DELETE FROM rejected_events WHERE event_id = ANY($1::uuid[])', [valid.map((e) => e.id)]);
+    }
+    return { matched: events.length, stored: result.inserted, still_rejected: rejected.length, more };
+  }
+}
