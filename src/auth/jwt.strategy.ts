@@ -21,7 +21,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       algorithms: ['HS256'],
       ignoreExpiration: false,
       secretOrKeyProvider: (_req: unknown, _raw: unknown, done: (err: Error | null, key?: string) => void) => {
-        done(null, keys.key);
+        // passport-jwt hands the key to jsonwebtoken, which accepts a KeyObject (its types say string).
+        done(null, keys.verifyKey as unknown as string);
       },
     });
   }
