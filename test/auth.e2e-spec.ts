@@ -4,7 +4,8 @@ import { adminToken, http, registerClient, startApp, type TestApp, tokenFor } fr
 import { spawnService } from './helpers/process';
 import { TEST_ADMIN_ID, TEST_ADMIN_SECRET, TEST_DATABASE_URL } from './helpers/env';
 
-const b64url = (v: unknown): string => Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
+const b64url = (v: unknown): string =>
+  Buffer.from(typeof v === 'string' ? v : JSON.stringify(v)).toString('base64url');
 function sign(header: object, payload: object, key: string): string {
   const head = `${b64url(header)}.${b64url(payload)}`;
   return `${head}.${createHmac('sha256', key).update(head).digest('base64url')}`;
@@ -24,14 +25,25 @@ describe('auth (e2e)', () => {
 
   describe('POST /v1/auth/token', () => {
     it('issues a bearer token for JSON credentials', async () => {
-      const res = await http(`${t.url}/v1/auth/token`, { json: { client_id: TEST_ADMIN_ID, client_secret: TEST_ADMIN_SECRET } });
+      const res = await http(`${t.url}/v1/auth/token`, {
+        json: { client_id: TEST_ADMIN_ID, client_secret: TEST_ADMIN_SECRET },
+      });
       expect(res.status).toBe(200);
-      expect(res.body).toEqual({ access_token: expect.any(String), token_type: 'Bearer', expires_in: 3600, scope: 'admin' });
+      expect(res.body).toEqual({
+        access_token: expect.any(String),
+        token_type: 'Bearer',
+        expires_in: 3600,
+        scope: 'admin',
+      });
       expect(decodePayload(res.body.access_token)).toMatchObject({ sub: TEST_ADMIN_ID, scope: 'admin' });
     });
 
     it('accepts form-encoded client credentials (RFC 6749 §4.4)', async () => {
-      const form = new URLSearchParams({ grant_type: 'client_credentials', client_id: TEST_ADMIN_ID, client_secret: TEST_ADMIN_SECRET });
+      const form = new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: TEST_ADMIN_ID,
+        client_secret: TEST_ADMIN_SECRET,
+      });
       const res = await http(`${t.url}/v1/auth/token`, {
         body: form.toString(),
         headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -51,10 +63,14 @@ describe('auth (e2e)', () => {
 
     it('narrows the scopes when asked, and refuses scopes the client lacks', async () => {
       const c = await registerClient(t.url, ['events:write', 'events:read']);
-      const narrow = await http(`${t.url}/v1/auth/token`, { json: { client_id: c.clientId, client_secret: c.secret, scope: 'events:read' } });
+      const narrow = await http(`${t.url}/v1/auth/token`, {
+        json: { client_id: c.clientId, client_secret: c.secret, scope: 'events:read' },
+      });
       expect(narrow.status).toBe(200);
       expect(narrow.body.scope).toBe('events:read');
-      const wider = await http(`${t.url}/v1/auth/token`, { json: { client_id: c.clientId, client_secret: c.secret, scope: 'admin' } });
+      const wider = await http(`${t.url}/v1/auth/token`, {
+        json: { client_id: c.clientId, client_secret: c.secret, scope: 'admin' },
+      });
       expect(wider.status).toBe(400);
     });
 
@@ -71,14 +87,22 @@ describe('auth (e2e)', () => {
       const missing = await http(`${t.url}/v1/auth/token`, { json: {} });
       expect(missing.status).toBe(400);
       expect(missing.body.errors).toEqual(
-        expect.arrayContaining([expect.objectContaining({ path: '/client_id' }), expect.objectContaining({ path: '/client_secret' })]),
+        expect.arrayContaining([
+          expect.objectContaining({ path: '/client_id' }),
+          expect.objectContaining({ path: '/client_secret' }),
+        ]),
       );
-      const grant = await http(`${t.url}/v1/auth/token`, { json: { grant_type: 'password', client_id: 'a', client_secret: 'b' } });
+      const grant = await http(`${t.url}/v1/auth/token`, {
+        json: { grant_type: 'password', client_id: 'a', client_secret: 'b' },
+      });
       expect(grant.status).toBe(400);
     });
 
     it('answers 400 (not 500) for malformed JSON', async () => {
-      const res = await http(`${t.url}/v1/auth/token`, { body: '{"client_id":', headers: { 'content-type': 'application/json' } });
+      const res = await http(`${t.url}/v1/auth/token`, {
+        body: '{"client_id":',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(res.status).toBe(400);
       expect(res.body.code).toBeDefined();
       expect(JSON.stringify(res.body)).not.toMatch(/at .*\.js|node_modules/);
@@ -97,8 +121,14 @@ describe('auth (e2e)', () => {
       for (const { path, method } of routes) {
         if (open.has(path) || (path === '/metrics' && process.env.METRICS_PUBLIC === 'true')) continue;
         const concrete = path.replace(/\{[^}]+\}/g, '00000000-0000-7000-8000-000000000000');
-        const res = await http(`${t.url}${concrete}`, { method, json: method === 'GET' || method === 'DELETE' ? undefined : {} });
-        expect({ route: `${method} ${path}`, status: res.status }).toEqual({ route: `${method} ${path}`, status: 401 });
+        const res = await http(`${t.url}${concrete}`, {
+          method,
+          json: method === 'GET' || method === 'DELETE' ? undefined : {},
+        });
+        expect({ route: `${method} ${path}`, status: res.status }).toEqual({
+          route: `${method} ${path}`,
+          status: 401,
+        });
         expect(res.body.code).toBe('unauthorized');
       }
     });
@@ -143,9 +173,16 @@ describe('auth (e2e)', () => {
 
   describe('clients (admin)', () => {
     it('registers a client whose secret is shown once and stored only as a salted hash', async () => {
-      const res = await http(`${t.url}/v1/clients`, { token: admin, json: { name: 'shop', scopes: ['events:write'] } });
+      const res = await http(`${t.url}/v1/clients`, {
+        token: admin,
+        json: { name: 'shop', scopes: ['events:write'] },
+      });
       expect(res.status).toBe(201);
-      expect(res.body).toMatchObject({ client_id: expect.stringMatching(/^cli_/), client_secret: expect.any(String), scopes: ['events:write'] });
+      expect(res.body).toMatchObject({
+        client_id: expect.stringMatching(/^cli_/),
+        client_secret: expect.any(String),
+        scopes: ['events:write'],
+      });
       const list = await http(`${t.url}/v1/clients`, { token: admin });
       const listed = list.body.data.find((c: { client_id: string }) => c.client_id === res.body.client_id);
       expect(listed).toMatchObject({ name: 'shop', revoked_at: null });
@@ -165,7 +202,9 @@ describe('auth (e2e)', () => {
       const res = await http(`${t.url}/v1/clients`, { token: admin, json: { name: '', scopes: ['root'] } });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('validation_failed');
-      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(expect.arrayContaining(['/name', '/scopes']));
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(
+        expect.arrayContaining(['/name', '/scopes']),
+      );
     });
 
     it('revokes a client: its tokens are refused at once, and so are new token requests', async () => {
@@ -175,7 +214,9 @@ describe('auth (e2e)', () => {
       expect(del.status).toBe(200);
       expect(del.body.revoked_at).toEqual(expect.any(String));
       expect((await http(`${t.url}/v1/events?limit=1`, { token: c.token })).status).toBe(401);
-      const again = await http(`${t.url}/v1/auth/token`, { json: { client_id: c.clientId, client_secret: c.secret } });
+      const again = await http(`${t.url}/v1/auth/token`, {
+        json: { client_id: c.clientId, client_secret: c.secret },
+      });
       expect(again.status).toBe(401);
     });
 
@@ -186,7 +227,9 @@ describe('auth (e2e)', () => {
         const c = await registerClient(t.url, ['events:read']);
         // the other process has seen (and cached) the client as active
         expect((await http(`${other.url}/v1/events?limit=1`, { token: c.token })).status).toBe(200);
-        expect((await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: admin })).status).toBe(200);
+        expect(
+          (await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: admin })).status,
+        ).toBe(200);
         expect((await http(`${other.url}/v1/events?limit=1`, { token: c.token })).status).toBe(401);
       } finally {
         await other.stop();
@@ -198,15 +241,23 @@ describe('auth (e2e)', () => {
       const res = await http(`${t.url}/v1/clients/${c.clientId}/secret`, { method: 'POST', token: admin });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({ client_id: c.clientId, client_secret: expect.any(String) });
-      const old = await http(`${t.url}/v1/auth/token`, { json: { client_id: c.clientId, client_secret: c.secret } });
+      const old = await http(`${t.url}/v1/auth/token`, {
+        json: { client_id: c.clientId, client_secret: c.secret },
+      });
       expect(old.status).toBe(401);
       expect(await tokenFor(t.url, c.clientId, res.body.client_secret)).toEqual(expect.any(String));
     });
 
     it('answers 404 for unknown clients and 409 for the bootstrap admin', async () => {
-      expect((await http(`${t.url}/v1/clients/cli_nope`, { method: 'DELETE', token: admin })).status).toBe(404);
-      expect((await http(`${t.url}/v1/clients/cli_nope/secret`, { method: 'POST', token: admin })).status).toBe(404);
-      expect((await http(`${t.url}/v1/clients/${TEST_ADMIN_ID}`, { method: 'DELETE', token: admin })).status).toBe(409);
+      expect((await http(`${t.url}/v1/clients/cli_nope`, { method: 'DELETE', token: admin })).status).toBe(
+        404,
+      );
+      expect(
+        (await http(`${t.url}/v1/clients/cli_nope/secret`, { method: 'POST', token: admin })).status,
+      ).toBe(404);
+      expect(
+        (await http(`${t.url}/v1/clients/${TEST_ADMIN_ID}`, { method: 'DELETE', token: admin })).status,
+      ).toBe(409);
     });
   });
 });

@@ -15,15 +15,27 @@ describe('bootstrap (e2e)', () => {
     });
     let secret: string | undefined;
     try {
-      const first = await startApp({ ADMIN_CLIENT_ID: undefined, ADMIN_CLIENT_SECRET: undefined, NODE_ENV: 'development', LOG_LEVEL: 'warn' });
+      const first = await startApp({
+        ADMIN_CLIENT_ID: undefined,
+        ADMIN_CLIENT_SECRET: undefined,
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'warn',
+      });
       await first.close();
       const line = printed.find((l) => l.includes('created admin client'));
       secret = /with secret (\S+)/.exec(line ?? '')?.[1];
       printed.length = 0;
-      const second = await startApp({ ADMIN_CLIENT_ID: undefined, ADMIN_CLIENT_SECRET: undefined, NODE_ENV: 'development', LOG_LEVEL: 'warn' });
+      const second = await startApp({
+        ADMIN_CLIENT_ID: undefined,
+        ADMIN_CLIENT_SECRET: undefined,
+        NODE_ENV: 'development',
+        LOG_LEVEL: 'warn',
+      });
       try {
         expect(printed.some((l) => l.includes('created admin client'))).toBe(false);
-        const res = await http(`${second.url}/v1/auth/token`, { json: { client_id: 'admin', client_secret: secret } });
+        const res = await http(`${second.url}/v1/auth/token`, {
+          json: { client_id: 'admin', client_secret: secret },
+        });
         expect(res.status).toBe(200);
         expect(res.body.scope).toBe('admin');
       } finally {

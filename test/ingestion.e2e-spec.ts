@@ -44,10 +44,11 @@ describe('ingestion → queue → processing (e2e)', () => {
   afterAll(() => t.close());
 
   const post = (body: unknown, token = writer.token) => http(`${t.url}/v1/events`, { token, json: body });
-  const postBatch = (events: unknown[], token = writer.token) => http(`${t.url}/v1/events/batch`, { token, json: { events } });
+  const postBatch = (events: unknown[], token = writer.token) =>
+    http(`${t.url}/v1/events/batch`, { token, json: { events } });
   const status = (id: string, token = reader.token) => http(`${t.url}/v1/events/${id}`, { token });
 
-  it('stores the brief\'s three example events with their microseconds, in session order', async () => {
+  it("stores the brief's three example events with their microseconds, in session order", async () => {
     const sid = session();
     const ids: string[] = [];
     for (const e of briefExamples(sid)) {
@@ -83,7 +84,9 @@ describe('ingestion → queue → processing (e2e)', () => {
       { name: 'cta click', ts: '09:15:27.243861' },
       { name: 'submit', ts: '09:15:27.243862' },
     ]);
-    const s = await withDb((db) => db.query('SELECT event_count::int AS n, client_ids FROM sessions WHERE session_id = $1', [sid]));
+    const s = await withDb((db) =>
+      db.query('SELECT event_count::int AS n, client_ids FROM sessions WHERE session_id = $1', [sid]),
+    );
     expect(s.rows[0]).toEqual({ n: 3, client_ids: [writer.clientId] });
   });
 
@@ -107,27 +110,70 @@ describe('ingestion → queue → processing (e2e)', () => {
   });
 
   it('answers 400 with path-level errors for a bad envelope, and never a 500', async () => {
-    const res = await post({ session_id: '', category: 'x'.repeat(101), name: 5, data: [], timestamp: 'yesterday', extra: 1 });
+    const res = await post({
+      session_id: '',
+      category: 'x'.repeat(101),
+      name: 5,
+      data: [],
+      timestamp: 'yesterday',
+      extra: 1,
+    });
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('validation_failed');
     expect(res.body.errors.map((e: { path: string }) => e.path).sort()).toEqual(
       ['/category', '/data', '/extra', '/name', '/session_id', '/timestamp'].sort(),
     );
-    for (const bad of [[], 'text', null, { id: 'not-a-uuid', session_id: 's', category: 'c', name: 'n', data: {}, timestamp: '2021-01-01T00:00:00Z' }]) {
+    for (const bad of [
+      [],
+      'text',
+      null,
+      {
+        id: 'not-a-uuid',
+        session_id: 's',
+        category: 'c',
+        name: 'n',
+        data: {},
+        timestamp: '2021-01-01T00:00:00Z',
+      },
+    ]) {
       const r = await post(bad);
       expect(r.status).toBe(400);
     }
-    const impossible = await post({ session_id: 's', category: 'c', name: 'n', data: {}, timestamp: '2021-02-30T00:00:00Z' });
+    const impossible = await post({
+      session_id: 's',
+      category: 'c',
+      name: 'n',
+      data: {},
+      timestamp: '2021-02-30T00:00:00Z',
+    });
     expect(impossible.body.errors).toEqual([expect.objectContaining({ path: '/timestamp' })]);
   });
 
   it('answers 400 invalid_json for malformed JSON, 415 for another content type, 413 over the body limit', async () => {
-    const malformed = await http(`${t.url}/v1/events`, { token: writer.token, body: '{"session_id": ', headers: { 'content-type': 'application/json' } });
+    const malformed = await http(`${t.url}/v1/events`, {
+      token: writer.token,
+      body: '{"session_id": ',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.status).toBe(400);
     expect(malformed.body).toMatchObject({ code: 'invalid_json', message: expect.any(String) });
-    const text = await http(`${t.url}/v1/events`, { token: writer.token, body: 'hello', headers: { 'content-type': 'text/plain' } });
+    const text = await http(`${t.url}/v1/events`, {
+      token: writer.token,
+      body: 'hello',
+      headers: { 'content-type': 'text/plain' },
+    });
     expect(text.status).toBe(415);
-    const big = { events: [{ session_id: 's', category: 'c', name: 'n', data: { blob: 'x'.repeat(6 * 1024 * 1024) }, timestamp: '2021-01-01T00:00:00Z' }] };
+    const big = {
+      events: [
+        {
+          session_id: 's',
+          category: 'c',
+          name: 'n',
+          data: { blob: 'x'.repeat(6 * 1024 * 1024) },
+          timestamp: '2021-01-01T00:00:00Z',
+        },
+      ],
+    };
     const tooLarge = await http(`${t.url}/v1/events/batch`, { token: writer.token, json: big });
     expect(tooLarge.status).toBe(413);
     expect(tooLarge.body.code).toBe('payload_too_large');
@@ -141,7 +187,11 @@ describe('ingestion → queue → processing (e2e)', () => {
     expect(res.body.accepted).toBe(2);
     expect(res.body.rejected).toBe(1);
     expect(res.body.results[0]).toEqual({ index: 0, id: expect.any(String), status: 'queued' });
-    expect(res.body.results[1]).toEqual({ index: 1, status: 'rejected', errors: [{ path: '/events/1/timestamp', message: expect.any(String) }] });
+    expect(res.body.results[1]).toEqual({
+      index: 1,
+      status: 'rejected',
+      errors: [{ path: '/events/1/timestamp', message: expect.any(String) }],
+    });
     expect(res.body.results[2].status).toBe('queued');
     await waitProcessed([res.body.results[0].id, res.body.results[2].id]);
     expect((await status(res.body.results[2].id)).body.status).toBe('stored');
@@ -173,8 +223,14 @@ describe('ingestion → queue → processing (e2e)', () => {
     const st = await status(id);
     expect(st.body.status).toBe('rejected');
     expect(st.body.event.data).toEqual({ host: 'www.consumeraffairs.com', path: 42, color: 'red' });
-    const reasons = st.body.errors.map((e: { reason: string; path: string }) => `${e.reason} ${e.path}`).sort();
-    expect(reasons).toEqual(['payload_invalid /data/color', 'payload_invalid /data/element', 'payload_invalid /data/path']);
+    const reasons = st.body.errors
+      .map((e: { reason: string; path: string }) => `${e.reason} ${e.path}`)
+      .sort();
+    expect(reasons).toEqual([
+      'payload_invalid /data/color',
+      'payload_invalid /data/element',
+      'payload_invalid /data/path',
+    ]);
     const stored = await withDb((db) => db.query('SELECT 1 FROM events WHERE id = $1', [id]));
     expect(stored.rowCount).toBe(0);
   });
@@ -191,7 +247,9 @@ describe('ingestion → queue → processing (e2e)', () => {
     await waitProcessed([far, near]);
     const farStatus = await status(far);
     expect(farStatus.body.status).toBe('rejected');
-    expect(farStatus.body.errors).toEqual([expect.objectContaining({ reason: 'timestamp_in_future', path: '/timestamp' })]);
+    expect(farStatus.body.errors).toEqual([
+      expect.objectContaining({ reason: 'timestamp_in_future', path: '/timestamp' }),
+    ]);
     expect((await status(near)).body.status).toBe('stored');
   });
 
@@ -203,7 +261,11 @@ describe('ingestion → queue → processing (e2e)', () => {
       `{"session_id":"${sid}","category":"misc","name":"ok","data":{"text":"fine \\ud83d\\ude00"},"timestamp":"2021-01-01T00:00:01Z"},` +
       `{"session_id":"${sid}","category":"misc","name":"lone","data":{"k\\ud800":"x"},"timestamp":"2021-01-01T00:00:02Z"}` +
       ']}';
-    const res = await http(`${t.url}/v1/events/batch`, { token: writer.token, body, headers: { 'content-type': 'application/json' } });
+    const res = await http(`${t.url}/v1/events/batch`, {
+      token: writer.token,
+      body,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(res.status).toBe(202);
     const [nul, ok, lone] = res.body.results.map((r: { id: string }) => r.id);
     await waitProcessed([nul, ok, lone]);
@@ -212,7 +274,9 @@ describe('ingestion → queue → processing (e2e)', () => {
     expect(okStatus.body.event.data.text).toBe('fine 😀');
     const nulStatus = await status(nul);
     expect(nulStatus.body.status).toBe('rejected');
-    expect(nulStatus.body.errors).toEqual([expect.objectContaining({ reason: 'payload_unstorable', path: '/data/text' })]);
+    expect(nulStatus.body.errors).toEqual([
+      expect.objectContaining({ reason: 'payload_unstorable', path: '/data/text' }),
+    ]);
     expect(nulStatus.body.event.data.text).toBe('a\u0000b');
     const loneStatus = await status(lone);
     expect(loneStatus.body.status).toBe('rejected');
@@ -229,12 +293,20 @@ describe('ingestion → queue → processing (e2e)', () => {
     await waitProcessed([id]);
     const rows = await withDb((db) => db.query('SELECT count(*)::int AS n FROM events WHERE id = $1', [id]));
     expect(rows.rows[0].n).toBe(1);
-    const s = await withDb((db) => db.query('SELECT event_count::int AS n FROM sessions WHERE session_id = $1', [sid]));
+    const s = await withDb((db) =>
+      db.query('SELECT event_count::int AS n FROM sessions WHERE session_id = $1', [sid]),
+    );
     expect(s.rows[0].n).toBe(1);
   });
 
   it('accepts event types with no schema (UNKNOWN_EVENT_TYPES=accept)', async () => {
-    const res = await post({ session_id: session(), category: 'video', name: 'play', data: { anything: [1, 2] }, timestamp: '2021-01-01T00:00:00Z' });
+    const res = await post({
+      session_id: session(),
+      category: 'video',
+      name: 'play',
+      data: { anything: [1, 2] },
+      timestamp: '2021-01-01T00:00:00Z',
+    });
     await waitProcessed([res.body.id]);
     expect((await status(res.body.id)).body.status).toBe('stored');
   });
@@ -243,20 +315,40 @@ describe('ingestion → queue → processing (e2e)', () => {
     const admin = await adminToken(t.url);
     const category = `video ${randomUUID().slice(0, 8)}`;
     const url = `${t.url}/v1/schemas/${encodeURIComponent(category)}/play`;
-    const bad = await http(url, { method: 'PUT', token: admin, json: { type: 'object', properties: { a: { type: 'strnig' } } } });
+    const bad = await http(url, {
+      method: 'PUT',
+      token: admin,
+      json: { type: 'object', properties: { a: { type: 'strnig' } } },
+    });
     expect(bad.status).toBe(400);
     expect(bad.body.code).toBe('validation_failed');
     const schema = { type: 'object', properties: { position: { type: 'number' } }, required: ['position'] };
     const put1 = await http(url, { method: 'PUT', token: admin, json: schema });
     expect(put1.status).toBe(200);
     expect(put1.body).toMatchObject({ category, name: 'play', version: 1, schema });
-    const put2 = await http(url, { method: 'PUT', token: admin, json: { ...schema, additionalProperties: false } });
+    const put2 = await http(url, {
+      method: 'PUT',
+      token: admin,
+      json: { ...schema, additionalProperties: false },
+    });
     expect(put2.body.version).toBe(2);
     expect((await http(url, { method: 'PUT', token: writer.token, json: schema })).status).toBe(403);
 
     const res = await postBatch([
-      { session_id: session(), category, name: 'play', data: { position: 3 }, timestamp: '2021-01-01T00:00:00Z' },
-      { session_id: session(), category, name: 'play', data: { position: 3, extra: true }, timestamp: '2021-01-01T00:00:00Z' },
+      {
+        session_id: session(),
+        category,
+        name: 'play',
+        data: { position: 3 },
+        timestamp: '2021-01-01T00:00:00Z',
+      },
+      {
+        session_id: session(),
+        category,
+        name: 'play',
+        data: { position: 3, extra: true },
+        timestamp: '2021-01-01T00:00:00Z',
+      },
     ]);
     const [good, extra] = res.body.results.map((r: { id: string }) => r.id);
     await waitProcessed([good, extra]);
@@ -268,7 +360,12 @@ describe('ingestion → queue → processing (e2e)', () => {
     expect(list.body.data).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ category, name: 'play', version: 2 }),
-        expect.objectContaining({ category: 'page interaction', name: 'pageview', version: 0, created_by: 'built-in' }),
+        expect.objectContaining({
+          category: 'page interaction',
+          name: 'pageview',
+          version: 0,
+          created_by: 'built-in',
+        }),
       ]),
     );
   });
@@ -289,18 +386,48 @@ describe('ingestion → queue → processing (e2e)', () => {
     const admin = await adminToken(t.url);
     const category = `checkout ${randomUUID().slice(0, 8)}`;
     const url = `${t.url}/v1/schemas/${encodeURIComponent(category)}/paid`;
-    await http(url, { method: 'PUT', token: admin, json: { type: 'object', required: ['amount'], additionalProperties: false, properties: { amount: { type: 'number' } } } });
+    await http(url, {
+      method: 'PUT',
+      token: admin,
+      json: {
+        type: 'object',
+        required: ['amount'],
+        additionalProperties: false,
+        properties: { amount: { type: 'number' } },
+      },
+    });
     const sid = session();
     const res = await postBatch([
-      { session_id: sid, category, name: 'paid', data: { amount: 5, currency: 'EUR' }, timestamp: '2021-01-01T00:00:00Z' },
-      { session_id: sid, category, name: 'paid', data: { amount: 'five' }, timestamp: '2021-01-01T00:00:01Z' },
+      {
+        session_id: sid,
+        category,
+        name: 'paid',
+        data: { amount: 5, currency: 'EUR' },
+        timestamp: '2021-01-01T00:00:00Z',
+      },
+      {
+        session_id: sid,
+        category,
+        name: 'paid',
+        data: { amount: 'five' },
+        timestamp: '2021-01-01T00:00:01Z',
+      },
     ]);
     const [withCurrency, textAmount] = res.body.results.map((r: { id: string }) => r.id);
     await waitProcessed([withCurrency, textAmount]);
     expect((await status(withCurrency)).body.status).toBe('rejected');
 
-    await http(url, { method: 'PUT', token: admin, json: { type: 'object', required: ['amount'], properties: { amount: { type: 'number' }, currency: { type: 'string' } } } });
-    const replay = (body: unknown, token = admin) => http(`${t.url}/v1/rejected-events/replay`, { token, json: body });
+    await http(url, {
+      method: 'PUT',
+      token: admin,
+      json: {
+        type: 'object',
+        required: ['amount'],
+        properties: { amount: { type: 'number' }, currency: { type: 'string' } },
+      },
+    });
+    const replay = (body: unknown, token = admin) =>
+      http(`${t.url}/v1/rejected-events/replay`, { token, json: body });
     expect((await replay({ category }, writer.token)).status).toBe(403);
     expect((await replay({ reason: 'bogus' })).status).toBe(400);
     const first = await replay({ category, name: 'paid' });
@@ -310,9 +437,13 @@ describe('ingestion → queue → processing (e2e)', () => {
     expect((await status(textAmount)).body.status).toBe('rejected');
     const again = await replay({ ids: [withCurrency, textAmount] });
     expect(again.body).toEqual({ matched: 1, stored: 0, still_rejected: 1, more: false });
-    const n = await withDb((db) => db.query('SELECT count(*)::int AS n FROM events WHERE session_id = $1', [sid]));
+    const n = await withDb((db) =>
+      db.query('SELECT count(*)::int AS n FROM events WHERE session_id = $1', [sid]),
+    );
     expect(n.rows[0].n).toBe(1);
-    const s = await withDb((db) => db.query('SELECT event_count::int AS n FROM sessions WHERE session_id = $1', [sid]));
+    const s = await withDb((db) =>
+      db.query('SELECT event_count::int AS n FROM sessions WHERE session_id = $1', [sid]),
+    );
     expect(s.rows[0].n).toBe(1);
   });
 });

@@ -34,7 +34,10 @@ describe('never hang (e2e, with a private redis-server)', () => {
       await redis.stop();
       for (let i = 0; i < 3; i++) {
         const started = Date.now();
-        const res = await http(`${t.url}/v1/events/batch`, { token: writer.token, json: { events: [event(), event()] } });
+        const res = await http(`${t.url}/v1/events/batch`, {
+          token: writer.token,
+          json: { events: [event(), event()] },
+        });
         expect(Date.now() - started).toBeLessThan(2_000);
         expect(res.status).toBe(503);
         expect(res.headers.get('retry-after')).toMatch(/^\d+$/);
@@ -53,7 +56,9 @@ describe('never hang (e2e, with a private redis-server)', () => {
         'ingestion to recover',
       );
       await waitProcessed([after.body.id], redis.url);
-      expect((await http(`${t.url}/v1/events/${after.body.id}`, { token: writer.token })).body.status).toBe('stored');
+      expect((await http(`${t.url}/v1/events/${after.body.id}`, { token: writer.token })).body.status).toBe(
+        'stored',
+      );
     });
   });
 
@@ -67,7 +72,10 @@ describe('never hang (e2e, with a private redis-server)', () => {
 
     it('answers 429 with Retry-After once the queued-but-not-stored events reach the limit', async () => {
       const writer = await registerClient(t.url, ['events:write']);
-      const first = await http(`${t.url}/v1/events/batch`, { token: writer.token, json: { events: Array.from({ length: 10 }, event) } });
+      const first = await http(`${t.url}/v1/events/batch`, {
+        token: writer.token,
+        json: { events: Array.from({ length: 10 }, event) },
+      });
       expect(first.status).toBe(202);
       const res = await waitFor(
         async () => {

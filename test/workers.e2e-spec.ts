@@ -1,6 +1,12 @@
 import Queue from 'bull';
 import { randomUUID } from 'node:crypto';
-import { EVENTS_QUEUE, INGEST_JOB, QUEUE_PREFIX, QUEUED_EVENTS_KEY, type QueuedEvent } from '../src/queue/queue.contract';
+import {
+  EVENTS_QUEUE,
+  INGEST_JOB,
+  QUEUE_PREFIX,
+  QUEUED_EVENTS_KEY,
+  type QueuedEvent,
+} from '../src/queue/queue.contract';
 import { http, registerClient, startApp, type TestApp, waitFor } from './helpers/app';
 import { waitProcessed, withDb } from './helpers/db';
 import { spawnService, type ServiceProcess } from './helpers/process';
@@ -49,16 +55,30 @@ describe('workers (e2e, real worker processes, private redis-server)', () => {
         const shuffled = [...batch].sort(() => Math.random() - 0.5);
         await queue.add(INGEST_JOB, { v: 1, events: shuffled }, { removeOnComplete: true });
       }
-      workers.push(...(await Promise.all([0, 1].map(() => spawnService({ ROLE: 'worker', REDIS_URL: redis.url })))));
-      await waitFor(async () => (await queue.getJobCounts()).completed === 0 && (await queue.count()) === 0 && (await queue.getActiveCount()) === 0, 30_000, 'the jobs to finish');
+      workers.push(
+        ...(await Promise.all([0, 1].map(() => spawnService({ ROLE: 'worker', REDIS_URL: redis.url })))),
+      );
+      await waitFor(
+        async () =>
+          (await queue.getJobCounts()).completed === 0 &&
+          (await queue.count()) === 0 &&
+          (await queue.getActiveCount()) === 0,
+        30_000,
+        'the jobs to finish',
+      );
       expect((await queue.getJobCounts()).failed).toBe(0);
     } finally {
       await queue.close();
     }
     await withDb(async (db) => {
-      const stored = await db.query('SELECT count(*)::int AS n FROM events WHERE id = ANY($1::uuid[])', [batch.map((e) => e.id)]);
+      const stored = await db.query('SELECT count(*)::int AS n FROM events WHERE id = ANY($1::uuid[])', [
+        batch.map((e) => e.id),
+      ]);
       expect(stored.rows[0].n).toBe(300);
-      const counts = await db.query('SELECT session_id, event_count::int AS n FROM sessions WHERE session_id = ANY($1) ORDER BY session_id', [sessions]);
+      const counts = await db.query(
+        'SELECT session_id, event_count::int AS n FROM sessions WHERE session_id = ANY($1) ORDER BY session_id',
+        [sessions],
+      );
       expect(counts.rows.map((r) => r.n)).toEqual([100, 100, 100]);
     });
   });
@@ -87,7 +107,10 @@ describe('workers (e2e, real worker processes, private redis-server)', () => {
         await locker.query('BEGIN');
         await locker.query('SELECT 1 FROM sessions WHERE session_id = $1 FOR UPDATE', [sid]);
 
-        const res = await http(`${api!.url}/v1/events/batch`, { token: writer.token, json: { events: batch } });
+        const res = await http(`${api!.url}/v1/events/batch`, {
+          token: writer.token,
+          json: { events: batch },
+        });
         expect(res.body.accepted).toBe(200);
         const ids = res.body.results.map((r: { id: string }) => r.id);
 
@@ -108,9 +131,14 @@ describe('workers (e2e, real worker processes, private redis-server)', () => {
 
         workers.push(await spawnService({ ROLE: 'worker', REDIS_URL: redis.url, JOB_LOCK_MS: '1000' }));
         await waitProcessed(ids, redis.url, 30_000);
-        const stored = await locker.query('SELECT count(*)::int AS n FROM events WHERE session_id = $1', [sid]);
+        const stored = await locker.query('SELECT count(*)::int AS n FROM events WHERE session_id = $1', [
+          sid,
+        ]);
         expect(stored.rows[0].n).toBe(200);
-        const session = await locker.query('SELECT event_count::int AS n, client_ids FROM sessions WHERE session_id = $1', [sid]);
+        const session = await locker.query(
+          'SELECT event_count::int AS n, client_ids FROM sessions WHERE session_id = $1',
+          [sid],
+        );
         expect(session.rows[0]).toEqual({ n: 200, client_ids: [writer.clientId] });
       });
     } finally {

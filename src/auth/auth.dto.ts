@@ -3,7 +3,10 @@ import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, Length } from 'clas
 import { SCOPES, type Scope } from './scopes';
 
 export class TokenRequestDto {
-  @ApiPropertyOptional({ example: 'client_credentials', description: 'Optional; only client_credentials is supported' })
+  @ApiPropertyOptional({
+    example: 'client_credentials',
+    description: 'Optional; only client_credentials is supported',
+  })
   grant_type?: string;
 
   @ApiProperty({ example: 'cli_3f2a9c1d0e4b5a6978877665', description: 'Client id (or use HTTP Basic)' })
@@ -12,7 +15,10 @@ export class TokenRequestDto {
   @ApiProperty({ example: 'q9kX…', description: 'Client secret (or use HTTP Basic)' })
   client_secret!: string;
 
-  @ApiPropertyOptional({ example: 'events:write', description: 'Space-separated subset of the client\'s scopes' })
+  @ApiPropertyOptional({
+    example: 'events:write',
+    description: "Space-separated subset of the client's scopes",
+  })
   scope?: string;
 }
 
@@ -73,7 +79,12 @@ export class ClientListDto {
   @ApiProperty({ type: [ClientDto] })
   data!: ClientDto[];
 
-  @ApiProperty({ example: null, nullable: true, type: String, description: 'Always null: the whole list fits one page' })
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: String,
+    description: 'Always null: the whole list fits one page',
+  })
   next_cursor!: null;
 }
 

@@ -21,7 +21,9 @@ export class ScopedJwtGuard extends AuthGuard('jwt') {
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
     await super.canActivate(context);
     const principal = context.switchToHttp().getRequest<{ user: AuthPrincipal }>().user;
-    const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? ['admin'];
+    const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [
+      'admin',
+    ];
     if (!hasAnyScope(principal.scopes, required)) {
       throw new ApiError(403, 'forbidden', `This route needs one of the scopes: ${required.join(', ')}`);
     }
@@ -30,7 +32,7 @@ export class ScopedJwtGuard extends AuthGuard('jwt') {
 
   override handleRequest<T = AuthPrincipal>(err: unknown, user: T | false): T {
     // An exception inside validation (database down…) is not a bad token: let the filter map it.
-    if (err) throw err;
+    if (err) throw err instanceof Error ? err : new Error('authentication failed');
     if (!user) {
       throw new ApiError(401, 'unauthorized', 'A valid bearer token is required', undefined, {
         'WWW-Authenticate': 'Bearer realm="the-eye"',

@@ -37,7 +37,10 @@ export class ClientsController {
   }
 
   @Post(':client_id/secret')
-  @ApiOperation({ summary: 'Rotate a client secret; the old secret stops working now (issued tokens stay valid until they expire)' })
+  @ApiOperation({
+    summary:
+      'Rotate a client secret; the old secret stops working now (issued tokens stay valid until they expire)',
+  })
   @ApiCreatedResponse({ type: RotatedSecretDto })
   @ApiErrors(404, 409)
   rotate(@Param('client_id') clientId: string): Promise<RotatedSecretDto> {

@@ -89,8 +89,12 @@ export class ClientsService {
   }
 
   /** Checks client credentials; null when they are wrong or the client is revoked. */
-  async authenticate(clientId: string, secret: string): Promise<{ clientId: string; scopes: Scope[] } | null> {
-    const row = clientId.length <= 64 ? await this.prisma.client.findUnique({ where: { id: clientId } }) : null;
+  async authenticate(
+    clientId: string,
+    secret: string,
+  ): Promise<{ clientId: string; scopes: Scope[] } | null> {
+    const row =
+      clientId.length <= 64 ? await this.prisma.client.findUnique({ where: { id: clientId } }) : null;
     const ok = await verifySecret(secret, row?.secretHash ?? DUMMY_HASH);
     if (!row || !ok || row.revokedAt) return null;
     return { clientId: row.id, scopes: row.scopes.filter(isScope) };
@@ -105,22 +109,39 @@ export class ClientsService {
     const { adminClientId, adminClientSecret } = this.config;
     if (adminClientId && adminClientSecret) {
       const row = await this.prisma.client.findUnique({ where: { id: adminClientId } });
-      const current = row !== null && !row.revokedAt && row.scopes.includes('admin') && (await verifySecret(adminClientSecret, row.secretHash));
+      const current =
+        row !== null &&
+        !row.revokedAt &&
+        row.scopes.includes('admin') &&
+        (await verifySecret(adminClientSecret, row.secretHash));
       if (!current) {
         const secretHash = await hashSecret(adminClientSecret);
         await this.prisma.client.upsert({
           where: { id: adminClientId },
-          create: { id: adminClientId, name: 'bootstrap admin (ADMIN_CLIENT_ID)', scopes: ['admin'], secretHash },
+          create: {
+            id: adminClientId,
+            name: 'bootstrap admin (ADMIN_CLIENT_ID)',
+            scopes: ['admin'],
+            secretHash,
+          },
           update: { scopes: ['admin'], secretHash, revokedAt: null, rotatedAt: new Date() },
         });
         await this.clientState.invalidate(adminClientId);
       }
       return;
     }
-    if (this.config.nodeEnv === 'production') throw new Error('ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET are required in production');
+    if (this.config.nodeEnv === 'production')
+      throw new Error('ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET are required in production');
     const secret = newSecret();
     const created = await this.prisma.client.createMany({
-      data: [{ id: GENERATED_ADMIN_ID, name: 'generated development admin', scopes: ['admin'], secretHash: await hashSecret(secret) }],
+      data: [
+        {
+          id: GENERATED_ADMIN_ID,
+          name: 'generated development admin',
+          scopes: ['admin'],
+          secretHash: await hashSecret(secret),
+        },
+      ],
       skipDuplicates: true,
     });
     if (created.count === 1) {
@@ -134,7 +155,11 @@ export class ClientsService {
 
   private refuseBootstrapAdmin(clientId: string, what: string): void {
     if (clientId === this.config.adminClientId) {
-      throw new ApiError(409, 'conflict', `The bootstrap admin is configured by ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET and cannot be ${what} here`);
+      throw new ApiError(
+        409,
+        'conflict',
+        `The bootstrap admin is configured by ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET and cannot be ${what} here`,
+      );
     }
   }
 }

@@ -25,9 +25,13 @@ export class JwtKeyService implements OnModuleInit {
       return;
     }
     const generated = randomBytes(48).toString('base64url');
-    await this.prisma.setting.createMany({ data: [{ key: 'jwt_secret', value: generated }], skipDuplicates: true });
+    await this.prisma.setting.createMany({
+      data: [{ key: 'jwt_secret', value: generated }],
+      skipDuplicates: true,
+    });
     const row = await this.prisma.setting.findUniqueOrThrow({ where: { key: 'jwt_secret' } });
-    if (row.value === generated) this.logger.warn('JWT_SECRET is not set: generated a signing key and stored it in the database');
+    if (row.value === generated)
+      this.logger.warn('JWT_SECRET is not set: generated a signing key and stored it in the database');
     this.setSecret(row.value);
   }
 

@@ -20,7 +20,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
       algorithms: ['HS256'],
       ignoreExpiration: false,
-      secretOrKeyProvider: (_req: unknown, _raw: unknown, done: (err: Error | null, key?: string) => void) => {
+      secretOrKeyProvider: (
+        _req: unknown,
+        _raw: unknown,
+        done: (err: Error | null, key?: string) => void,
+      ) => {
         // passport-jwt hands the key to jsonwebtoken, which accepts a KeyObject (its types say string).
         done(null, keys.verifyKey as unknown as string);
       },

@@ -33,7 +33,8 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
 }
 
 /** A dummy hash: unknown client ids cost the same time as known ones (no user enumeration by timing). */
-export const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+export const DUMMY_HASH =
+  'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 export function newSecret(): string {
   return randomBytes(32).toString('base64url');

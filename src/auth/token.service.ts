@@ -42,7 +42,10 @@ export class TokenService {
 
   /** Reads the credentials from whichever of the three places carries them. */
   credentialsFrom(body: unknown, authorization: string | undefined): ClientCredentials {
-    const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+    const fields =
+      body !== null && typeof body === 'object' && !Array.isArray(body)
+        ? (body as Record<string, unknown>)
+        : {};
     const grantType = fields.grant_type;
     if (grantType !== undefined && grantType !== 'client_credentials') {
       throw new ApiError(400, 'bad_request', 'Only grant_type=client_credentials is supported', [
@@ -66,9 +69,15 @@ export class TokenService {
     }
     const { client_id: clientId, client_secret: clientSecret } = fields;
     const errors = [];
-    if (typeof clientId !== 'string' || clientId === '') errors.push({ path: '/client_id', message: 'is required' });
-    if (typeof clientSecret !== 'string' || clientSecret === '') errors.push({ path: '/client_secret', message: 'is required' });
-    if (errors.length) throw ApiError.validation(errors, 'client_id and client_secret are required (JSON, form fields or HTTP Basic)');
+    if (typeof clientId !== 'string' || clientId === '')
+      errors.push({ path: '/client_id', message: 'is required' });
+    if (typeof clientSecret !== 'string' || clientSecret === '')
+      errors.push({ path: '/client_secret', message: 'is required' });
+    if (errors.length)
+      throw ApiError.validation(
+        errors,
+        'client_id and client_secret are required (JSON, form fields or HTTP Basic)',
+      );
     return { clientId: clientId as string, clientSecret: clientSecret as string, scope };
   }
 
@@ -82,7 +91,12 @@ export class TokenService {
       algorithm: 'HS256',
       expiresIn: this.config.jwtExpiresInSeconds,
     });
-    return { access_token, token_type: 'Bearer', expires_in: this.config.jwtExpiresInSeconds, scope: claims.scope };
+    return {
+      access_token,
+      token_type: 'Bearer',
+      expires_in: this.config.jwtExpiresInSeconds,
+      scope: claims.scope,
+    };
   }
 
   private narrow(granted: Scope[], requested: string | undefined): Scope[] {

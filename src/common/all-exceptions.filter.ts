@@ -14,6 +14,23 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   503: 'service_unavailable',
 };
 
+const FASTIFY_ERRORS: Record<string, ErrorBody> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: {
+    code: 'payload_too_large',
+    message: 'The request body is larger than the limit (MAX_BODY_BYTES)',
+  },
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    code: 'unsupported_media_type',
+    message: 'Content-Type must be application/json',
+  },
+  FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', message: 'The request body is not valid JSON' },
+  FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', message: 'The request body is empty' },
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
+    code: 'bad_request',
+    message: 'Content-Length does not match the body',
+  },
+};
+
 /** Fastify's own errors (body parsing, limits) carry a code and a statusCode. */
 interface FastifyLikeError {
   code?: string;
@@ -45,50 +62,56 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const res = exception.getResponse();
-      const message = typeof res === 'string' ? res : ((res as { message?: unknown }).message ?? exception.message);
+      const raw = typeof res === 'string' ? res : (res as { message?: unknown }).message;
+      const message = Array.isArray(raw)
+        ? raw.map(String).join('; ')
+        : typeof raw === 'string'
+          ? raw
+          : exception.message;
       if (status >= 500) this.logger.error(exception.stack ?? String(exception));
       // Nest turns Fastify's body-parser errors (FST_ERR_CTP_*) into HttpExceptions with their message.
-      if (status === 400 && /not valid JSON|Unexpected token|JSON/i.test(String(message))) {
+      if (status === 400 && /JSON/i.test(message)) {
         return { status, body: { code: 'invalid_json', message: 'The request body is not valid JSON' } };
       }
       if (status === 413) {
-        return { status, body: { code: 'payload_too_large', message: 'The request body is larger than the limit (MAX_BODY_BYTES)' } };
+        return {
+          status,
+          body: {
+            code: 'payload_too_large',
+            message: 'The request body is larger than the limit (MAX_BODY_BYTES)',
+          },
+        };
       }
       return {
         status,
         body: {
           code: CODE_BY_STATUS[status] ?? (status >= 500 ? 'internal_error' : 'bad_request'),
-          message: Array.isArray(message) ? message.join('; ') : String(message),
+          message,
         },
       };
     }
     const fe = exception as FastifyLikeError;
-    if (typeof fe?.code === 'string' && fe.code.startsWith('FST_') && typeof fe.statusCode === 'number' && fe.statusCode < 500) {
+    if (
+      typeof fe?.code === 'string' &&
+      fe.code.startsWith('FST_') &&
+      typeof fe.statusCode === 'number' &&
+      fe.statusCode < 500
+    ) {
       return { status: fe.statusCode, body: this.fastifyBody(fe) };
     }
     if (exception instanceof SyntaxError) {
       return { status: 400, body: { code: 'invalid_json', message: 'The request body is not valid JSON' } };
     }
-    this.logger.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
+    this.logger.error(
+      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
+    );
     return { status: 500, body: { code: 'internal_error', message: 'Internal server error' } };
   }
 
   private fastifyBody(fe: FastifyLikeError): ErrorBody {
-    switch (fe.code) {
-      case 'FST_ERR_CTP_BODY_TOO_LARGE':
-        return { code: 'payload_too_large', message: 'The request body is larger than the limit (MAX_BODY_BYTES)' };
-      case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-        return { code: 'unsupported_media_type', message: 'Content-Type must be application/json' };
-      case 'FST_ERR_CTP_INVALID_JSON_BODY':
-        return { code: 'invalid_json', message: 'The request body is not valid JSON' };
-      case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-        return { code: 'invalid_json', message: 'The request body is empty' };
-      case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-        return { code: 'bad_request', message: 'Content-Length does not match the body' };
-      default: {
-        const status = fe.statusCode ?? 400;
-        return { code: CODE_BY_STATUS[status] ?? 'bad_request', message: fe.message ?? 'Bad request' };
-      }
-    }
+    const known = FASTIFY_ERRORS[fe.code ?? ''];
+    if (known) return known;
+    const status = fe.statusCode ?? 400;
+    return { code: CODE_BY_STATUS[status] ?? 'bad_request', message: fe.message ?? 'Bad request' };
   }
 }

@@ -46,7 +46,11 @@ export class ApiError extends Error {
     return new ApiError(404, 'not_found', message);
   }
 
-  static unavailable(code: 'queue_unavailable' | 'service_unavailable', message: string, retryAfterS: number): ApiError {
+  static unavailable(
+    code: 'queue_unavailable' | 'service_unavailable',
+    message: string,
+    retryAfterS: number,
+  ): ApiError {
     return new ApiError(503, code, message, undefined, { 'Retry-After': String(retryAfterS) });
   }
 

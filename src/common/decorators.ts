@@ -9,7 +9,8 @@ export const REQUIRED_SCOPES = 'the-eye:scopes';
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
 
 /** Route needs a token carrying one of these scopes (`admin` always passes). */
-export const Scopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_SCOPES, scopes);
+export const Scopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator =>
+  SetMetadata(REQUIRED_SCOPES, scopes);
 
 /** The authenticated client of the request. */
 export const Principal = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthPrincipal => {

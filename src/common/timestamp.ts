@@ -1,9 +1,13 @@
 // Microsecond timestamps. JS Date keeps milliseconds only, so timestamps travel as epoch
-// microseconds (a safe integer until year 2255) and as RFC 3339 text with 6 fractional digits,
+// microseconds (an exact JS number only between the years ~1685 and ~2255: years outside
+// 1700-2254 are refused rather than silently rounded) and as RFC 3339 text with 6 fractional digits,
 // which PostgreSQL timestamptz(6) stores exactly.
 
-const TS_RE = /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
+const TS_RE =
+  /^(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,6}))?(?:([Zz])|([+-])(\d{2}):?(\d{2}))?$/;
 const DATE_RE = /^(\d{4})-(\d{2})-(\d{2})$/;
+const MIN_YEAR = 1700;
+const MAX_YEAR = 2254;
 
 function daysInMonth(year: number, month: number): number {
   return new Date(Date.UTC(year, month, 0)).getUTCDate();
@@ -22,7 +26,15 @@ export function parseTimestamp(text: string): number | null {
   const hour = +m[4];
   const minute = +m[5];
   const second = +m[6];
-  if (year < 1000 || month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return null;
+  if (
+    year < MIN_YEAR ||
+    year > MAX_YEAR ||
+    month < 1 ||
+    month > 12 ||
+    day < 1 ||
+    day > daysInMonth(year, month)
+  )
+    return null;
   if (hour > 23 || minute > 59 || second > 59) return null;
   let offsetMinutes = 0;
   if (m[9] !== undefined) {

@@ -80,14 +80,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       if (!protocols.includes(u.protocol)) throw new Error('protocol');
       if (u.protocol.startsWith('postgres') && u.pathname.length <= 1) throw new Error('database');
     } catch {
-      problems.push(`${name} must be a ${protocols.join(' or ')}// URL${name === 'DATABASE_URL' ? ' with a database name' : ''} (got "${raw}")`);
+      problems.push(
+        `${name} must be a ${protocols.join(' or ')}// URL${name === 'DATABASE_URL' ? ' with a database name' : ''} (got "${raw}")`,
+      );
     }
     return raw;
   };
 
   const nodeEnv = oneOf<NodeEnv>('NODE_ENV', ['development', 'production', 'test'], 'development');
   const jwtSecret = str('JWT_SECRET');
-  if (jwtSecret !== undefined && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
+  if (jwtSecret !== undefined && jwtSecret.length < 32)
+    problems.push('JWT_SECRET must be at least 32 characters');
   const adminClientId = str('ADMIN_CLIENT_ID');
   const adminClientSecret = str('ADMIN_CLIENT_SECRET');
   if ((adminClientId === undefined) !== (adminClientSecret === undefined)) {
@@ -112,7 +115,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: str('HOST') ?? '0.0.0.0',
     nodeEnv,
     role: oneOf<Role>('ROLE', ['api', 'worker', 'all'], 'all'),
-    databaseUrl: url('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/the_eye', ['postgresql:', 'postgres:']),
+    databaseUrl: url('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/the_eye', [
+      'postgresql:',
+      'postgres:',
+    ]),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     jwtSecret,
     jwtExpiresInSeconds: int('JWT_EXPIRES_IN', 3600, 60, 86_400),

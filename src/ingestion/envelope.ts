@@ -7,6 +7,7 @@ import type { QueuedEvent } from '../queue/queue.contract';
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 /** NUL and unpaired UTF-16 surrogates: PostgreSQL text cannot store them. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE_RE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const ALLOWED = new Set(['id', 'session_id', 'category', 'name', 'data', 'timestamp']);
 
@@ -33,7 +34,12 @@ function checkString(value: unknown, path: string, max: number, errors: FieldErr
  * (e.g. "/events/3"). On success the event is normalised: id lower-cased or a new UUIDv7,
  * timestamp as RFC 3339 UTC with 6 digits, received_at and client_id added.
  */
-export function checkEnvelope(raw: unknown, base: string, receivedAt: string, clientId: string): EnvelopeResult {
+export function checkEnvelope(
+  raw: unknown,
+  base: string,
+  receivedAt: string,
+  clientId: string,
+): EnvelopeResult {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     return { ok: false, errors: [{ path: base || '/', message: 'must be a JSON object' }] };
   }
@@ -44,7 +50,8 @@ export function checkEnvelope(raw: unknown, base: string, receivedAt: string, cl
   }
   let id: string | undefined;
   if (e.id !== undefined && e.id !== null) {
-    if (typeof e.id !== 'string' || !UUID_RE.test(e.id)) errors.push({ path: `${base}/id`, message: 'must be a UUID' });
+    if (typeof e.id !== 'string' || !UUID_RE.test(e.id))
+      errors.push({ path: `${base}/id`, message: 'must be a UUID' });
     else id = e.id.toLowerCase();
   }
   const sessionOk = checkString(e.session_id, `${base}/session_id`, 128, errors);
@@ -52,21 +59,29 @@ export function checkEnvelope(raw: unknown, base: string, receivedAt: string, cl
   const nameOk = checkString(e.name, `${base}/name`, 100, errors);
   const data = e.data;
   if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    errors.push({ path: `${base}/data`, message: data === undefined ? 'is required' : 'must be a JSON object' });
+    errors.push({
+      path: `${base}/data`,
+      message: data === undefined ? 'is required' : 'must be a JSON object',
+    });
   }
   let timestamp: string | undefined;
   if (typeof e.timestamp !== 'string') {
-    errors.push({ path: `${base}/timestamp`, message: e.timestamp === undefined ? 'is required' : 'must be a string' });
+    errors.push({
+      path: `${base}/timestamp`,
+      message: e.timestamp === undefined ? 'is required' : 'must be a string',
+    });
   } else {
     const micros = parseTimestamp(e.timestamp);
     if (micros === null) {
       errors.push({
         path: `${base}/timestamp`,
-        message: 'must be an ISO 8601 date-time such as 2021-01-01 09:15:27.243860 or 2021-01-01T09:15:27Z',
+        message:
+          'must be an ISO 8601 date-time (years 1700-2254) such as 2021-01-01 09:15:27.243860 or 2021-01-01T09:15:27Z',
       });
     } else timestamp = formatMicros(micros);
   }
-  if (errors.length || !sessionOk || !categoryOk || !nameOk || timestamp === undefined) return { ok: false, errors };
+  if (errors.length || !sessionOk || !categoryOk || !nameOk || timestamp === undefined)
+    return { ok: false, errors };
   return {
     ok: true,
     event: {

@@ -3,7 +3,13 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import type { Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ApiError } from '../common/api-error';
-import { EVENTS_QUEUE, INGEST_JOB, type IngestJobData, QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
+import {
+  EVENTS_QUEUE,
+  INGEST_JOB,
+  type IngestJobData,
+  QUEUED_EVENTS_KEY,
+  type QueuedEvent,
+} from '../queue/queue.contract';
 
 /** Longest a request waits for Redis before answering 503 (the contract says within 2 s). */
 const ENQUEUE_TIMEOUT_MS = 1_500;
@@ -66,11 +72,20 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   enqueue(events: QueuedEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     if (this.queue.client.status !== 'ready') {
-      return Promise.reject(ApiError.unavailable('queue_unavailable', 'The event queue is unreachable; retry later', RETRY_AFTER_DOWN_S));
+      return Promise.reject(
+        ApiError.unavailable(
+          'queue_unavailable',
+          'The event queue is unreachable; retry later',
+          RETRY_AFTER_DOWN_S,
+        ),
+      );
     }
     if (this.backlog + this.pendingEvents + events.length > this.config.maxQueueBacklog) {
       return Promise.reject(
-        ApiError.rateLimited(`The processing backlog is over its limit (${this.config.maxQueueBacklog} events)`, RETRY_AFTER_BACKLOG_S),
+        ApiError.rateLimited(
+          `The processing backlog is over its limit (${this.config.maxQueueBacklog} events)`,
+          RETRY_AFTER_BACKLOG_S,
+        ),
       );
     }
     return new Promise<void>((resolve, reject) => {
@@ -142,7 +157,11 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
 
   private unavailable(err: unknown): ApiError {
     this.logger.warn(`enqueue failed: ${err instanceof Error ? err.message : String(err)}`);
-    return ApiError.unavailable('queue_unavailable', 'The event queue is unreachable; retry later', RETRY_AFTER_DOWN_S);
+    return ApiError.unavailable(
+      'queue_unavailable',
+      'The event queue is unreachable; retry later',
+      RETRY_AFTER_DOWN_S,
+    );
   }
 
   private async pollBacklog(): Promise<void> {

@@ -27,20 +27,29 @@ export class EventStatusService {
     const notFound = ApiError.notFound(`No event ${id}`);
 
     // events PK
-    const stored = await this.pool.query<EventView>(`SELECT ${EVENT_VIEW_COLUMNS} FROM events e WHERE e.id = $1`, [id]);
+    const stored = await this.pool.query<EventView>(
+      `SELECT ${EVENT_VIEW_COLUMNS} FROM events e WHERE e.id = $1`,
+      [id],
+    );
     if (stored.rows[0]) {
       if (!mayReadAll && stored.rows[0].client_id !== principal.clientId) throw notFound;
       return { id, status: 'stored', event: stored.rows[0] };
     }
     // rejected_events PK
-    const rejected = await this.pool.query<{ raw: string; client_id: string; errors: EventStatusDto['errors'] }>(
-      'SELECT raw, client_id, errors FROM rejected_events WHERE event_id = $1',
-      [id],
-    );
+    const rejected = await this.pool.query<{
+      raw: string;
+      client_id: string;
+      errors: EventStatusDto['errors'];
+    }>('SELECT raw, client_id, errors FROM rejected_events WHERE event_id = $1', [id]);
     if (rejected.rows[0]) {
       const r = rejected.rows[0];
       if (!mayReadAll && r.client_id !== principal.clientId) throw notFound;
-      return { id, status: 'rejected', errors: r.errors, event: JSON.parse(r.raw) as Record<string, unknown> };
+      return {
+        id,
+        status: 'rejected',
+        errors: r.errors,
+        event: JSON.parse(r.raw) as Record<string, unknown>,
+      };
     }
     const owner = await this.queuedBy(id);
     if (owner !== null && (mayReadAll || owner === principal.clientId)) return { id, status: 'queued' };
@@ -49,7 +58,11 @@ export class EventStatusService {
 
   private async queuedBy(id: string): Promise<string | null> {
     if (this.queue.client.status !== 'ready') {
-      throw ApiError.unavailable('queue_unavailable', 'Cannot tell whether the event is queued: the queue is unreachable', 5);
+      throw ApiError.unavailable(
+        'queue_unavailable',
+        'Cannot tell whether the event is queued: the queue is unreachable',
+        5,
+      );
     }
     return this.queue.client.hget(QUEUED_EVENTS_KEY, id);
   }

@@ -23,13 +23,15 @@ export class EventDto {
     type: 'object',
     additionalProperties: true,
     example: { host: 'www.consumeraffairs.com', path: '/' },
-    description: "Payload; its shape depends on the type (category, name), checked by the worker against the type's JSON Schema",
+    description:
+      "Payload; its shape depends on the type (category, name), checked by the worker against the type's JSON Schema",
   })
   data!: Record<string, unknown>;
 
   @ApiProperty({
     example: '2021-01-01 09:15:27.243860',
-    description: 'ISO 8601 with T or a space, with or without zone (none = UTC), 0-6 fractional digits; microseconds are kept',
+    description:
+      'ISO 8601 with T or a space, with or without zone (none = UTC), 0-6 fractional digits; microseconds are kept',
   })
   timestamp!: string;
 }
@@ -88,7 +90,8 @@ export class EventStatusDto {
   @ApiPropertyOptional({
     type: 'object',
     additionalProperties: true,
-    description: 'The stored event (with received_at and client_id), or the quarantined one as it was received',
+    description:
+      'The stored event (with received_at and client_id), or the quarantined one as it was received',
   })
   event?: object;
 }

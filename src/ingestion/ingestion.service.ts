@@ -44,7 +44,8 @@ export class IngestionService {
       throw ApiError.validation([{ path: '/', message: 'must be a JSON object {"events": [...]}' }]);
     }
     const b = body as Record<string, unknown>;
-    for (const key in b) if (key !== 'events') errors.push({ path: `/${key}`, message: 'is not a batch field' });
+    for (const key in b)
+      if (key !== 'events') errors.push({ path: `/${key}`, message: 'is not a batch field' });
     const events = b.events;
     if (!Array.isArray(events)) errors.push({ path: '/events', message: 'must be an array of events' });
     else if (events.length < 1 || events.length > MAX_BATCH) {

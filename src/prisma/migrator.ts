@@ -71,7 +71,8 @@ export async function migrate(url: string, dir = MIGRATIONS_DIR): Promise<Migrat
       const checksum = createHash('sha256').update(sql).digest('hex');
       const prev = byName.get(name);
       if (prev) {
-        if (!prev.finished_at) throw new Error(`Migration ${name} failed earlier and must be resolved by hand`);
+        if (!prev.finished_at)
+          throw new Error(`Migration ${name} failed earlier and must be resolved by hand`);
         if (prev.checksum !== checksum) throw new Error(`Migration ${name} was changed after it was applied`);
         continue;
       }

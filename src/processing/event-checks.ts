@@ -4,7 +4,12 @@ import { parseTimestamp } from '../common/timestamp';
 import type { QueuedEvent } from '../queue/queue.contract';
 import type { SchemaViolation } from '../schemas/validator-registry';
 
-export type RejectReason = 'payload_invalid' | 'timestamp_in_future' | 'unknown_event_type' | 'payload_unstorable' | 'envelope_invalid';
+export type RejectReason =
+  | 'payload_invalid'
+  | 'timestamp_in_future'
+  | 'unknown_event_type'
+  | 'payload_unstorable'
+  | 'envelope_invalid';
 
 export interface RejectError {
   reason: RejectReason;
@@ -26,6 +31,7 @@ export interface CheckPolicy {
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 /** NUL and unpaired surrogates: what jsonb (and text) refuse although JSON.parse accepts them. */
+// eslint-disable-next-line no-control-regex -- matching NUL is the point
 const UNSTORABLE_RE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UNSTORABLE_GLOBAL_RE = new RegExp(UNSTORABLE_RE.source, 'g');
 
@@ -95,14 +101,22 @@ export function checkEvent(e: QueuedEvent, policy: CheckPolicy): Verdict {
   const unstorable = unstorablePaths(e.data, '/data');
   if (unstorable.length) {
     for (const path of unstorable) {
-      errors.push({ reason: 'payload_unstorable', path, message: 'contains NUL or an unpaired surrogate, which PostgreSQL cannot store' });
+      errors.push({
+        reason: 'payload_unstorable',
+        path,
+        message: 'contains NUL or an unpaired surrogate, which PostgreSQL cannot store',
+      });
     }
     return { ok: false, errors };
   }
   const violations = policy.validate(e.category, e.name, e.data);
   if (violations === null) {
     if (policy.unknownEventTypes === 'reject') {
-      errors.push({ reason: 'unknown_event_type', path: '', message: `no schema for type ${e.category}/${e.name} (UNKNOWN_EVENT_TYPES=reject)` });
+      errors.push({
+        reason: 'unknown_event_type',
+        path: '',
+        message: `no schema for type ${e.category}/${e.name} (UNKNOWN_EVENT_TYPES=reject)`,
+      });
     }
   } else {
     for (const v of violations) errors.push({ reason: 'payload_invalid', path: v.path, message: v.message });

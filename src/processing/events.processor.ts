@@ -29,7 +29,9 @@ export class EventsProcessor implements OnModuleInit {
       .catch((err: Error) => this.logger.error(`worker stopped: ${err.message}`));
     this.queue.on('failed', (job: Job<IngestJobData>, err: Error) => {
       this.metrics.counters.jobsFailed++;
-      this.logger.warn(`job ${job.id} attempt ${job.attemptsMade} failed (will retry: ${job.attemptsMade < (job.opts.attempts ?? 1)}): ${err.message}`);
+      this.logger.warn(
+        `job ${job.id} attempt ${job.attemptsMade} failed (will retry: ${job.attemptsMade < (job.opts.attempts ?? 1)}): ${err.message}`,
+      );
     });
     this.queue.on('error', (err: Error) => this.logger.warn(`queue error: ${err.message}`));
   }

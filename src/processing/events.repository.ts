@@ -71,7 +71,11 @@ ON CONFLICT (event_id) DO NOTHING`;
 
 export class EventsRepository {
   /** Stores valid events and quarantines the others, in the caller's transaction. */
-  static async store(client: PoolClient, valid: QueuedEvent[], rejected: Quarantined[]): Promise<StoreResult> {
+  static async store(
+    client: PoolClient,
+    valid: QueuedEvent[],
+    rejected: Quarantined[],
+  ): Promise<StoreResult> {
     let inserted = 0;
     if (valid.length) {
       const res = await client.query<{ inserted: number }>(INSERT_EVENTS_SQL, [JSON.stringify(valid)]);

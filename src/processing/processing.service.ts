@@ -50,7 +50,15 @@ export class ProcessingService {
       }
       const verdict = checkEvent(e, this.policy);
       if (verdict.ok) valid.push(e);
-      else rejected.push({ event: e, errors: verdict.errors.map((x) => ({ ...x, path: storableText(x.path), message: storableText(x.message) })) });
+      else
+        rejected.push({
+          event: e,
+          errors: verdict.errors.map((x) => ({
+            ...x,
+            path: storableText(x.path),
+            message: storableText(x.message),
+          })),
+        });
     }
     return { valid, rejected, malformed };
   }
@@ -62,7 +70,8 @@ export class ProcessingService {
       return { inserted: 0, quarantined: 0 };
     }
     const { valid, rejected, malformed } = this.classify(events);
-    if (malformed) this.logger.error(`${malformed} malformed event(s) in a job could not be keyed and were skipped`);
+    if (malformed)
+      this.logger.error(`${malformed} malformed event(s) in a job could not be keyed and were skipped`);
     const result = await this.storeWithRetry(valid, rejected);
     const ids = (events as QueuedEvent[]).filter((e) => typeof e?.id === 'string').map((e) => e.id);
     if (ids.length) await redis.hdel(QUEUED_EVENTS_KEY, ...ids);
@@ -73,7 +82,8 @@ export class ProcessingService {
     m.eventsQuarantined += result.quarantined;
     m.jobsCompleted++;
     const firstReceived = valid[0]?.received_at ?? rejected[0]?.event.received_at;
-    if (firstReceived) this.metrics.lastProcessingLagSeconds = (nowMicros() - (parseTimestamp(firstReceived) ?? 0)) / 1e6;
+    if (firstReceived)
+      this.metrics.lastProcessingLagSeconds = (nowMicros() - (parseTimestamp(firstReceived) ?? 0)) / 1e6;
     return result;
   }
 

@@ -1,7 +1,21 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMaxSize, IsArray, IsIn, IsISO8601, IsOptional, IsString, IsUUID, Length } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsISO8601,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Length,
+} from 'class-validator';
 
-export const REPLAY_REASONS = ['payload_invalid', 'timestamp_in_future', 'unknown_event_type', 'payload_unstorable'] as const;
+export const REPLAY_REASONS = [
+  'payload_invalid',
+  'timestamp_in_future',
+  'unknown_event_type',
+  'payload_unstorable',
+] as const;
 
 export class ReplayFilterDto {
   @ApiPropertyOptional({ example: 'page interaction' })
@@ -21,12 +35,18 @@ export class ReplayFilterDto {
   @IsIn(REPLAY_REASONS)
   reason?: string;
 
-  @ApiPropertyOptional({ example: '2026-11-27T00:00:00Z', description: 'Quarantined at or after (inclusive)' })
+  @ApiPropertyOptional({
+    example: '2026-11-27T00:00:00Z',
+    description: 'Quarantined at or after (inclusive)',
+  })
   @IsOptional()
   @IsISO8601()
   from?: string;
 
-  @ApiPropertyOptional({ example: '2026-11-28T00:00:00Z', description: 'Quarantined at or before (inclusive)' })
+  @ApiPropertyOptional({
+    example: '2026-11-28T00:00:00Z',
+    description: 'Quarantined at or before (inclusive)',
+  })
   @IsOptional()
   @IsISO8601()
   to?: string;
@@ -40,7 +60,10 @@ export class ReplayFilterDto {
 }
 
 export class ReplayResultDto {
-  @ApiProperty({ example: 12, description: 'Quarantined events that matched the filter (at most 10,000 per call)' })
+  @ApiProperty({
+    example: 12,
+    description: 'Quarantined events that matched the filter (at most 10,000 per call)',
+  })
   matched!: number;
 
   @ApiProperty({ example: 10, description: 'Now valid: stored and removed from the quarantine' })

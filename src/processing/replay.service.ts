@@ -49,12 +49,22 @@ export class ReplayService {
       await this.pool.query(
         `UPDATE rejected_events r SET reasons = ARRAY(SELECT jsonb_array_elements_text(t.reasons)), errors = t.errors
            FROM json_to_recordset($1::json) AS t(id uuid, reasons jsonb, errors jsonb) WHERE r.event_id = t.id`,
-        [JSON.stringify(rejected.map((q) => ({ id: q.event.id, reasons: [...new Set(q.errors.map((e) => e.reason))], errors: q.errors })))],
+        [
+          JSON.stringify(
+            rejected.map((q) => ({
+              id: q.event.id,
+              reasons: [...new Set(q.errors.map((e) => e.reason))],
+              errors: q.errors,
+            })),
+          ),
+        ],
       );
     }
     // A valid event whose id is already stored (stored meanwhile) is a duplicate: drop its quarantine copy.
     if (valid.length) {
-      await this.pool.query('DELETE FROM rejected_events WHERE event_id = ANY($1::uuid[])', [valid.map((e) => e.id)]);
+      await this.pool.query('DELETE FROM rejected_events WHERE event_id = ANY($1::uuid[])', [
+        valid.map((e) => e.id),
+      ]);
     }
     return { matched: events.length, stored: result.inserted, still_rejected: rejected.length, more };
   }

@@ -8,8 +8,20 @@ export interface BuiltinSchema {
   schema: Record<string, unknown>;
 }
 
-const host = { type: 'string', minLength: 1, maxLength: 255, pattern: '^[^\\s/]+$', description: 'Host name (may carry a port)' };
-const path = { type: 'string', minLength: 1, maxLength: 2048, pattern: '^/', description: 'URL path, starting with /' };
+const host = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 255,
+  pattern: '^[^\\s/]+$',
+  description: 'Host name (may carry a port)',
+};
+const path = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 2048,
+  pattern: '^/',
+  description: 'URL path, starting with /',
+};
 
 export const BUILTIN_SCHEMAS: BuiltinSchema[] = [
   {

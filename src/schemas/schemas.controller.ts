@@ -18,7 +18,7 @@ export class SchemasController {
   @ApiOperation({
     summary: "Add or replace an event type's payload JSON Schema (a new version; applies without redeploy)",
     description:
-      'The body is the JSON Schema document itself (draft-07 or 2020-12), applied to the event\'s `data`. ' +
+      "The body is the JSON Schema document itself (draft-07 or 2020-12), applied to the event's `data`. " +
       'Events already quarantined can be re-checked against it with POST /v1/rejected-events/replay.',
   })
   @ApiParam({ name: 'category', example: 'page interaction' })
@@ -29,7 +29,11 @@ export class SchemasController {
       pageview: {
         value: {
           type: 'object',
-          properties: { host: { type: 'string' }, path: { type: 'string', pattern: '^/' }, referrer: { type: 'string' } },
+          properties: {
+            host: { type: 'string' },
+            path: { type: 'string', pattern: '^/' },
+            referrer: { type: 'string' },
+          },
           required: ['host', 'path'],
           additionalProperties: false,
         },
@@ -48,7 +52,9 @@ export class SchemasController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'The payload schema in force for every known type (built-in or newest admin version)' })
+  @ApiOperation({
+    summary: 'The payload schema in force for every known type (built-in or newest admin version)',
+  })
   @ApiOkResponse({ type: EventSchemaListDto })
   async list(): Promise<EventSchemaListDto> {
     return { data: await this.schemas.list(), next_cursor: null };

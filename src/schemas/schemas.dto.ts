@@ -13,7 +13,11 @@ export class EventSchemaDto {
   @ApiProperty({
     type: 'object',
     additionalProperties: true,
-    example: { type: 'object', properties: { host: { type: 'string' }, path: { type: 'string' } }, required: ['host', 'path'] },
+    example: {
+      type: 'object',
+      properties: { host: { type: 'string' }, path: { type: 'string' } },
+      required: ['host', 'path'],
+    },
   })
   schema!: Record<string, unknown>;
 

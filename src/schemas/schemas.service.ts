@@ -21,13 +21,19 @@ export class SchemasService {
 
   async put(category: string, name: string, schema: unknown, adminId: string): Promise<EventSchemaDto> {
     const errors = [];
-    if (category.length < 1 || category.length > 100) errors.push({ path: 'category', message: 'must be 1-100 characters long' });
-    if (name.length < 1 || name.length > 100) errors.push({ path: 'name', message: 'must be 1-100 characters long' });
+    if (category.length < 1 || category.length > 100)
+      errors.push({ path: 'category', message: 'must be 1-100 characters long' });
+    if (name.length < 1 || name.length > 100)
+      errors.push({ path: 'name', message: 'must be 1-100 characters long' });
     if (errors.length) throw ApiError.validation(errors);
     try {
       this.registry.compile(schema);
     } catch (err) {
-      if (err instanceof SchemaCompileError) throw ApiError.validation([{ path: '/', message: err.message }], 'The body is not a valid JSON Schema');
+      if (err instanceof SchemaCompileError)
+        throw ApiError.validation(
+          [{ path: '/', message: err.message }],
+          'The body is not a valid JSON Schema',
+        );
       throw err;
     }
     for (let attempt = 1; ; attempt++) {
@@ -58,7 +64,9 @@ export class SchemasService {
          FROM event_schemas ORDER BY category, name, version DESC`,
     );
     const custom = new Set(res.rows.map((r) => `${r.category}\u0001${r.name}`));
-    const builtins: EventSchemaDto[] = BUILTIN_SCHEMAS.filter((b) => !custom.has(`${b.category}\u0001${b.name}`)).map((b) => ({
+    const builtins: EventSchemaDto[] = BUILTIN_SCHEMAS.filter(
+      (b) => !custom.has(`${b.category}\u0001${b.name}`),
+    ).map((b) => ({
       category: b.category,
       name: b.name,
       version: 0,
@@ -66,6 +74,8 @@ export class SchemasService {
       created_by: 'built-in',
       created_at: null,
     }));
-    return [...builtins, ...res.rows].sort((a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name));
+    return [...builtins, ...res.rows].sort(
+      (a, b) => a.category.localeCompare(b.category) || a.name.localeCompare(b.name),
+    );
   }
 }

@@ -53,7 +53,9 @@ export class ValidatorRegistry implements OnModuleInit, OnApplicationShutdown {
       try {
         this.builtins.set(key, { version: 0, validate: this.compile(b.schema) });
       } catch (err) {
-        throw new Error(`Built-in schema ${b.category}/${b.name} does not compile: ${(err as Error).message}`);
+        throw new Error(
+          `Built-in schema ${b.category}/${b.name} does not compile: ${(err as Error).message}`,
+        );
       }
     }
     await this.refresh();
@@ -103,7 +105,9 @@ export class ValidatorRegistry implements OnModuleInit, OnApplicationShutdown {
       } catch (err) {
         // Stored schemas were compiled before they were accepted; a failure here means a newer
         // Ajv disagrees. Keep the previous validator rather than accepting everything.
-        this.logger.error(`schema ${r.category}/${r.name} v${r.version} no longer compiles: ${(err as Error).message}`);
+        this.logger.error(
+          `schema ${r.category}/${r.name} v${r.version} no longer compiles: ${(err as Error).message}`,
+        );
       }
     }
     this.lastSeen = stamp.rows[0].stamp;
@@ -135,6 +139,9 @@ function toViolation(e: ErrorObject): SchemaViolation {
   const params = e.params as { additionalProperty?: string; missingProperty?: string };
   const extra = params.additionalProperty ?? params.missingProperty;
   const path = `/data${e.instancePath}${extra !== undefined ? `/${extra.replace(/~/g, '~0').replace(/\//g, '~1')}` : ''}`;
-  const message = params.additionalProperty !== undefined ? 'is not allowed by the schema (unexpected value)' : (e.message ?? 'is invalid');
+  const message =
+    params.additionalProperty !== undefined
+      ? 'is not allowed by the schema (unexpected value)'
+      : (e.message ?? 'is invalid');
   return { path, message };
 }

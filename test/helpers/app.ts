@@ -32,7 +32,13 @@ export interface HttpResult<T = any> {
 /** fetch + JSON, never throws on HTTP errors. */
 export async function http<T = any>(
   url: string,
-  init: { method?: string; token?: string; json?: unknown; body?: string; headers?: Record<string, string> } = {},
+  init: {
+    method?: string;
+    token?: string;
+    json?: unknown;
+    body?: string;
+    headers?: Record<string, string>;
+  } = {},
 ): Promise<HttpResult<T>> {
   const headers: Record<string, string> = { ...init.headers };
   if (init.token) headers.authorization = `Bearer ${init.token}`;
@@ -41,7 +47,11 @@ export async function http<T = any>(
     headers['content-type'] = 'application/json';
     body = JSON.stringify(init.json);
   }
-  const res = await fetch(url, { method: init.method ?? (body === undefined ? 'GET' : 'POST'), headers, body });
+  const res = await fetch(url, {
+    method: init.method ?? (body === undefined ? 'GET' : 'POST'),
+    headers,
+    body,
+  });
   const text = await res.text();
   let parsed: unknown = text;
   try {
@@ -69,7 +79,11 @@ export interface TestClient {
 }
 
 /** Registers a client through the admin API and gets it a token. */
-export async function registerClient(url: string, scopes: string[], name = 'test client'): Promise<TestClient> {
+export async function registerClient(
+  url: string,
+  scopes: string[],
+  name = 'test client',
+): Promise<TestClient> {
   const admin = await adminToken(url);
   const res = await http<{ client_id: string; client_secret: string }>(`${url}/v1/clients`, {
     token: admin,
@@ -81,7 +95,11 @@ export async function registerClient(url: string, scopes: string[], name = 'test
 }
 
 /** Polls `check` until it returns a value other than undefined/false, or fails after `timeoutMs`. */
-export async function waitFor<T>(check: () => Promise<T | undefined | false>, timeoutMs = 15_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

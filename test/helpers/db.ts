@@ -15,7 +15,11 @@ export async function withDb<T>(fn: (db: Client) => Promise<T>): Promise<T> {
 }
 
 /** Waits until none of `ids` is still queued (stored or quarantined by the worker). */
-export async function waitProcessed(ids: string[], redisUrl = TEST_REDIS_URL, timeoutMs = 20_000): Promise<void> {
+export async function waitProcessed(
+  ids: string[],
+  redisUrl = TEST_REDIS_URL,
+  timeoutMs = 20_000,
+): Promise<void> {
   const redis = new Redis(redisUrl);
   try {
     await waitFor(

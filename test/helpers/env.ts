@@ -1,6 +1,7 @@
 // The environment of the e2e tests: their own database and Redis database index, so that
 // running the suite never touches the development data.
-export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/the_eye_test';
+export const TEST_DATABASE_URL =
+  process.env.TEST_DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/the_eye_test';
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379/15';
 export const TEST_ADMIN_ID = 'test-admin';
 export const TEST_ADMIN_SECRET = 'test-admin-secret-0123456789';

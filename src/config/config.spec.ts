@@ -1,0 +1,198 @@
+import { ConfigError, loadConfig } from './config';
+
+const SECRET = 'x'.repeat(32);
+
+const problemsOf = (env: NodeJS.ProcessEnv): string[] => {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+};
+
+describe(loadConfig.name, () => {
+  it('has defaults for an empty environment', () => {
+    expect(loadConfig({})).toEqual({
+      port: 3000,
+      host: '0.0.0.0',
+      nodeEnv: 'development',
+      role: 'all',
+      databaseUrl: 'postgresql://postgres@127.0.0.1:5432/the_eye',
+      redisUrl: 'redis://127.0.0.1:6379',
+      jwtSecret: undefined,
+      jwtExpiresInSeconds: 3600,
+      adminClientId: undefined,
+      adminClientSecret: undefined,
+      maxClockSkewMs: 300_000,
+      unknownEventTypes: 'accept',
+      maxBodyBytes: 5 * 1024 * 1024,
+      metricsPublic: false,
+      maxQueueBacklog: 200_000,
+      workerConcurrency: 4,
+      jobLockMs: 30_000,
+      queueName: 'events',
+      logLevel: 'log',
+    });
+  });
+
+  it('returns a frozen object', () => {
+    expect(Object.isFrozen(loadConfig({}))).toBe(true);
+  });
+
+  it('treats blank values as unset and trims values', () => {
+    const config = loadConfig({ PORT: '  ', ROLE: ' worker ', HOST: ' 127.0.0.1 ' });
+    expect(config.port).toBe(3000);
+    expect(config.role).toBe('worker');
+    expect(config.host).toBe('127.0.0.1');
+  });
+
+  it('reads valid values', () => {
+    const config = loadConfig({
+      PORT: '8080',
+      ROLE: 'api',
+      NODE_ENV: 'test',
+      DATABASE_URL: 'postgres://u:p@db:5432/eye',
+      REDIS_URL: 'rediss://cache:6380/2',
+      UNKNOWN_EVENT_TYPES: 'reject',
+      METRICS_PUBLIC: 'true',
+      WORKER_CONCURRENCY: '16',
+      LOG_LEVEL: 'debug',
+      QUEUE_NAME: 'events-test',
+    });
+    expect(config).toMatchObject({
+      port: 8080,
+      role: 'api',
+      nodeEnv: 'test',
+      databaseUrl: 'postgres://u:p@db:5432/eye',
+      redisUrl: 'rediss://cache:6380/2',
+      unknownEventTypes: 'reject',
+      metricsPublic: true,
+      workerConcurrency: 16,
+      logLevel: 'debug',
+      queueName: 'events-test',
+    });
+  });
+
+  it.each([
+    ['300', 300_000],
+    ['300s', 300_000],
+    ['5m', 300_000],
+    ['250ms', 250],
+    ['1h', 3_600_000],
+    ['0', 0],
+  ])('reads MAX_CLOCK_SKEW=%s as %i ms', (value, ms) => {
+    expect(loadConfig({ MAX_CLOCK_SKEW: value }).maxClockSkewMs).toBe(ms);
+  });
+
+  it.each([
+    ['PORT', 'abc'],
+    ['PORT', '65536'],
+    ['PORT', '-1'],
+    ['PORT', '80.5'],
+    ['ROLE', 'x'],
+    ['NODE_ENV', 'staging'],
+    ['DATABASE_URL', 'mysql://root@localhost/the_eye'],
+    ['DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432'],
+    ['DATABASE_URL', 'not a url'],
+    ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['MAX_CLOCK_SKEW', 'soon'],
+    ['MAX_CLOCK_SKEW', '1.5s'],
+    ['MAX_CLOCK_SKEW', '-5m'],
+    ['MAX_CLOCK_SKEW', '5 m'],
+    ['UNKNOWN_EVENT_TYPES', 'maybe'],
+    ['METRICS_PUBLIC', 'yes'],
+    ['LOG_LEVEL', 'verbose'],
+    ['JWT_EXPIRES_IN', '59'],
+    ['MAX_BODY_BYTES', '1023'],
+    ['WORKER_CONCURRENCY', '0'],
+    ['WORKER_CONCURRENCY', '65'],
+    ['JOB_LOCK_MS', '499'],
+    ['MAX_QUEUE_BACKLOG', '0'],
+    ['JWT_SECRET', 'x'.repeat(31)],
+    ['ADMIN_CLIENT_ID', 'bad id!'],
+  ])('refuses %s=%s with a problem naming the variable', (name, value) => {
+    const env: NodeJS.ProcessEnv = { [name]: value };
+    // Admin credentials come in pairs: give the other half so only the value under test is wrong.
+    if (name === 'ADMIN_CLIENT_ID') env.ADMIN_CLIENT_SECRET = 's'.repeat(16);
+    const problems = problemsOf(env);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain(name);
+  });
+
+  it('names the bad value in the message', () => {
+    expect(problemsOf({ PORT: 'abc' })).toEqual(['PORT must be an integer between 0 and 65535 (got "abc")']);
+  });
+
+  it('puts every problem in the error message', () => {
+    let error: unknown;
+    try {
+      loadConfig({ PORT: 'abc', ROLE: 'x', MAX_CLOCK_SKEW: 'soon' });
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, message } = error as ConfigError;
+    expect(problems).toHaveLength(3);
+    for (const name of ['PORT', 'ROLE', 'MAX_CLOCK_SKEW']) expect(message).toContain(name);
+  });
+
+  it.each([
+    ['only ADMIN_CLIENT_ID', { ADMIN_CLIENT_ID: 'admin' }],
+    ['only ADMIN_CLIENT_SECRET', { ADMIN_CLIENT_SECRET: 's'.repeat(16) }],
+  ])('refuses %s', (_label, env) => {
+    expect(problemsOf(env)).toEqual(['ADMIN_CLIENT_ID and ADMIN_CLIENT_SECRET must be set together']);
+  });
+
+  it('refuses a short ADMIN_CLIENT_SECRET', () => {
+    expect(problemsOf({ ADMIN_CLIENT_ID: 'admin', ADMIN_CLIENT_SECRET: 's'.repeat(15) })).toEqual([
+      'ADMIN_CLIENT_SECRET must be at least 16 characters',
+    ]);
+  });
+
+  it('accepts the admin pair and a 32-character JWT_SECRET', () => {
+    const config = loadConfig({
+      JWT_SECRET: SECRET,
+      ADMIN_CLIENT_ID: 'admin',
+      ADMIN_CLIENT_SECRET: 's'.repeat(16),
+    });
+    expect(config).toMatchObject({
+      jwtSecret: SECRET,
+      adminClientId: 'admin',
+      adminClientSecret: 's'.repeat(16),
+    });
+  });
+
+  describe('NODE_ENV=production', () => {
+    it('requires JWT_SECRET and the admin client', () => {
+      const problems = problemsOf({ NODE_ENV: 'production' });
+      expect(problems).toEqual([
+        'JWT_SECRET is required when NODE_ENV=production',
+        'ADMIN_CLIENT_ID and ADMIN_CLIENT_SECRET are required when NODE_ENV=production',
+      ]);
+    });
+
+    it('requires JWT_SECRET even with the admin client', () => {
+      expect(
+        problemsOf({ NODE_ENV: 'production', ADMIN_CLIENT_ID: 'admin', ADMIN_CLIENT_SECRET: 's'.repeat(16) }),
+      ).toEqual(['JWT_SECRET is required when NODE_ENV=production']);
+    });
+
+    it('requires the admin client even with JWT_SECRET', () => {
+      expect(problemsOf({ NODE_ENV: 'production', JWT_SECRET: SECRET })).toEqual([
+        'ADMIN_CLIENT_ID and ADMIN_CLIENT_SECRET are required when NODE_ENV=production',
+      ]);
+    });
+
+    it('starts with all three set', () => {
+      const config = loadConfig({
+        NODE_ENV: 'production',
+        JWT_SECRET: SECRET,
+        ADMIN_CLIENT_ID: 'admin',
+        ADMIN_CLIENT_SECRET: 's'.repeat(16),
+      });
+      expect(config.nodeEnv).toBe('production');
+    });
+  });
+});
