@@ -5,9 +5,17 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
 
-/** Builds the application exactly as production runs it (main.ts and the e2e tests both use this). */
+/**
+ * Builds the application exactly as production runs it (main.ts and the e2e tests both use this).
+ * Signals are handled by main.ts (drain, then exit 0), not by Nest's shutdown hooks.
+ */
 export async function createApp(config: AppConfig): Promise<NestFastifyApplication> {
-  const adapter = new FastifyAdapter({ bodyLimit: config.maxBodyBytes, trustProxy: true });
+  // maxParamLength: session ids may be 128 characters (Fastify answers 414 above 100 by default).
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.maxBodyBytes,
+    trustProxy: true,
+    routerOptions: { maxParamLength: 500 },
+  });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
     logger: levelsFrom(config.logLevel),
     bufferLogs: false,

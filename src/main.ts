@@ -1,8 +1,10 @@
 import 'reflect-metadata';
-import { Logger } from '@nestjs/common';
+import { type INestApplication, Logger } from '@nestjs/common';
 import { createApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/config';
 import { migrate } from './prisma/migrator';
+
+const DRAIN_TIMEOUT_MS = 25_000;
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -21,6 +23,7 @@ async function bootstrap(): Promise<void> {
   if (result.applied.length) logger.log(`applied migrations: ${result.applied.join(', ')}`);
 
   const app = await createApp(config);
+  drainOnSignals(app, logger);
   if (config.role === 'worker') {
     await app.init();
     logger.log('worker started (ROLE=worker)');
@@ -28,6 +31,33 @@ async function bootstrap(): Promise<void> {
     await app.listen(config.port, config.host);
     logger.log(`The Eye (ROLE=${config.role}) on http://${config.host}:${config.port} — docs at /docs`);
   }
+}
+
+/**
+ * SIGTERM/SIGINT drain: stop taking requests (in-flight ones finish), let the worker finish its
+ * active jobs (waiting jobs stay in Redis for the next worker), close connections, exit 0.
+ */
+function drainOnSignals(app: INestApplication, logger: Logger): void {
+  let draining = false;
+  const drain = async (signal: string): Promise<void> => {
+    if (draining) return;
+    draining = true;
+    logger.log(`${signal}: draining`);
+    const watchdog = setTimeout(() => {
+      logger.error(`drain took over ${DRAIN_TIMEOUT_MS} ms; exiting`);
+      process.exit(1);
+    }, DRAIN_TIMEOUT_MS);
+    watchdog.unref();
+    try {
+      await app.close();
+      logger.log('drained; bye');
+      process.exit(0);
+    } catch (err) {
+      logger.error(`drain failed: ${err instanceof Error ? err.message : String(err)}`);
+      process.exit(1);
+    }
+  };
+  for (const signal of ['SIGTERM', 'SIGINT']) process.on(signal, () => void drain(signal));
 }
 
 bootstrap().catch((err: unknown) => {

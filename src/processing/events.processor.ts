@@ -1,5 +1,11 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import {
+  type BeforeApplicationShutdown,
+  Inject,
+  Injectable,
+  Logger,
+  type OnModuleInit,
+} from '@nestjs/common';
 import type { Job, Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -11,7 +17,7 @@ import { ProcessingService } from './processing.service';
  * configured concurrency (WORKER_CONCURRENCY jobs at once per process).
  */
 @Injectable()
-export class EventsProcessor implements OnModuleInit {
+export class EventsProcessor implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger(EventsProcessor.name);
 
   constructor(
@@ -22,11 +28,16 @@ export class EventsProcessor implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.queue
-      .process(INGEST_JOB, this.config.workerConcurrency, (job: Job<IngestJobData>) =>
-        this.processing.process(job.data?.events, this.queue.client),
-      )
-      .catch((err: Error) => this.logger.error(`worker stopped: ${err.message}`));
+    // Start consuming once Redis answers: the queue's command connection fails fast while offline.
+    const start = (): void => {
+      this.queue
+        .process(INGEST_JOB, this.config.workerConcurrency, (job: Job<IngestJobData>) =>
+          this.processing.process(job.data?.events, this.queue.client),
+        )
+        .catch((err: Error) => this.logger.error(`worker stopped: ${err.message}`));
+    };
+    if (this.queue.client.status === 'ready') start();
+    else this.queue.client.once('ready', start);
     this.queue.on('failed', (job: Job<IngestJobData>, err: Error) => {
       this.metrics.counters.jobsFailed++;
       this.logger.warn(
@@ -34,5 +45,13 @@ export class EventsProcessor implements OnModuleInit {
       );
     });
     this.queue.on('error', (err: Error) => this.logger.warn(`queue error: ${err.message}`));
+  }
+
+  /**
+   * Before connections close (the database pool among them): stop taking jobs and wait for the
+   * active ones to commit. Waiting jobs stay in Redis for the next worker.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.queue.close();
   }
 }

@@ -1,0 +1,38 @@
+# The Eye — one image for every role (ROLE=api|worker|all).
+#   docker build -t the-eye .
+#   docker run -e ROLE=api -e DATABASE_URL=... -e REDIS_URL=... -e JWT_SECRET=... \
+#              -e ADMIN_CLIENT_ID=... -e ADMIN_CLIENT_SECRET=... -p 3000:3000 the-eye
+# Migrations are applied by the service itself at start (advisory-locked: several replicas may start at once).
+
+# ---- build: dev dependencies, Prisma client, TypeScript → dist/ ----
+FROM node:20-bookworm-slim AS build
+WORKDIR /app
+# Nothing in the stack needs install scripts (and @prisma/engines' would download native engines).
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json nest-cli.json prisma.config.ts ./
+COPY prisma ./prisma
+COPY src ./src
+RUN npx prisma generate
+RUN npm run build
+# Keep only what runs: production dependencies.
+RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
+
+# ---- runtime: production dependencies, dist/, migrations; non-root ----
+FROM node:20-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    PORT=3000 \
+    HOST=0.0.0.0
+WORKDIR /app
+COPY --from=build /app/package.json /app/package-lock.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+# src/prisma/migrator.ts reads ../../prisma/migrations relative to dist/prisma/.
+COPY --from=build /app/prisma ./prisma
+USER node
+EXPOSE 3000
+# /health answers while the HTTP server is up (ROLE=worker serves no HTTP: disable the check there).
+HEALTHCHECK --interval=15s --timeout=3s --start-period=30s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 3000) + '/health').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
+# node is PID 1 and handles SIGTERM itself (drain, then exit 0).
+CMD ["node", "dist/main.js"]

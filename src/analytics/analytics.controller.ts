@@ -1,0 +1,89 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { Scopes } from '../common/decorators';
+import { ApiErrors } from '../common/swagger';
+import {
+  EventPageDto,
+  EventsQueryDto,
+  RejectedEventPageDto,
+  RejectedEventsQueryDto,
+  SessionEventsQueryDto,
+  SessionPageDto,
+  SessionsQueryDto,
+  StatsPageDto,
+  StatsQueryDto,
+} from './analytics.dto';
+import { AnalyticsService } from './analytics.service';
+
+// GET /v1/events/{id} and POST /v1/events live in the ingestion controller; this one only lists.
+@ApiTags('analytics')
+@ApiBearerAuth()
+@ApiErrors(400, 401, 403)
+@Scopes('events:read')
+@Controller('v1')
+export class AnalyticsController {
+  constructor(private readonly analytics: AnalyticsService) {}
+
+  @Get('sessions/:session_id/events')
+  @ApiOperation({
+    summary: "A session's events in occurrence order (timestamp with µs, then arrival)",
+    description: 'Cursor-paginated; an unknown session gives an empty page.',
+  })
+  @ApiParam({
+    name: 'session_id',
+    example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423',
+    description: '1-128 characters',
+  })
+  @ApiOkResponse({ type: EventPageDto })
+  sessionEvents(
+    @Param('session_id') sessionId: string,
+    @Query() query: SessionEventsQueryDto,
+  ): Promise<EventPageDto> {
+    return this.analytics.sessionEvents(sessionId, query);
+  }
+
+  @Get('events')
+  @ApiOperation({
+    summary: 'Stored events, filtered by any combination of session, type, client and time range',
+    description:
+      'Ordered by (timestamp, arrival); keyset pagination: a page never skips or repeats an event, even while ' +
+      'new events arrive (events that arrive behind the cursor appear in a new walk, not in this one).',
+  })
+  @ApiOkResponse({ type: EventPageDto })
+  events(@Query() query: EventsQueryDto): Promise<EventPageDto> {
+    return this.analytics.events(query);
+  }
+
+  @Get('sessions')
+  @ApiOperation({
+    summary: 'Session summaries (first and last event, count, clients), by session start',
+    description: '`from`/`to` select sessions whose first event falls in the range.',
+  })
+  @ApiOkResponse({ type: SessionPageDto })
+  sessions(@Query() query: SessionsQueryDto): Promise<SessionPageDto> {
+    return this.analytics.sessions(query);
+  }
+
+  @Get('stats/events')
+  @ApiOperation({
+    summary: 'Stored-event counts per minute, hour or day (UTC), by category or by type',
+    description:
+      'Read from the per-minute counts (event_counts) and their hourly and daily rollups, never from the events ' +
+      'table; `from` is rounded down to the start of its bucket.',
+  })
+  @ApiOkResponse({ type: StatsPageDto })
+  stats(@Query() query: StatsQueryDto): Promise<StatsPageDto> {
+    return this.analytics.stats(query);
+  }
+
+  @Get('rejected-events')
+  @ApiOperation({
+    summary: 'The quarantine: events the worker refused, with machine-readable reasons',
+    description:
+      'Newest first by default; `from`/`to` apply to when the event was quarantined (rejected_at).',
+  })
+  @ApiOkResponse({ type: RejectedEventPageDto })
+  rejected(@Query() query: RejectedEventsQueryDto): Promise<RejectedEventPageDto> {
+    return this.analytics.rejected(query);
+  }
+}

@@ -1,0 +1,235 @@
+// The analytics SQL, in one place. Every list is a keyset scan: `WHERE (sort key) > (last key of
+// the previous page) ORDER BY sort key LIMIT n+1`, so page 1,000 costs what page 1 costs and rows
+// inserted meanwhile never shift a page. Each query notes the index it relies on; see
+// docs/analytics-performance.md for the EXPLAIN plans at 1M events (scripts/explain.js).
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { EVENT_VIEW_COLUMNS, type EventView } from '../common/event-view';
+import { sqlTimestamp } from '../common/timestamp';
+import { PG_POOL } from '../prisma/pg-pool';
+import type { GroupBy, Interval, Order } from './analytics.dto';
+
+/** Time bounds are RFC 3339 texts with 6 digits (exact for timestamptz(6)); both inclusive. */
+export interface TimeRange {
+  from?: string;
+  to?: string;
+}
+
+export interface EventFilter extends TimeRange {
+  sessionId?: string;
+  category?: string;
+  name?: string;
+  clientId?: string;
+}
+
+export interface RejectedFilter extends TimeRange {
+  reason?: string;
+  clientId?: string;
+  category?: string;
+  name?: string;
+}
+
+export type EventRow = EventView & { seq: string };
+
+export interface SessionRow {
+  session_id: string;
+  first_event_at: string;
+  last_event_at: string;
+  event_count: string;
+  client_ids: string[];
+}
+
+export interface StatsRow {
+  bucket: string;
+  category: string;
+  name?: string;
+  count: string;
+}
+
+export interface RejectedRow {
+  id: string;
+  reasons: string[];
+  errors: unknown[];
+  raw: string;
+  received_at: string;
+  rejected_at: string;
+  client_id: string;
+  seq: string;
+}
+
+/** Collects `$n` parameters and WHERE conditions. */
+class Sql {
+  readonly params: unknown[] = [];
+  readonly where: string[] = [];
+
+  param(value: unknown): string {
+    this.params.push(value);
+    return `$${this.params.length}`;
+  }
+
+  and(condition: string): void {
+    this.where.push(condition);
+  }
+
+  whereClause(): string {
+    return this.where.length ? `WHERE ${this.where.join(' AND ')}` : '';
+  }
+}
+
+const ROLLUP_TABLE: Record<Interval, string> = {
+  minute: 'event_counts',
+  hour: 'event_counts_hourly',
+  day: 'event_counts_daily',
+};
+
+const DIRECTION: Record<Order, { sql: 'ASC' | 'DESC'; after: '>' | '<' }> = {
+  asc: { sql: 'ASC', after: '>' },
+  desc: { sql: 'DESC', after: '<' },
+};
+
+@Injectable()
+export class AnalyticsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /**
+   * Events in (timestamp, seq) order. Index by filter (the planner picks the narrowest):
+   * session_id → events_session_time_idx (session_id, timestamp, seq);
+   * category+name → events_type_time_idx (category, name, timestamp, seq);
+   * category alone → events_category_time_idx (category, timestamp, seq);
+   * client_id → events_client_time_idx (client_id, timestamp, seq);
+   * time range only / nothing → events_time_idx (timestamp, seq).
+   */
+  async events(
+    filter: EventFilter,
+    order: Order,
+    after: [string, string] | null,
+    take: number,
+  ): Promise<EventRow[]> {
+    const q = new Sql();
+    const dir = DIRECTION[order];
+    if (filter.sessionId !== undefined) q.and(`e.session_id = ${q.param(filter.sessionId)}`);
+    if (filter.category !== undefined) q.and(`e.category = ${q.param(filter.category)}`);
+    if (filter.name !== undefined) q.and(`e.name = ${q.param(filter.name)}`);
+    if (filter.name !== undefined && filter.category === undefined && filter.sessionId === undefined) {
+      // No index starts with name: name the categories that have it (from the daily rollup, kept in
+      // the insert transaction) so a rare name is read from events_type_time_idx, not by walking
+      // events_time_idx. Adds no condition an event with that name could fail.
+      const categories = await this.categoriesOf(filter.name);
+      if (categories.length === 1) q.and(`e.category = ${q.param(categories[0])}`);
+      else if (categories.length > 1) q.and(`e.category = ANY(${q.param(categories)}::text[])`);
+    }
+    if (filter.clientId !== undefined) q.and(`e.client_id = ${q.param(filter.clientId)}`);
+    if (filter.from !== undefined) q.and(`e.timestamp >= ${q.param(filter.from)}::timestamptz`);
+    if (filter.to !== undefined) q.and(`e.timestamp <= ${q.param(filter.to)}::timestamptz`);
+    if (after) {
+      q.and(
+        `(e.timestamp, e.seq) ${dir.after} (${q.param(after[0])}::timestamptz, ${q.param(after[1])}::bigint)`,
+      );
+    }
+    const sql = `SELECT ${EVENT_VIEW_COLUMNS}, e.seq::text AS seq FROM events e ${q.whereClause()}
+      ORDER BY e.timestamp ${dir.sql}, e.seq ${dir.sql} LIMIT ${q.param(take)}`;
+    return (await this.pool.query<EventRow>(sql, q.params)).rows;
+  }
+
+  /** Categories with at least one stored event of this name (event_counts_daily_pkey is small: days × types). */
+  private async categoriesOf(name: string): Promise<string[]> {
+    const res = await this.pool.query<{ category: string }>(
+      'SELECT DISTINCT category FROM event_counts_daily WHERE name = $1 AND count > 0',
+      [name],
+    );
+    return res.rows.map((r) => r.category);
+  }
+
+  /** Session summaries by (first_event_at, session_id): sessions_first_event_idx + incremental sort on ties. */
+  async sessions(
+    range: TimeRange,
+    order: Order,
+    after: [string, string] | null,
+    take: number,
+  ): Promise<SessionRow[]> {
+    const q = new Sql();
+    const dir = DIRECTION[order];
+    if (range.from !== undefined) q.and(`s.first_event_at >= ${q.param(range.from)}::timestamptz`);
+    if (range.to !== undefined) q.and(`s.first_event_at <= ${q.param(range.to)}::timestamptz`);
+    if (after) {
+      q.and(
+        `(s.first_event_at, s.session_id) ${dir.after} (${q.param(after[0])}::timestamptz, ${q.param(after[1])})`,
+      );
+    }
+    const sql = `SELECT s.session_id, ${sqlTimestamp('s.first_event_at')} AS first_event_at,
+        ${sqlTimestamp('s.last_event_at')} AS last_event_at, s.event_count::text AS event_count,
+        coalesce(s.client_ids, '{}') AS client_ids
+      FROM sessions s ${q.whereClause()}
+      ORDER BY s.first_event_at ${dir.sql}, s.session_id ${dir.sql} LIMIT ${q.param(take)}`;
+    return (await this.pool.query<SessionRow>(sql, q.params)).rows;
+  }
+
+  /**
+   * Counts per (bucket, category[, name]), never from events: the per-minute table event_counts
+   * (kept by the worker) or its hourly/daily rollups (kept by triggers, migration
+   * 20261127100000_analytics). Rows are the groups already (group_by=name), or a streaming
+   * GroupAggregate over them (group_by=category): an ordered range scan of the table's primary key
+   * (bucket, category, name) that stops after `take` groups.
+   */
+  async stats(
+    range: TimeRange,
+    interval: Interval,
+    groupBy: GroupBy,
+    after: string[] | null,
+    take: number,
+  ): Promise<StatsRow[]> {
+    const q = new Sql();
+    const table = ROLLUP_TABLE[interval];
+    if (range.from !== undefined) {
+      q.and(`c.bucket >= date_trunc('${interval}', ${q.param(range.from)}::timestamptz, 'UTC')`);
+    }
+    if (range.to !== undefined) q.and(`c.bucket <= ${q.param(range.to)}::timestamptz`);
+    const keys = groupBy === 'name' ? ['c.bucket', 'c.category', 'c.name'] : ['c.bucket', 'c.category'];
+    if (after) {
+      const position = keys.map((_k, i) =>
+        i === 0 ? `${q.param(after[0])}::timestamptz` : q.param(after[i]),
+      );
+      q.and(`(${keys.join(', ')}) > (${position.join(', ')})`);
+    }
+    const sql =
+      groupBy === 'name'
+        ? `SELECT ${sqlTimestamp('c.bucket')} AS bucket, c.category, c.name, c.count::text AS count
+            FROM ${table} c ${q.whereClause()}
+            ORDER BY c.bucket, c.category, c.name LIMIT ${q.param(take)}`
+        : `SELECT ${sqlTimestamp('c.bucket')} AS bucket, c.category, sum(c.count)::text AS count
+            FROM ${table} c ${q.whereClause()}
+            GROUP BY c.bucket, c.category ORDER BY c.bucket, c.category LIMIT ${q.param(take)}`;
+    return (await this.pool.query<StatsRow>(sql, q.params)).rows;
+  }
+
+  /**
+   * The quarantine by (rejected_at, seq). Index: rejected_client_time_idx with client_id,
+   * rejected_type_time_idx with category+name, else rejected_time_idx; `reason` is a filter.
+   */
+  async rejected(
+    filter: RejectedFilter,
+    order: Order,
+    after: [string, string] | null,
+    take: number,
+  ): Promise<RejectedRow[]> {
+    const q = new Sql();
+    const dir = DIRECTION[order];
+    if (filter.reason !== undefined) q.and(`${q.param(filter.reason)} = ANY(r.reasons)`);
+    if (filter.clientId !== undefined) q.and(`r.client_id = ${q.param(filter.clientId)}`);
+    if (filter.category !== undefined) q.and(`r.category = ${q.param(filter.category)}`);
+    if (filter.name !== undefined) q.and(`r.name = ${q.param(filter.name)}`);
+    if (filter.from !== undefined) q.and(`r.rejected_at >= ${q.param(filter.from)}::timestamptz`);
+    if (filter.to !== undefined) q.and(`r.rejected_at <= ${q.param(filter.to)}::timestamptz`);
+    if (after) {
+      q.and(
+        `(r.rejected_at, r.seq) ${dir.after} (${q.param(after[0])}::timestamptz, ${q.param(after[1])}::bigint)`,
+      );
+    }
+    const sql = `SELECT r.event_id::text AS id, coalesce(r.reasons, '{}') AS reasons, r.errors, r.raw,
+        ${sqlTimestamp('r.received_at')} AS received_at, ${sqlTimestamp('r.rejected_at')} AS rejected_at,
+        r.client_id, r.seq::text AS seq
+      FROM rejected_events r ${q.whereClause()}
+      ORDER BY r.rejected_at ${dir.sql}, r.seq ${dir.sql} LIMIT ${q.param(take)}`;
+    return (await this.pool.query<RejectedRow>(sql, q.params)).rows;
+  }
+}

@@ -1,0 +1,181 @@
+import { Injectable } from '@nestjs/common';
+import { ApiError } from '../common/api-error';
+import type { EventView } from '../common/event-view';
+import { formatMicros, parseTimestampOrDate } from '../common/timestamp';
+import {
+  DEFAULT_LIMIT,
+  type EventPageDto,
+  type EventsQueryDto,
+  type Order,
+  type RejectedEventDto,
+  type RejectedEventPageDto,
+  type RejectedEventsQueryDto,
+  type SessionEventsQueryDto,
+  type SessionPageDto,
+  type SessionsQueryDto,
+  type StatsPageDto,
+  type StatsQueryDto,
+  type StatsRowDto,
+} from './analytics.dto';
+import { AnalyticsRepository, type EventRow, type TimeRange } from './analytics.repository';
+import { type KeyPart, decodeCursor, encodeCursor } from './cursor';
+
+const TS_SEQ: readonly KeyPart[] = ['ts', 'seq'];
+const TS_TEXT: readonly KeyPart[] = ['ts', 'text'];
+
+interface Page<T> {
+  data: T[];
+  next_cursor: string | null;
+}
+
+/** Query side for analysts: validates the query, walks the keyset, shapes the page. */
+@Injectable()
+export class AnalyticsService {
+  constructor(private readonly repo: AnalyticsRepository) {}
+
+  async sessionEvents(sessionId: string, query: SessionEventsQueryDto): Promise<EventPageDto> {
+    if (sessionId.length < 1 || sessionId.length > 128) {
+      throw ApiError.validation([{ path: '/session_id', message: 'session_id must be 1-128 characters' }]);
+    }
+    return this.eventPage('session-events', { sessionId }, query.order ?? 'asc', query.limit, query.cursor);
+  }
+
+  events(query: EventsQueryDto): Promise<EventPageDto> {
+    const filter = {
+      sessionId: query.session_id,
+      category: query.category,
+      name: query.name,
+      clientId: query.client_id,
+      ...timeRange(query),
+    };
+    return this.eventPage('events', filter, query.order ?? 'asc', query.limit, query.cursor);
+  }
+
+  async sessions(query: SessionsQueryDto): Promise<SessionPageDto> {
+    const order = query.order ?? 'asc';
+    const range = timeRange(query);
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = query.cursor ? pair(decodeCursor(query.cursor, 'sessions', order, TS_TEXT)) : null;
+    const rows = await this.repo.sessions(range, order, after, limit + 1);
+    return page(
+      rows,
+      limit,
+      (r) => encodeCursor('sessions', order, [r.first_event_at, r.session_id]),
+      (r) => ({
+        session_id: r.session_id,
+        first_event_at: r.first_event_at,
+        last_event_at: r.last_event_at,
+        event_count: Number(r.event_count),
+        client_ids: r.client_ids,
+      }),
+    );
+  }
+
+  async stats(query: StatsQueryDto): Promise<StatsPageDto> {
+    const interval = query.interval ?? 'hour';
+    const groupBy = query.group_by ?? 'name';
+    const range = timeRange(query);
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    // The cursor is only valid for the interval and grouping it was issued for.
+    const kind = `stats:${interval}:${groupBy}`;
+    const shape: KeyPart[] = groupBy === 'name' ? ['ts', 'text', 'text'] : ['ts', 'text'];
+    const after = query.cursor ? decodeCursor(query.cursor, kind, 'asc', shape) : null;
+    const rows = await this.repo.stats(range, interval, groupBy, after, limit + 1);
+    return page(
+      rows,
+      limit,
+      (r) =>
+        encodeCursor(
+          kind,
+          'asc',
+          groupBy === 'name' ? [r.bucket, r.category, r.name ?? ''] : [r.bucket, r.category],
+        ),
+      (r): StatsRowDto => ({
+        bucket: r.bucket,
+        category: r.category,
+        ...(groupBy === 'name' ? { name: r.name } : {}),
+        count: Number(r.count),
+      }),
+    );
+  }
+
+  async rejected(query: RejectedEventsQueryDto): Promise<RejectedEventPageDto> {
+    const order = query.order ?? 'desc';
+    const filter = {
+      reason: query.reason,
+      clientId: query.client_id,
+      category: query.category,
+      name: query.name,
+      ...timeRange(query),
+    };
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const after = query.cursor ? pair(decodeCursor(query.cursor, 'rejected', order, TS_SEQ)) : null;
+    const rows = await this.repo.rejected(filter, order, after, limit + 1);
+    return page(
+      rows,
+      limit,
+      (r) => encodeCursor('rejected', order, [r.rejected_at, r.seq]),
+      (r): RejectedEventDto => ({
+        id: r.id,
+        reasons: r.reasons,
+        errors: r.errors as RejectedEventDto['errors'],
+        event: parseRaw(r.raw),
+        received_at: r.received_at,
+        rejected_at: r.rejected_at,
+        client_id: r.client_id,
+      }),
+    );
+  }
+
+  private async eventPage(
+    kind: string,
+    filter: Parameters<AnalyticsRepository['events']>[0],
+    order: Order,
+    limitParam: number | undefined,
+    cursor: string | undefined,
+  ): Promise<EventPageDto> {
+    const limit = limitParam ?? DEFAULT_LIMIT;
+    const after = cursor ? pair(decodeCursor(cursor, kind, order, TS_SEQ)) : null;
+    const rows = await this.repo.events(filter, order, after, limit + 1);
+    return page(rows, limit, (r) => encodeCursor(kind, order, [r.timestamp, r.seq]), toEventView);
+  }
+}
+
+function toEventView({ seq: _seq, ...event }: EventRow): EventView {
+  return event;
+}
+
+/** `limit + 1` rows were fetched: the extra one only tells that there is a next page. */
+function page<R, T>(rows: R[], limit: number, cursorOf: (row: R) => string, map: (row: R) => T): Page<T> {
+  const more = rows.length > limit;
+  const kept = more ? rows.slice(0, limit) : rows;
+  return { data: kept.map(map), next_cursor: more ? cursorOf(kept[kept.length - 1]) : null };
+}
+
+function pair(p: string[]): [string, string] {
+  return [p[0], p[1]];
+}
+
+/** from/to (already syntax-checked by the DTO) → canonical RFC 3339 µs texts; from > to is a 400. */
+function timeRange(query: { from?: string; to?: string }): TimeRange {
+  const from = query.from === undefined ? null : parseTimestampOrDate(query.from);
+  const to = query.to === undefined ? null : parseTimestampOrDate(query.to);
+  if (from !== null && to !== null && from > to) {
+    throw ApiError.validation([{ path: '/from', message: 'from must not be after to' }]);
+  }
+  return {
+    from: from === null ? undefined : formatMicros(from),
+    to: to === null ? undefined : formatMicros(to),
+  };
+}
+
+function parseRaw(raw: string): Record<string, unknown> {
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {
+    // fall through: never fail a whole page on one odd row
+  }
+  return { raw };
+}

@@ -1,0 +1,42 @@
+import { Controller, Get, Header, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Public } from '../common/decorators';
+import { ApiErrors } from '../common/swagger';
+import { MetricsAccessGuard } from './metrics-access.guard';
+import { PROMETHEUS_CONTENT_TYPE, PrometheusExporter } from './prometheus.exporter';
+
+@ApiTags('operations')
+@Controller('metrics')
+export class MetricsController {
+  constructor(private readonly exporter: PrometheusExporter) {}
+
+  // Public for the global guard; MetricsAccessGuard asks for an admin token unless METRICS_PUBLIC=true.
+  @Public()
+  @UseGuards(MetricsAccessGuard)
+  @Get()
+  @Header('Content-Type', PROMETHEUS_CONTENT_TYPE)
+  @Header('Cache-Control', 'no-store')
+  @ApiBearerAuth()
+  @ApiOperation({
+    summary: 'Prometheus metrics of this process (admin token unless METRICS_PUBLIC=true)',
+    description:
+      'Prometheus text format 0.0.4. Counters are per process (sum them across instances); queue gauges are ' +
+      'read from Redis and are NaN while Redis does not answer within a second. Never takes more than ~1 s.',
+  })
+  @ApiProduces('text/plain')
+  @ApiOkResponse({
+    description: 'Prometheus text exposition',
+    content: {
+      'text/plain': {
+        schema: { type: 'string' },
+        example:
+          '# HELP the_eye_events_accepted_total Events accepted (202) by this process.\n' +
+          '# TYPE the_eye_events_accepted_total counter\nthe_eye_events_accepted_total 42\n',
+      },
+    },
+  })
+  @ApiErrors(401, 403)
+  metrics(): Promise<string> {
+    return this.exporter.render();
+  }
+}

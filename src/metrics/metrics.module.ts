@@ -1,0 +1,16 @@
+import { Global, Module } from '@nestjs/common';
+import { QueueModule } from '../queue/queue.module';
+import { MetricsAccessGuard } from './metrics-access.guard';
+import { MetricsController } from './metrics.controller';
+import { MetricsService } from './metrics.service';
+import { PrometheusExporter } from './prometheus.exporter';
+
+/** Process counters (MetricsService, global: ingestion and processing increment them) and GET /metrics. */
+@Global()
+@Module({
+  imports: [QueueModule],
+  controllers: [MetricsController],
+  providers: [MetricsService, PrometheusExporter, MetricsAccessGuard],
+  exports: [MetricsService],
+})
+export class MetricsModule {}
