@@ -34,6 +34,10 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   async validate(claims: AccessTokenClaims): Promise<AuthPrincipal | false> {
     if (typeof claims.sub !== 'string' || typeof claims.scope !== 'string') return false;
     if (!(await this.clientState.isActive(claims.sub))) return false;
-    return { clientId: claims.sub, scopes: claims.scope.split(' ').filter(isScope) };
+    return {
+      clientId: claims.sub,
+      scopes: claims.scope.split(' ').filter(isScope),
+      expiresAt: (claims.exp ?? 0) * 1000,
+    };
   }
 }

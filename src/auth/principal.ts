@@ -4,6 +4,8 @@ import type { Scope } from './scopes';
 export interface AuthPrincipal {
   clientId: string;
   scopes: Scope[];
+  /** When the token expires (epoch ms). */
+  expiresAt: number;
 }
 
 /** Claims of the access tokens The Eye issues (HS256). */
