@@ -32,4 +32,7 @@ module.exports = {
   // e2e files share one database and one Redis database: one file at a time.
   maxWorkers: 1,
   testTimeout: 60_000,
+  // In-process apps leave sockets (Bull, ioredis reconnect timers) that outlive their close();
+  // without this `npm test` could hang after the last test instead of exiting.
+  forceExit: true,
 };
