@@ -1,10 +1,12 @@
 import 'reflect-metadata';
 import { type INestApplication, Logger } from '@nestjs/common';
+import type { Server } from 'node:http';
 import { createApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/config';
 import { migrate } from './prisma/migrator';
 
 const DRAIN_TIMEOUT_MS = 25_000;
+const HTTP_GRACE_MS = 10_000;
 
 async function bootstrap(): Promise<void> {
   let config;
@@ -48,6 +50,13 @@ function drainOnSignals(app: INestApplication, logger: Logger): void {
       process.exit(1);
     }, DRAIN_TIMEOUT_MS);
     watchdog.unref();
+    // Keep-alive connections that finish their request after close() began would otherwise stay
+    // open until Fastify's 72 s keep-alive timeout: close each as soon as it is idle, and cut
+    // whatever is still open after the grace period.
+    const server = app.getHttpServer() as Server | undefined;
+    const idleCloser = setInterval(() => server?.closeIdleConnections?.(), 100);
+    idleCloser.unref();
+    setTimeout(() => server?.closeAllConnections?.(), HTTP_GRACE_MS).unref();
     try {
       await app.close();
       logger.log('drained; bye');

@@ -129,7 +129,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxBodyBytes: int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     metricsPublic,
     maxQueueBacklog: int('MAX_QUEUE_BACKLOG', 200_000, 1, 100_000_000),
-    workerConcurrency: int('WORKER_CONCURRENCY', 4, 1, 64),
+    workerConcurrency: int('WORKER_CONCURRENCY', 16, 1, 256),
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
     queueName: str('QUEUE_NAME') ?? 'events',
     logLevel: oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'], 'log'),

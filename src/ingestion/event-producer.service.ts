@@ -3,6 +3,7 @@ import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleIn
 import type { Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ApiError } from '../common/api-error';
+import { GroupCommit } from '../common/group-commit';
 import {
   EVENTS_QUEUE,
   INGEST_JOB,
@@ -21,12 +22,6 @@ const BACKLOG_POLL_MS = 200;
 const RETRY_AFTER_BACKLOG_S = 2;
 const RETRY_AFTER_DOWN_S = 5;
 
-interface Waiter {
-  events: QueuedEvent[];
-  resolve: () => void;
-  reject: (err: unknown) => void;
-}
-
 /**
  * Puts accepted events on the Bull queue, durably, before the request is answered.
  *
@@ -41,10 +36,11 @@ interface Waiter {
 @Injectable()
 export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(EventProducer.name);
-  private pending: Waiter[] = [];
-  private pendingEvents = 0;
-  private inflight = 0;
-  private scheduled = false;
+  private readonly group = new GroupCommit<QueuedEvent>({
+    write: (events) => this.write(events).then(() => void (this.backlog += events.length)),
+    maxItems: MAX_EVENTS_PER_JOB,
+    maxInflight: MAX_INFLIGHT_FLUSHES,
+  });
   /** Last HLEN of the queued-events hash plus what this process added since. */
   private backlog = 0;
   private timer: NodeJS.Timeout | undefined;
@@ -80,7 +76,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
         ),
       );
     }
-    if (this.backlog + this.pendingEvents + events.length > this.config.maxQueueBacklog) {
+    if (this.backlog + this.group.waiting + events.length > this.config.maxQueueBacklog) {
       return Promise.reject(
         ApiError.rateLimited(
           `The processing backlog is over its limit (${this.config.maxQueueBacklog} events)`,
@@ -88,43 +84,9 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
         ),
       );
     }
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ events, resolve, reject });
-      this.pendingEvents += events.length;
-      if (this.inflight < MAX_INFLIGHT_FLUSHES && this.pendingEvents >= MAX_EVENTS_PER_JOB) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          if (this.inflight < MAX_INFLIGHT_FLUSHES) this.flush();
-        });
-      }
+    return this.group.add(events).catch((err: unknown) => {
+      throw err instanceof ApiError ? err : this.unavailable(err);
     });
-  }
-
-  private flush(): void {
-    if (this.pending.length === 0) return;
-    const batch = this.pending;
-    const count = this.pendingEvents;
-    this.pending = [];
-    this.pendingEvents = 0;
-    this.inflight++;
-    const events = batch.length === 1 ? batch[0].events : batch.flatMap((w) => w.events);
-    this.write(events)
-      .then(
-        () => {
-          this.backlog += count;
-          for (const w of batch) w.resolve();
-        },
-        (err: unknown) => {
-          const reason = err instanceof ApiError ? err : this.unavailable(err);
-          for (const w of batch) w.reject(reason);
-        },
-      )
-      .finally(() => {
-        this.inflight--;
-        if (this.pending.length > 0 && this.inflight < MAX_INFLIGHT_FLUSHES) this.flush();
-      });
   }
 
   /** Marks the events queued (status + backlog), then adds the job; both within the timeout. */

@@ -7,7 +7,8 @@ export const PG_POOL = Symbol('PG_POOL');
 export function createPool(config: AppConfig): Pool {
   const pool = new Pool({
     connectionString: config.databaseUrl,
-    max: config.role === 'api' ? 10 : Math.max(10, config.workerConcurrency + 6),
+    // The worker's transactions are grouped (at most 2 in flight), so a small pool is enough.
+    max: 10,
     idleTimeoutMillis: 30_000,
     connectionTimeoutMillis: 5_000,
     application_name: `the-eye-${config.role}`,

@@ -52,6 +52,8 @@ export class EventsProcessor implements OnModuleInit, BeforeApplicationShutdown 
    * active ones to commit. Waiting jobs stay in Redis for the next worker.
    */
   async beforeApplicationShutdown(): Promise<void> {
+    this.logger.log('stopping the worker: waiting for active jobs');
     await this.queue.close();
+    this.logger.log('worker stopped');
   }
 }

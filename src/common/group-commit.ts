@@ -1,0 +1,79 @@
+/**
+ * Group commit: callers add items and wait; items added while a write is in flight (or within
+ * the same event-loop turn) are written together by the next write. One write per burst instead
+ * of one per caller, with each caller still waiting for its own items to be durable.
+ *
+ * Used twice: by the ingestion producer (the events of concurrent requests become one Bull job)
+ * and by the worker (the events of concurrent jobs become one PostgreSQL transaction).
+ */
+export interface GroupCommitOptions<T> {
+  /** Writes one group. Rejecting fails every caller of the group (see isolate). */
+  write: (items: T[]) => Promise<void>;
+  /** Items above which a write starts at once rather than on the next turn. */
+  maxItems: number;
+  /** Writes in flight at once; callers arriving meanwhile form the next group. */
+  maxInflight: number;
+  /**
+   * When a group of several callers fails with an error for which this returns true, each
+   * caller's items are written again on their own, so one caller's bad data cannot fail the others.
+   */
+  isolate?: (err: unknown) => boolean;
+}
+
+interface Waiter<T> {
+  items: T[];
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+export class GroupCommit<T> {
+  private pending: Waiter<T>[] = [];
+  private pendingItems = 0;
+  private inflight = 0;
+  private scheduled = false;
+
+  constructor(private readonly opts: GroupCommitOptions<T>) {}
+
+  /** Items waiting for a write (not yet in flight). */
+  get waiting(): number {
+    return this.pendingItems;
+  }
+
+  add(items: T[]): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      this.pending.push({ items, resolve, reject });
+      this.pendingItems += items.length;
+      if (this.pendingItems >= this.opts.maxItems) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        setImmediate(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    if (this.pending.length === 0 || this.inflight >= this.opts.maxInflight) return;
+    const group = this.pending;
+    this.pending = [];
+    this.pendingItems = 0;
+    this.inflight++;
+    const items = group.length === 1 ? group[0].items : group.flatMap((w) => w.items);
+    this.opts
+      .write(items)
+      .then(
+        () => group.forEach((w) => w.resolve()),
+        (err: unknown) => {
+          if (group.length > 1 && this.opts.isolate?.(err)) {
+            for (const w of group) this.opts.write(w.items).then(w.resolve, w.reject);
+          } else group.forEach((w) => w.reject(err));
+        },
+      )
+      .finally(() => {
+        this.inflight--;
+        this.flush();
+      });
+  }
+}
