@@ -22,9 +22,6 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  // SIGTERM/SIGINT: close (stop taking requests, finish in-flight work), then exit 0 — Nest's default
-  // re-raises the signal, which ends the process with no exit code.
-  app.enableShutdownHooks([], { useProcessExit: true });
   if (config.role !== 'worker') setupSwagger(app);
   return app;
 }

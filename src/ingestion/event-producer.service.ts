@@ -15,7 +15,7 @@ import {
 /** Longest a request waits for Redis before answering 503 (the contract says within 2 s). */
 const ENQUEUE_TIMEOUT_MS = 1_500;
 /** Events above which a flush starts at once instead of waiting for the next tick. */
-const MAX_EVENTS_PER_JOB = 2_000;
+const MAX_EVENTS_PER_JOB = 500;
 /** Flushes in flight at once; requests arriving meanwhile are grouped into the next one. */
 const MAX_INFLIGHT_FLUSHES = 2;
 const BACKLOG_POLL_MS = 200;
