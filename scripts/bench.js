@@ -827,7 +827,9 @@ async function startService(port) {
     ...cfg.serviceEnv,
   };
   for (const k of Object.keys(process.env)) if (k.startsWith('BENCH_')) delete serviceEnv[k];
-  const args = [];
+  // The service runs with the node flags of `npm start` (e.g. its heap cap), as in production.
+  const startScript = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
+  const args = (/^node\s+(.*?)\s*dist\/main\.js/.exec(startScript)?.[1] ?? '').split(/\s+/).filter(Boolean);
   if (cfg.profile) {
     fs.mkdirSync(PROFILE_DIR, { recursive: true });
     // SIGUSR2 -> process.exit(0): --cpu-prof only writes its file on a normal exit, and Nest's SIGTERM hook
