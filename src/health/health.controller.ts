@@ -7,24 +7,9 @@ import { Public } from '../common/decorators';
 import { PG_POOL } from '../prisma/pg-pool';
 import { REDIS } from '../redis/redis.module';
 import { HealthDto, ReadyDto } from './health.dto';
+import { withTimeout } from '../common/with-timeout';
 
 const CHECK_TIMEOUT_MS = 1_500;
-
-function withTimeout<T>(p: Promise<T>): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timeout')), CHECK_TIMEOUT_MS);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
-}
 
 @ApiTags('operations')
 @Controller()
@@ -50,11 +35,11 @@ export class HealthController {
   @ApiServiceUnavailableResponse({ description: 'A dependency is down; the body says which' })
   async ready(): Promise<ReadyDto> {
     const [postgres, redis] = await Promise.all([
-      withTimeout(this.pool.query('SELECT 1')).then(
+      withTimeout(this.pool.query('SELECT 1'), CHECK_TIMEOUT_MS).then(
         () => 'up' as const,
         () => 'down' as const,
       ),
-      withTimeout(this.redis.ping()).then(
+      withTimeout(this.redis.ping(), CHECK_TIMEOUT_MS).then(
         () => 'up' as const,
         () => 'down' as const,
       ),

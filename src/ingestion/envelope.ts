@@ -4,11 +4,9 @@ import { randomBytes } from 'node:crypto';
 import type { FieldError } from '../common/api-error';
 import { formatMicros, parseTimestamp } from '../common/timestamp';
 import type { QueuedEvent } from '../queue/queue.contract';
+import { UNSTORABLE_RE } from '../common/unstorable';
 
 const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
-/** NUL and unpaired UTF-16 surrogates: PostgreSQL text cannot store them. */
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE_RE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const ALLOWED = new Set(['id', 'session_id', 'category', 'name', 'data', 'timestamp']);
 
 export type EnvelopeResult = { ok: true; event: QueuedEvent } | { ok: false; errors: FieldError[] };

@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { EVENTS_QUEUE, QUEUED_EVENTS_KEY } from '../queue/queue.contract';
 import { REDIS } from '../redis/redis.module';
 import { MetricsService } from './metrics.service';
+import { withTimeout } from '../common/with-timeout';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
@@ -78,9 +79,13 @@ export class PrometheusExporter {
 
   async render(): Promise<string> {
     const [backlog, jobCounts, oldestAge] = await Promise.all([
-      withTimeout(this.redis.hlen(QUEUED_EVENTS_KEY)).catch(() => NaN),
-      this.queueReady() ? withTimeout(this.queue.getJobCounts()).catch(() => undefined) : undefined,
-      this.queueReady() ? withTimeout(this.oldestWaitingJobAgeSeconds()).catch(() => NaN) : NaN,
+      withTimeout(this.redis.hlen(QUEUED_EVENTS_KEY), REDIS_TIMEOUT_MS).catch(() => NaN),
+      this.queueReady()
+        ? withTimeout(this.queue.getJobCounts(), REDIS_TIMEOUT_MS).catch(() => undefined)
+        : undefined,
+      this.queueReady()
+        ? withTimeout(this.oldestWaitingJobAgeSeconds(), REDIS_TIMEOUT_MS).catch(() => NaN)
+        : NaN,
     ]);
     return renderFamilies([
       ...COUNTERS.map(({ key, name, help }) => counter(name, help, this.metrics.counters[key])),
@@ -181,20 +186,4 @@ function renderValue(v: number): string {
   if (v === Infinity) return '+Inf';
   if (v === -Infinity) return '-Inf';
   return String(v);
-}
-
-function withTimeout<T>(p: Promise<T>): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new Error('timeout')), REDIS_TIMEOUT_MS);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e: unknown) => {
-        clearTimeout(t);
-        reject(e instanceof Error ? e : new Error(String(e)));
-      },
-    );
-  });
 }

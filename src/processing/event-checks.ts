@@ -2,6 +2,7 @@
 // Redis: nothing in it is trusted, the envelope is checked again.
 import { parseTimestamp } from '../common/timestamp';
 import type { QueuedEvent } from '../queue/queue.contract';
+import { UNSTORABLE_RE } from '../common/unstorable';
 import type { SchemaViolation } from '../schemas/validator-registry';
 
 export type RejectReason =
@@ -30,9 +31,6 @@ export interface CheckPolicy {
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-/** NUL and unpaired surrogates: what jsonb (and text) refuse although JSON.parse accepts them. */
-// eslint-disable-next-line no-control-regex -- matching NUL is the point
-const UNSTORABLE_RE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 const UNSTORABLE_GLOBAL_RE = new RegExp(UNSTORABLE_RE.source, 'g');
 
 const escapePointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
