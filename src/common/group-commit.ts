@@ -9,7 +9,7 @@
 export interface GroupCommitOptions<T> {
   /** Writes one group. Rejecting fails every caller of the group (see isolate). */
   write: (items: T[]) => Promise<void>;
-  /** Items above which a write starts at once rather than on the next turn. */
+  /** Items above which a write starts at once rather than on the next turn; callers beyond it wait for the next write. */
   maxItems: number;
   /** Writes in flight at once; callers arriving meanwhile form the next group. */
   maxInflight: number;
@@ -56,9 +56,18 @@ export class GroupCommit<T> {
 
   private flush(): void {
     if (this.pending.length === 0 || this.inflight >= this.opts.maxInflight) return;
-    const group = this.pending;
-    this.pending = [];
-    this.pendingItems = 0;
+    // Whole callers, up to maxItems (at least one): a write never grows without bound.
+    let take = 0;
+    let count = 0;
+    while (
+      take < this.pending.length &&
+      (take === 0 || count + this.pending[take].items.length <= this.opts.maxItems)
+    ) {
+      count += this.pending[take].items.length;
+      take++;
+    }
+    const group = this.pending.splice(0, take);
+    this.pendingItems -= count;
     this.inflight++;
     const items = group.length === 1 ? group[0].items : group.flatMap((w) => w.items);
     this.opts
@@ -75,5 +84,7 @@ export class GroupCommit<T> {
         this.inflight--;
         this.flush();
       });
+    // Callers left over (beyond maxItems) go out in the next free slot.
+    if (this.pending.length > 0) this.flush();
   }
 }

@@ -16,7 +16,7 @@ const SERIALIZATION = '40001';
 /** Data exceptions and integrity violations: something in the data, not the database being down. */
 const isDataError = (err: unknown): boolean => /^2[23]/.test((err as { code?: string }).code ?? '');
 /** Jobs above which a worker transaction starts at once instead of on the next turn. */
-const MAX_JOBS_PER_TRANSACTION = 64;
+const MAX_JOBS_PER_TRANSACTION = 8;
 /** Worker transactions in flight at once per process (they contend on the hot count rows anyway). */
 const MAX_INFLIGHT_TRANSACTIONS = 2;
 

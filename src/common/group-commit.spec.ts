@@ -1,0 +1,86 @@
+import { GroupCommit } from './group-commit';
+
+/** A write whose completion the test controls. */
+function controlledWrite() {
+  const calls: { items: number[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const write = (items: number[]) =>
+    new Promise<void>((resolve, reject) => {
+      calls.push({ items, resolve, reject });
+    });
+  return { calls, write };
+}
+
+const tick = () => new Promise((r) => setImmediate(r));
+
+describe(GroupCommit.name, () => {
+  it('writes the items of callers that arrive in the same turn together', async () => {
+    const { calls, write } = controlledWrite();
+    const sut = new GroupCommit<number>({ write, maxItems: 100, maxInflight: 1 });
+    const a = sut.add([1, 2]);
+    const b = sut.add([3]);
+    await tick();
+    expect(calls.map((c) => c.items)).toEqual([[1, 2, 3]]);
+    calls[0].resolve();
+    await expect(Promise.all([a, b])).resolves.toEqual([undefined, undefined]);
+  });
+
+  it('groups callers that arrive while a write is in flight into the next write', async () => {
+    const { calls, write } = controlledWrite();
+    const sut = new GroupCommit<number>({ write, maxItems: 100, maxInflight: 1 });
+    const first = sut.add([1]);
+    await tick();
+    const second = sut.add([2]);
+    const third = sut.add([3]);
+    await tick();
+    expect(calls).toHaveLength(1);
+    calls[0].resolve();
+    await first;
+    await tick();
+    expect(calls.map((c) => c.items)).toEqual([[1], [2, 3]]);
+    calls[1].resolve();
+    await Promise.all([second, third]);
+  });
+
+  it('never puts more than maxItems in one write unless a single caller brings more', async () => {
+    const { calls, write } = controlledWrite();
+    const sut = new GroupCommit<number>({ write, maxItems: 3, maxInflight: 4 });
+    void sut.add([1, 2]);
+    void sut.add([3, 4]);
+    void sut.add([5, 6, 7, 8, 9]);
+    await tick();
+    expect(calls.map((c) => c.items)).toEqual([
+      [1, 2],
+      [3, 4],
+      [5, 6, 7, 8, 9],
+    ]);
+  });
+
+  it('fails every caller of a failed group, and each caller alone when isolate() says so', async () => {
+    const plain = controlledWrite();
+    const sut = new GroupCommit<number>({ write: plain.write, maxItems: 10, maxInflight: 1 });
+    const a = sut.add([1]);
+    const b = sut.add([2]);
+    await tick();
+    plain.calls[0].reject(new Error('down'));
+    await expect(a).rejects.toThrow('down');
+    await expect(b).rejects.toThrow('down');
+
+    const isolated = controlledWrite();
+    const sut2 = new GroupCommit<number>({
+      write: isolated.write,
+      maxItems: 10,
+      maxInflight: 1,
+      isolate: (e) => (e as Error).message === 'bad data',
+    });
+    const good = sut2.add([1]);
+    const bad = sut2.add([2]);
+    await tick();
+    isolated.calls[0].reject(new Error('bad data'));
+    await tick();
+    expect(isolated.calls.slice(1).map((c) => c.items)).toEqual([[1], [2]]);
+    isolated.calls[1].resolve();
+    isolated.calls[2].reject(new Error('bad data'));
+    await expect(good).resolves.toBeUndefined();
+    await expect(bad).rejects.toThrow('bad data');
+  });
+});
