@@ -446,4 +446,21 @@ describe('ingestion → queue → processing (e2e)', () => {
     );
     expect(s.rows[0].n).toBe(1);
   });
+
+  it('counts accepted and refused events in /metrics', async () => {
+    const admin = await adminToken(t.url);
+    const counter = async (name: string): Promise<number> => {
+      const res = await fetch(`${t.url}/metrics`, { headers: { authorization: `Bearer ${admin}` } });
+      const line = (await res.text()).split('\n').find((l) => l.startsWith(`${name} `));
+      return Number(line?.split(' ')[1]);
+    };
+    const accepted = await counter('the_eye_events_accepted_total');
+    const refused = await counter('the_eye_events_refused_total');
+    const e = briefExamples(session());
+    const res = await postBatch([e[0], { ...e[1], timestamp: 'nope' }, e[2]]);
+    expect(res.body.accepted).toBe(2);
+    expect((await post({ ...e[0], data: 'not an object' })).status).toBe(400);
+    expect(await counter('the_eye_events_accepted_total')).toBe(accepted + 2);
+    expect(await counter('the_eye_events_refused_total')).toBe(refused + 2);
+  });
 });

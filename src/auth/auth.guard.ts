@@ -1,8 +1,9 @@
-import { type ExecutionContext, Injectable } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiError } from '../common/api-error';
-import { IS_PUBLIC, REQUIRED_SCOPES } from '../common/decorators';
+import { IS_PUBLIC, PUBLIC_WHEN, REQUIRED_SCOPES } from '../common/decorators';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ClientStateService } from './client-state.service';
 import type { AuthPrincipal } from './principal';
 import { type Scope, hasAnyScope } from './scopes';
@@ -11,7 +12,7 @@ const MAX_VERIFIED_TOKENS = 10_000;
 
 /**
  * Global guard, deny by default: every route needs a valid bearer token unless marked
- * @Public(), and a route that declares no @Scopes() is refused to everyone but admins.
+ * @Public() (or @PublicWhen(flag) with that configuration flag on), and a route that declares no @Scopes() is refused to everyone but admins.
  */
 @Injectable()
 export class ScopedJwtGuard extends AuthGuard('jwt') {
@@ -26,6 +27,7 @@ export class ScopedJwtGuard extends AuthGuard('jwt') {
   constructor(
     private readonly reflector: Reflector,
     private readonly clientState: ClientStateService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     super();
   }
@@ -33,6 +35,8 @@ export class ScopedJwtGuard extends AuthGuard('jwt') {
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const targets = [context.getHandler(), context.getClass()];
     if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const publicWhen = this.reflector.getAllAndOverride<'metricsPublic' | undefined>(PUBLIC_WHEN, targets);
+    if (publicWhen !== undefined && this.config[publicWhen]) return true;
     const request = context
       .switchToHttp()
       .getRequest<{ user?: AuthPrincipal; headers: Record<string, unknown> }>();

@@ -8,6 +8,12 @@ export const REQUIRED_SCOPES = 'the-eye:scopes';
 /** Route needs no token (token endpoint, health, docs). Everything else is denied by default. */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
 
+export const PUBLIC_WHEN = 'the-eye:public-when';
+
+/** Route needs no token when this boolean of the configuration is true (e.g. METRICS_PUBLIC). */
+export const PublicWhen = (flag: 'metricsPublic'): MethodDecorator & ClassDecorator =>
+  SetMetadata(PUBLIC_WHEN, flag);
+
 /** Route needs a token carrying one of these scopes (`admin` always passes). */
 export const Scopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator =>
   SetMetadata(REQUIRED_SCOPES, scopes);

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError, type FieldError } from '../common/api-error';
 import { formatMicros, nowMicros } from '../common/timestamp';
+import { MetricsService } from '../metrics/metrics.service';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { checkEnvelope } from './envelope';
 import { EventProducer } from './event-producer.service';
@@ -10,12 +11,19 @@ export const MAX_BATCH = 1_000;
 
 @Injectable()
 export class IngestionService {
-  constructor(private readonly producer: EventProducer) {}
+  constructor(
+    private readonly producer: EventProducer,
+    private readonly metrics: MetricsService,
+  ) {}
 
   async ingestOne(body: unknown, clientId: string): Promise<QueuedDto> {
     const checked = checkEnvelope(body, '', formatMicros(nowMicros()), clientId);
-    if (!checked.ok) throw ApiError.validation(checked.errors, 'The event envelope is not valid');
+    if (!checked.ok) {
+      this.metrics.counters.eventsRefused++;
+      throw ApiError.validation(checked.errors, 'The event envelope is not valid');
+    }
     await this.producer.enqueue([checked.event]);
+    this.metrics.counters.eventsAccepted++;
     return { id: checked.event.id, status: 'queued' };
   }
 
@@ -35,6 +43,8 @@ export class IngestionService {
       }
     }
     await this.producer.enqueue(accepted);
+    this.metrics.counters.eventsAccepted += accepted.length;
+    this.metrics.counters.eventsRefused += events.length - accepted.length;
     return { accepted: accepted.length, rejected: events.length - accepted.length, results };
   }
 

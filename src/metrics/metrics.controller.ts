@@ -1,8 +1,7 @@
-import { Controller, Get, Header, UseGuards } from '@nestjs/common';
+import { Controller, Get, Header } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Public } from '../common/decorators';
+import { PublicWhen, Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
-import { MetricsAccessGuard } from './metrics-access.guard';
 import { PROMETHEUS_CONTENT_TYPE, PrometheusExporter } from './prometheus.exporter';
 
 @ApiTags('operations')
@@ -10,9 +9,8 @@ import { PROMETHEUS_CONTENT_TYPE, PrometheusExporter } from './prometheus.export
 export class MetricsController {
   constructor(private readonly exporter: PrometheusExporter) {}
 
-  // Public for the global guard; MetricsAccessGuard asks for an admin token unless METRICS_PUBLIC=true.
-  @Public()
-  @UseGuards(MetricsAccessGuard)
+  @Scopes('admin')
+  @PublicWhen('metricsPublic')
   @Get()
   @Header('Content-Type', PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')

@@ -1,6 +1,5 @@
 import { Global, Module } from '@nestjs/common';
 import { QueueModule } from '../queue/queue.module';
-import { MetricsAccessGuard } from './metrics-access.guard';
 import { MetricsController } from './metrics.controller';
 import { MetricsService } from './metrics.service';
 import { PrometheusExporter } from './prometheus.exporter';
@@ -10,7 +9,7 @@ import { PrometheusExporter } from './prometheus.exporter';
 @Module({
   imports: [QueueModule],
   controllers: [MetricsController],
-  providers: [MetricsService, PrometheusExporter, MetricsAccessGuard],
+  providers: [MetricsService, PrometheusExporter],
   exports: [MetricsService],
 })
 export class MetricsModule {}
