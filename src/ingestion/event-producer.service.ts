@@ -14,7 +14,7 @@ import {
 
 /** Longest a request waits for Redis before answering 503 (the contract says within 2 s). */
 const ENQUEUE_TIMEOUT_MS = 1_500;
-/** Events above which a flush starts at once instead of waiting for the next tick. */
+/** Events per Bull job (a single larger request travels alone); reaching it flushes at once. */
 const MAX_EVENTS_PER_JOB = 500;
 /** Flushes in flight at once; requests arriving meanwhile are grouped into the next one. */
 const MAX_INFLIGHT_FLUSHES = 2;
@@ -37,7 +37,13 @@ const RETRY_AFTER_DOWN_S = 5;
 export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(EventProducer.name);
   private readonly group = new GroupCommit<QueuedEvent>({
-    write: (events) => this.write(events).then(() => void (this.backlog += events.length)),
+    write: (events) =>
+      this.write(events).then(
+        () => void (this.backlog += events.length),
+        (err: unknown) => {
+          throw err instanceof ApiError ? err : this.unavailable(err);
+        },
+      ),
     maxItems: MAX_EVENTS_PER_JOB,
     maxInflight: MAX_INFLIGHT_FLUSHES,
   });
@@ -60,11 +66,6 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     clearInterval(this.timer);
   }
 
-  /** Events queued (by any process) and not yet stored or quarantined, as last seen. */
-  get backlogSize(): number {
-    return this.backlog;
-  }
-
   enqueue(events: QueuedEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     if (this.queue.client.status !== 'ready') {
@@ -84,9 +85,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
         ),
       );
     }
-    return this.group.add(events).catch((err: unknown) => {
-      throw err instanceof ApiError ? err : this.unavailable(err);
-    });
+    return this.group.add(events);
   }
 
   /** Marks the events queued (status + backlog), then adds the job; both within the timeout. */

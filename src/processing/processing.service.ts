@@ -26,7 +26,8 @@ interface Classified {
 }
 
 /**
- * Validates a job's events and stores them in one transaction: valid events to `events`
+ * Validates a job's events and stores them in one transaction (shared with the other jobs active
+ * at the same time): valid events to `events`
  * (+ sessions, per-minute counts), the others to the quarantine with machine-readable reasons.
  * The transaction commits before the job is acknowledged, and storage is idempotent, so a job
  * retried after a crash or a timeout stores nothing twice and loses nothing.
@@ -60,7 +61,10 @@ export class ProcessingService {
     };
   }
 
-  /** Sorts events into valid and quarantined. Anything malformed is quarantined, not thrown. */
+  /**
+   * Sorts events into valid and quarantined. An event without the shape the producer guarantees
+   * (no usable id, so it cannot be stored or quarantined) is counted as malformed and skipped.
+   */
   classify(events: unknown[]): { valid: QueuedEvent[]; rejected: Quarantined[]; malformed: number } {
     const valid: QueuedEvent[] = [];
     const rejected: Quarantined[] = [];
