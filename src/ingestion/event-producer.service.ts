@@ -88,7 +88,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     return this.group.add(events);
   }
 
-  /** Marks the events queued (status + backlog), then adds the job; both within the timeout. */
+  /** Marks the events queued (status + backlog) and adds the job, within the timeout. */
   private async write(events: QueuedEvent[]): Promise<void> {
     const fields: string[] = new Array<string>(events.length * 2);
     for (let i = 0; i < events.length; i++) {
@@ -97,13 +97,20 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     }
     const client = this.queue.client;
     const work = (async () => {
-      await client.hset(QUEUED_EVENTS_KEY, ...fields);
-      try {
-        await this.queue.add(INGEST_JOB, { v: 1, events });
-      } catch (err) {
-        await client.hdel(QUEUED_EVENTS_KEY, ...events.map((e) => e.id)).catch(() => undefined);
-        throw err;
+      // One round trip: both commands go out back to back on the same connection, so Redis marks
+      // the events queued before the job exists for any worker (whose HDEL therefore comes after).
+      const [marked, added] = await Promise.allSettled([
+        client.hset(QUEUED_EVENTS_KEY, ...fields),
+        this.queue.add(INGEST_JOB, { v: 1, events }),
+      ]);
+      if (added.status === 'rejected') {
+        if (marked.status === 'fulfilled') {
+          await client.hdel(QUEUED_EVENTS_KEY, ...events.map((e) => e.id)).catch(() => undefined);
+        }
+        throw added.reason;
       }
+      // The job is queued even if the marking failed: only the "queued" status and the backlog
+      // count miss these events until the worker stores them.
     })();
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
