@@ -6,7 +6,7 @@ import { formatMicros, parseTimestamp } from '../common/timestamp';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { UNSTORABLE_RE } from '../common/unstorable';
 
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const ALLOWED = new Set(['id', 'session_id', 'category', 'name', 'data', 'timestamp']);
 
 export type EnvelopeResult = { ok: true; event: QueuedEvent } | { ok: false; errors: FieldError[] };

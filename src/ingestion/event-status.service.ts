@@ -8,9 +8,8 @@ import type { AuthPrincipal } from '../auth/principal';
 import { hasAnyScope } from '../auth/scopes';
 import { PG_POOL } from '../prisma/pg-pool';
 import { EVENTS_QUEUE, type IngestJobData, QUEUED_EVENTS_KEY } from '../queue/queue.contract';
+import { UUID_RE } from './envelope';
 import type { EventStatusDto } from './ingestion.dto';
-
-const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** What became of an event: stored, rejected (quarantined, with reasons) or still queued. */
 @Injectable()

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { ApiError } from '../common/api-error';
+import { sqlTimestamp } from '../common/timestamp';
 import { PG_POOL } from '../prisma/pg-pool';
 import { REDIS } from '../redis/redis.module';
 import { BUILTIN_SCHEMAS } from './builtin-schemas';
@@ -41,7 +42,7 @@ export class SchemasService {
         const res = await this.pool.query<EventSchemaDto>(
           `INSERT INTO event_schemas (category, name, version, schema, created_by)
            SELECT $1::text, $2::text, coalesce(max(version), 0) + 1, $3::jsonb, $4::text FROM event_schemas WHERE category = $1::text AND name = $2::text
-           RETURNING category, name, version, schema, created_by, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at`,
+           RETURNING category, name, version, schema, created_by, ${sqlTimestamp('created_at')} AS created_at`,
           [category, name, JSON.stringify(schema), adminId],
         );
         // This process validates with it at once; the others hear it on Redis (or within 5 s).
@@ -60,7 +61,7 @@ export class SchemasService {
   async list(): Promise<EventSchemaDto[]> {
     const res = await this.pool.query<EventSchemaDto>(
       `SELECT DISTINCT ON (category, name) category, name, version, schema, created_by,
-              to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS created_at
+              ${sqlTimestamp('created_at')} AS created_at
          FROM event_schemas ORDER BY category, name, version DESC`,
     );
     const custom = new Set(res.rows.map((r) => `${r.category}\u0001${r.name}`));
