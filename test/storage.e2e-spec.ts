@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { Pool } from 'pg';
+import { EventsRepository, jsonChunks } from '../src/processing/events.repository';
+import type { QueuedEvent } from '../src/queue/queue.contract';
+import { TEST_DATABASE_URL } from './helpers/env';
+
+/**
+ * EventsRepository against the real test database: a transaction larger than one JSON parameter
+ * (jsonChunks: 200 rows each) stores and quarantines every row of every chunk, once.
+ */
+describe('EventsRepository (e2e, real PostgreSQL)', () => {
+  const pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
+  afterAll(() => pool.end());
+
+  const event = (sid: string, i: number): QueuedEvent => ({
+    id: randomUUID(),
+    session_id: sid,
+    category: 'storage-test',
+    name: 'chunked',
+    data: { i, nested: { list: [i, `${i}`] } },
+    timestamp: `2021-03-01T10:00:00.${String(i).padStart(6, '0')}Z`,
+    received_at: '2021-03-01T10:00:01.000000Z',
+    client_id: 'storage-test',
+  });
+
+  async function store(valid: QueuedEvent[], rejected: QueuedEvent[]) {
+    const client = await pool.connect();
+    try {
+      await client.query('BEGIN');
+      const result = await EventsRepository.store(
+        client,
+        valid,
+        rejected.map((e) => ({
+          event: e,
+          errors: [{ reason: 'payload_invalid', path: '/data', message: 'x' }],
+        })),
+      );
+      await client.query('COMMIT');
+      return result;
+    } finally {
+      client.release();
+    }
+  }
+
+  it('splits rows into JSON arrays of at most 200, in order', () => {
+    const rows = Array.from({ length: 450 }, (_, i) => ({ i }));
+    const chunks = jsonChunks(rows).map((c) => JSON.parse(c) as { i: number }[]);
+    expect(chunks.map((c) => c.length)).toEqual([200, 200, 50]);
+    expect(chunks.flat()).toEqual(rows);
+    expect(jsonChunks([])).toEqual(['[]']);
+  });
+
+  it('stores 450 events and quarantines 450 others in one call, each once', async () => {
+    const sid = randomUUID();
+    const valid = Array.from({ length: 450 }, (_, i) => event(sid, i));
+    const rejected = Array.from({ length: 450 }, (_, i) => event(sid, i));
+    expect(await store(valid, rejected)).toEqual({ inserted: 450, quarantined: 450 });
+    // The same call again (a retried job) adds nothing.
+    expect(await store(valid, rejected)).toEqual({ inserted: 0, quarantined: 0 });
+
+    const rows = await pool.query<{ n: number; data_ok: number }>(
+      `SELECT count(*)::int AS n, count(*) FILTER (WHERE data->'nested'->'list'->>1 = data->>'i')::int AS data_ok
+         FROM events WHERE session_id = $1`,
+      [sid],
+    );
+    expect(rows.rows[0]).toEqual({ n: 450, data_ok: 450 });
+    const session = await pool.query<{ n: number; first: string; last: string }>(
+      `SELECT event_count::int AS n, to_char(first_event_at AT TIME ZONE 'UTC', 'US') AS first,
+              to_char(last_event_at AT TIME ZONE 'UTC', 'US') AS last FROM sessions WHERE session_id = $1`,
+      [sid],
+    );
+    expect(session.rows[0]).toEqual({ n: 450, first: '000000', last: '000449' });
+    const quarantined = await pool.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM rejected_events WHERE event_id = ANY($1::uuid[]) AND reasons = '{payload_invalid}'`,
+      [rejected.map((e) => e.id)],
+    );
+    expect(quarantined.rows[0].n).toBe(450);
+  });
+});
