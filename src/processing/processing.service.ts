@@ -20,9 +20,12 @@ const MAX_JOBS_PER_TRANSACTION = 8;
 /** Worker transactions in flight at once per process (they contend on the hot count rows anyway). */
 const MAX_INFLIGHT_TRANSACTIONS = 2;
 
-interface Classified {
+/** One job's share of a transaction: its sorted events, and the ids to clear from the queued set after. */
+interface JobPart {
   valid: QueuedEvent[];
   rejected: Quarantined[];
+  ids: string[];
+  redis: Redis;
 }
 
 /**
@@ -41,7 +44,7 @@ export class ProcessingService {
    * WORKER_CONCURRENCY) share one transaction. Without it every small job (single-event
    * requests) paid a whole transaction, and all of them queue on the same hot count rows.
    */
-  private readonly group = new GroupCommit<Classified>({
+  private readonly group = new GroupCommit<JobPart>({
     write: (parts) => this.storeParts(parts),
     maxItems: MAX_JOBS_PER_TRANSACTION,
     maxInflight: MAX_INFLIGHT_TRANSACTIONS,
@@ -99,17 +102,21 @@ export class ProcessingService {
     const { valid, rejected, malformed } = this.classify(events);
     if (malformed)
       this.logger.error(`${malformed} malformed event(s) in a job could not be keyed and were skipped`);
-    await this.group.add([{ valid, rejected }]);
     const ids = (events as QueuedEvent[]).filter((e) => typeof e?.id === 'string').map((e) => e.id);
-    if (ids.length) await redis.hdel(QUEUED_EVENTS_KEY, ...ids);
+    await this.group.add([{ valid, rejected, ids, redis }]);
     this.metrics.counters.jobsCompleted++;
   }
 
-  /** One transaction for the classified events of several jobs; counts what it did. */
-  private async storeParts(parts: Classified[]): Promise<void> {
+  /**
+   * One transaction for the classified events of several jobs, then one HDEL for all their ids
+   * (they are no longer "queued"); counts what it did.
+   */
+  private async storeParts(parts: JobPart[]): Promise<void> {
     const valid = parts.length === 1 ? parts[0].valid : parts.flatMap((p) => p.valid);
     const rejected = parts.length === 1 ? parts[0].rejected : parts.flatMap((p) => p.rejected);
     const result = await this.storeWithRetry(valid, rejected);
+    const ids = parts.length === 1 ? parts[0].ids : parts.flatMap((p) => p.ids);
+    if (ids.length) await parts[0].redis.hdel(QUEUED_EVENTS_KEY, ...ids);
     const m = this.metrics.counters;
     m.eventsStored += result.inserted;
     m.eventsDuplicate += valid.length - result.inserted;
@@ -119,17 +126,22 @@ export class ProcessingService {
       this.metrics.lastProcessingLagSeconds = (nowMicros() - (parseTimestamp(firstReceived) ?? 0)) / 1e6;
   }
 
-  /** One transaction; deadlocks and serialization failures are retried at once. */
+  /**
+   * One transaction; deadlocks and serialization failures are retried at once. A single
+   * statement (the usual case: nothing to quarantine) is its own transaction, without the two
+   * extra round trips of BEGIN and COMMIT.
+   */
   async storeWithRetry(valid: QueuedEvent[], rejected: Quarantined[]): Promise<StoreResult> {
+    const explicit = valid.length > 0 && rejected.length > 0;
     for (let attempt = 1; ; attempt++) {
       const client = await this.pool.connect();
       try {
-        await client.query('BEGIN');
+        if (explicit) await client.query('BEGIN');
         const result = await EventsRepository.store(client, valid, rejected);
-        await client.query('COMMIT');
+        if (explicit) await client.query('COMMIT');
         return result;
       } catch (err) {
-        await client.query('ROLLBACK').catch(() => undefined);
+        if (explicit) await client.query('ROLLBACK').catch(() => undefined);
         const code = (err as { code?: string }).code;
         if ((code === DEADLOCK || code === SERIALIZATION) && attempt < 5) continue;
         throw err;
