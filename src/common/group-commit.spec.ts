@@ -83,4 +83,39 @@ describe(GroupCommit.name, () => {
     await expect(good).resolves.toBeUndefined();
     await expect(bad).rejects.toThrow('bad data');
   });
+  describe('with lingerMs', () => {
+    beforeEach(() => jest.useFakeTimers());
+    afterEach(() => jest.useRealTimers());
+
+    it('waits lingerMs for more callers, then writes them together', () => {
+      const { calls, write } = controlledWrite();
+      const sut = new GroupCommit<number>({ write, maxItems: 100, maxInflight: 1, lingerMs: 3 });
+      void sut.add([1]);
+      jest.advanceTimersByTime(2);
+      expect(calls).toHaveLength(0);
+      void sut.add([2]);
+      jest.advanceTimersByTime(1);
+      expect(calls.map((c) => c.items)).toEqual([[1, 2]]);
+    });
+
+    it('writes at once, without lingering, when the group reaches maxItems', () => {
+      const { calls, write } = controlledWrite();
+      const sut = new GroupCommit<number>({ write, maxItems: 3, maxInflight: 1, lingerMs: 1_000 });
+      void sut.add([1, 2]);
+      void sut.add([3]);
+      expect(calls.map((c) => c.items)).toEqual([[1, 2, 3]]);
+    });
+
+    it('writes the waiting callers as soon as the write in flight completes', async () => {
+      const { calls, write } = controlledWrite();
+      const sut = new GroupCommit<number>({ write, maxItems: 100, maxInflight: 1, lingerMs: 1_000 });
+      void sut.add([1]);
+      jest.advanceTimersByTime(1_000);
+      void sut.add([2]);
+      calls[0].resolve();
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(calls.map((c) => c.items)).toEqual([[1], [2]]);
+    });
+  });
 });

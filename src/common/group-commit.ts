@@ -14,6 +14,12 @@ export interface GroupCommitOptions<T> {
   /** Writes in flight at once; callers arriving meanwhile form the next group. */
   maxInflight: number;
   /**
+   * How long a group smaller than maxItems waits for more callers before it is written
+   * (default 0: until the next event-loop turn). A write completing, or the group reaching
+   * maxItems, writes the waiting callers at once.
+   */
+  lingerMs?: number;
+  /**
    * When a group of several callers fails with an error for which this returns true, each
    * caller's items are written again on their own, so one caller's bad data cannot fail the others.
    */
@@ -46,10 +52,12 @@ export class GroupCommit<T> {
       if (this.pendingItems >= this.opts.maxItems) this.flush();
       else if (!this.scheduled) {
         this.scheduled = true;
-        setImmediate(() => {
+        const run = (): void => {
           this.scheduled = false;
           this.flush();
-        });
+        };
+        if (this.opts.lingerMs) setTimeout(run, this.opts.lingerMs);
+        else setImmediate(run);
       }
     });
   }

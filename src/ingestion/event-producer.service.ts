@@ -23,6 +23,14 @@ const ENQUEUE_TIMEOUT_MS = 1_500;
 const MAX_EVENTS_PER_JOB = 200;
 /** Flushes in flight at once; requests arriving meanwhile are grouped into the next one. */
 const MAX_INFLIGHT_FLUSHES = 2;
+/**
+ * How long a request waits for others to share its job when no flush is already due. Every job
+ * costs ~8 round trips between the API, Redis, the worker and PostgreSQL, and on these machines a
+ * round trip's syscalls cost more CPU than the event: at 1,000 single events/s, 3 ms cut the
+ * CPU of the whole machine from 1.62 to 1.13 cores and the ack p99 from 30 to 17 ms (issue 5).
+ * Under load groups fill or a flush completes first, so it adds nothing there.
+ */
+const LINGER_MS = 3;
 const BACKLOG_POLL_MS = 200;
 const RETRY_AFTER_BACKLOG_S = 2;
 const RETRY_AFTER_DOWN_S = 5;
@@ -51,6 +59,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
       ),
     maxItems: MAX_EVENTS_PER_JOB,
     maxInflight: MAX_INFLIGHT_FLUSHES,
+    lingerMs: LINGER_MS,
   });
   /** Last HLEN of the queued-events hash plus what this process added since. */
   private backlog = 0;
