@@ -26,6 +26,8 @@
  *   BENCH_RATE_TOOL=paced        fixed-rate runs: `paced` (open loop, evenly spaced, latency from the scheduled
  *                                send time) or `autocannon` (overallRate; bursts at each second, see docs)
  *   BENCH_IDS=1                  send client-chosen UUIDv7 ids (0: let the server assign them)
+ *   BENCH_RATE60_SINGLE=n, BENCH_RATE60_BATCH=n   run the rate60 phases at n events/s instead of 60 % of this
+ *                                run's ceiling (same offered load across runs, for before/after comparisons)
  *   BENCH_PROFILE=1              run the service under --cpu-prof (single phase only unless BENCH_PHASES) and
  *                                summarise self time; results go to bench-results/profile-latest.*
  *   BENCH_URL=http://host:port   target a running instance instead (then BENCH_ADMIN_ID/BENCH_ADMIN_SECRET,
@@ -91,6 +93,8 @@ const cfg = {
   stallSeconds: num('BENCH_STALL_SECONDS', 15),
   warmupSeconds: num('BENCH_WARMUP_SECONDS', Math.min(5, Math.max(1, Math.round(SECONDS / 4)))),
   skipBuild: env.BENCH_SKIP_BUILD === '1',
+  rate60Single: num('BENCH_RATE60_SINGLE', 0),
+  rate60Batch: num('BENCH_RATE60_BATCH', 0),
   adminId: env.BENCH_ADMIN_ID || 'bench-admin',
   adminSecret:
     env.BENCH_ADMIN_SECRET || (env.BENCH_URL ? undefined : crypto.randomBytes(18).toString('base64url')),
@@ -500,6 +504,36 @@ function startSampler(ctx) {
   };
 }
 
+/**
+ * The service's own view of its event loop (GET /metrics, admin token): event-loop delay quantiles and
+ * the longest GC pause since the previous scrape. Scraped at a phase's start (opens the window) and end.
+ */
+async function serviceStalls(ctx) {
+  if (!ctx.adminToken) return null;
+  try {
+    const res = await fetch(`${ctx.base}/metrics`, {
+      headers: { authorization: `Bearer ${ctx.adminToken}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (res.status !== 200) return null;
+    const text = await res.text();
+    const get = (name) => {
+      const m = new RegExp(`^${name.replace(/[{}."=]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
+      return m ? round(Number(m[1]) * 1000, 1) : null;
+    };
+    return {
+      event_loop_delay_ms: {
+        p50: get('nodejs_eventloop_delay_seconds{quantile="0.5"}'),
+        p99: get('nodejs_eventloop_delay_seconds{quantile="0.99"}'),
+        max: get('nodejs_eventloop_delay_seconds{quantile="1"}'),
+      },
+      gc_max_pause_ms: get('nodejs_gc_max_pause_seconds'),
+    };
+  } catch {
+    return null;
+  }
+}
+
 async function queueState(redis) {
   const [hlen, wait, active, delayed, failed, paused] = await Promise.all([
     redis.hlen(QUEUED_EVENTS_KEY),
@@ -604,6 +638,7 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
     all: machineCpuSec(),
   };
   const sampler = startSampler(ctx);
+  await serviceStalls(ctx);
   const reqRate = rate ? Math.max(1, Math.round(rate / perReq)) : undefined;
   log(
     `${name}: ${rate ? `${rate} events/s offered (${reqRate} req/s, ${cfg.rateTool})` : `${connections} connections`} for ${cfg.seconds}s`,
@@ -631,6 +666,7 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
         });
   const tLoadEnd = performance.now();
   const hrEnd = hrUs();
+  const stalls = await serviceStalls(ctx);
   const atLoadEnd = await queueState(ctx.redis);
   const drain = await waitDrain(ctx, tStart);
   const mem = await sampler.stop();
@@ -699,6 +735,8 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
       load_generator: round((cpu1.self.user + cpu1.self.system) / 1e6, 2),
       machine_total: round(cpu1.all - cpu0.all, 2),
     },
+    // Over the load (not the drain): how late the service's event loop ran, its longest GC pause.
+    service_event_loop: stalls,
     window_s: round((drain.tDrainMs - tStart) / 1000, 2),
     window_hr_us: [hrStart, hrEnd],
   };
@@ -716,7 +754,10 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
   log(
     `${name}: acked ${res.acked_events_per_s} ev/s (${res.acked_req_per_s} req/s) p50 ${res.latency_ms.p50} ms p99 ${res.latency_ms.p99} ms; ` +
       `stored ${rows.events}/${acked} → ${res.persisted_events_per_s} ev/s${drain.drained ? '' : ' (NOT DRAINED)'}; ` +
-      `non2xx ${res.non2xx_excluding_429} 429 ${status429} err ${r.errors}; backlog@end ${atLoadEnd.hlen}; rss ${res.rss_peak_mb} MB`,
+      `non2xx ${res.non2xx_excluding_429} 429 ${status429} err ${r.errors}; backlog@end ${atLoadEnd.hlen}; rss ${res.rss_peak_mb} MB` +
+      (stalls
+        ? `; loop delay p99/max ${stalls.event_loop_delay_ms.p99}/${stalls.event_loop_delay_ms.max} ms, GC max ${stalls.gc_max_pause_ms} ms`
+        : ''),
   );
   if (drain.note) log(`${name}: ${drain.note}`);
   await truncateTables(ctx.pg);
@@ -889,7 +930,11 @@ async function authenticate(base) {
     client_secret: created.body.client_secret,
   });
   if (tok.status !== 200) throw new Error(`client token: ${tok.status} ${JSON.stringify(tok.body)}`);
-  return { token: tok.body.access_token, clientId: created.body.client_id };
+  return {
+    token: tok.body.access_token,
+    clientId: created.body.client_id,
+    adminToken: admin.body.access_token,
+  };
 }
 
 /** One request of each kind, checked by hand before any load: a bench of 400s measures nothing. */
@@ -1203,6 +1248,7 @@ async function main() {
   try {
     const auth = await authenticate(base);
     ctx.token = auth.token;
+    ctx.adminToken = auth.adminToken;
     await sanityCheck(ctx);
     log('auth and sanity requests OK');
 
@@ -1251,6 +1297,16 @@ async function main() {
       else {
         // 60 % of the sustainable ceiling: the lower of acked and persisted events/s of the ceiling run.
         const ceil = ph[phase === 'rate60-single' ? 'single' : 'batch'];
+        const fixed = phase === 'rate60-single' ? cfg.rate60Single : cfg.rate60Batch;
+        if (fixed) {
+          // A given rate (A/B comparisons at the same offered load): no ceiling phase needed.
+          ph[phase] = await servicePhase(ctx, phase, {
+            endpoint: phase.endsWith('batch') ? 'batch' : 'single',
+            connections: phase.endsWith('batch') ? cfg.batchConnections : cfg.connections,
+            rate: fixed,
+          });
+          continue;
+        }
         if (!ceil) {
           log(`${phase}: skipped (needs the ${phase === 'rate60-single' ? 'single' : 'batch'} phase first)`);
           continue;

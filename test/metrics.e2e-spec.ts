@@ -104,6 +104,26 @@ describe('GET /metrics (e2e)', () => {
       expect(values.get('the_eye_info{role="api"}')).toBe(1);
     });
 
+    it('reports event-loop stalls and GC pauses since the previous scrape', async () => {
+      const token = await adminToken(t.url);
+      const scrape = async (): Promise<Map<string, number>> =>
+        parseExposition((await http<string>(`${t.url}/metrics`, { token })).body).values;
+      await scrape(); // starts a new window
+      const until = Date.now() + 120;
+      while (Date.now() < until); // the app runs in this process: block its event loop for 120 ms
+      global.gc?.();
+      const after = await scrape();
+      expect(after.get('nodejs_eventloop_delay_seconds{quantile="1"}')).toBeGreaterThanOrEqual(0.1);
+      expect(after.get('nodejs_eventloop_delay_seconds{quantile="0.99"}')).toBeGreaterThanOrEqual(0);
+      expect(after.get('nodejs_gc_max_pause_seconds')).toBeGreaterThanOrEqual(0);
+      for (const kind of ['minor', 'major', 'incremental', 'weakcb']) {
+        expect(after.get(`nodejs_gc_pause_seconds_total{kind="${kind}"}`)).toBeGreaterThanOrEqual(0);
+      }
+      // The next window starts clean: no 120 ms stall in it.
+      const next = await scrape();
+      expect(next.get('nodejs_eventloop_delay_seconds{quantile="1"}')).toBeLessThan(0.1);
+    });
+
     it("reflects this process's counters and the shared queue state", async () => {
       const token = await adminToken(t.url);
       const metrics = t.app.get(MetricsService);

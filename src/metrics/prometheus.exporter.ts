@@ -6,6 +6,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { EVENTS_QUEUE, QUEUED_EVENTS_KEY } from '../queue/queue.contract';
 import { REDIS } from '../redis/redis.module';
 import { MetricsService } from './metrics.service';
+import { RuntimeStats } from './runtime-stats';
 import { withTimeout } from '../common/with-timeout';
 
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -72,6 +73,7 @@ const COUNTERS: { key: keyof MetricsService['counters']; name: string; help: str
 export class PrometheusExporter {
   constructor(
     private readonly metrics: MetricsService,
+    private readonly runtime: RuntimeStats,
     @InjectQueue(EVENTS_QUEUE) private readonly queue: Queue,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -122,7 +124,35 @@ export class PrometheusExporter {
         samples: [{ labels: { role: this.config.role }, value: 1 }],
       },
       ...processFamilies(),
+      ...this.runtimeFamilies(),
     ]);
+  }
+
+  private runtimeFamilies(): Family[] {
+    const w = this.runtime.takeWindow();
+    return [
+      {
+        name: 'nodejs_eventloop_delay_seconds',
+        help: 'Event-loop delay since the previous scrape: how late this process ran its callbacks.',
+        type: 'gauge',
+        samples: [
+          { labels: { quantile: '0.5' }, value: w.loopDelay.p50 },
+          { labels: { quantile: '0.99' }, value: w.loopDelay.p99 },
+          { labels: { quantile: '1' }, value: w.loopDelay.max },
+        ],
+      },
+      gauge(
+        'nodejs_gc_max_pause_seconds',
+        'Longest garbage-collection pause since the previous scrape.',
+        w.gcMaxPause,
+      ),
+      {
+        name: 'nodejs_gc_pause_seconds_total',
+        help: 'Garbage-collection pause time by kind since the process started.',
+        type: 'counter',
+        samples: Object.entries(this.runtime.gcSeconds).map(([kind, value]) => ({ labels: { kind }, value })),
+      },
+    ];
   }
 
   private queueReady(): boolean {

@@ -1,0 +1,81 @@
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { constants, createHistogram, performance, PerformanceObserver } from 'node:perf_hooks';
+
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+
+export interface RuntimeWindow {
+  /** Event-loop delay quantiles (seconds) since the previous window. */
+  loopDelay: { p50: number; p99: number; max: number };
+  /** Longest single GC pause (seconds) since the previous window. */
+  gcMaxPause: number;
+}
+
+/**
+ * What stalls this process's event loop, for /metrics: the event-loop delay (how late timers
+ * fire: every request in the process waits that long) and garbage-collection pauses. Delay
+ * quantiles and the longest pause cover the time since the previous scrape (prom-client does the
+ * same); GC time per kind is a counter since start.
+ */
+/** How often the event-loop delay is sampled. */
+const SAMPLE_MS = 10;
+
+@Injectable()
+export class RuntimeStats implements OnModuleInit, OnModuleDestroy {
+  /**
+   * Lateness of a SAMPLE_MS timer, in ns. Not monitorEventLoopDelay(): its reset() also forgets
+   * the previous tick, so a stall that starts right after a scrape was never counted.
+   */
+  private readonly loop = createHistogram();
+  private lastTick = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private readonly observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const seconds = entry.duration / 1000;
+      const detail = (entry as { detail?: { kind?: number } }).detail;
+      const kind = GC_KINDS[detail?.kind ?? -1] ?? 'other';
+      this.gcSeconds[kind] = (this.gcSeconds[kind] ?? 0) + seconds;
+      if (seconds > this.gcMaxPause) this.gcMaxPause = seconds;
+    }
+  });
+  /** GC pause seconds by kind since start. */
+  readonly gcSeconds: Record<string, number> = { minor: 0, major: 0, incremental: 0, weakcb: 0 };
+  private gcMaxPause = 0;
+
+  onModuleInit(): void {
+    this.lastTick = performance.now();
+    this.timer = setInterval(() => {
+      const now = performance.now();
+      this.loop.record(Math.max(1, Math.round((now - this.lastTick - SAMPLE_MS) * 1e6)));
+      this.lastTick = now;
+    }, SAMPLE_MS);
+    this.timer.unref();
+    this.observer.observe({ entryTypes: ['gc'] });
+  }
+
+  onModuleDestroy(): void {
+    clearInterval(this.timer);
+    this.observer.disconnect();
+  }
+
+  /** The delay quantiles and longest GC pause since the previous call; starts a new window. */
+  takeWindow(): RuntimeWindow {
+    const empty = this.loop.count === 0;
+    const seconds = (ns: number): number => (empty ? 0 : ns / 1e9);
+    const window: RuntimeWindow = {
+      loopDelay: {
+        p50: seconds(this.loop.percentile(50)),
+        p99: seconds(this.loop.percentile(99)),
+        max: seconds(this.loop.max),
+      },
+      gcMaxPause: this.gcMaxPause,
+    };
+    this.loop.reset();
+    this.gcMaxPause = 0;
+    return window;
+  }
+}
