@@ -363,6 +363,8 @@ function pacedRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs = 10_
   };
   const interval = 1000 / rate;
   const lat = [];
+  // How late the generator itself sent each request (it shares the cores too): part of every latency.
+  const sendLag = [];
   const codes = {};
   let errors = 0;
   const errorKinds = {};
@@ -389,7 +391,8 @@ function pacedRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs = 10_
       clearInterval(sweeper);
       agent.destroy();
       lat.sort((a, b) => a - b);
-      const q = (x) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(x * lat.length))] : null);
+      sendLag.sort((a, b) => a - b);
+      const q = (x, a = lat) => (a.length ? a[Math.min(a.length - 1, Math.floor(x * a.length))] : null);
       const requests = Object.values(codes).reduce((a, b) => a + b, 0);
       resolve({
         tool: 'paced',
@@ -401,9 +404,11 @@ function pacedRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs = 10_
         errors,
         timeouts,
         latency: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat.length ? lat[lat.length - 1] : null },
+        send_lag: { p99: q(0.99, sendLag), max: sendLag.length ? sendLag[sendLag.length - 1] : null },
       });
     };
     const fire = (scheduled) => {
+      sendLag.push(performance.now() - scheduled);
       const body = bodyFn();
       inflight++;
       let settled = false;
@@ -737,6 +742,11 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
     },
     // Over the load (not the drain): how late the service's event loop ran, its longest GC pause.
     service_event_loop: stalls,
+    // Paced runs: how late the generator sent requests (included in the latency, which is measured from
+    // the scheduled time).
+    generator_send_lag_ms: r.send_lag
+      ? { p99: round(r.send_lag.p99, 2), max: round(r.send_lag.max, 2) }
+      : undefined,
     window_s: round((drain.tDrainMs - tStart) / 1000, 2),
     window_hr_us: [hrStart, hrEnd],
   };
@@ -757,6 +767,9 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
       `non2xx ${res.non2xx_excluding_429} 429 ${status429} err ${r.errors}; backlog@end ${atLoadEnd.hlen}; rss ${res.rss_peak_mb} MB` +
       (stalls
         ? `; loop delay p99/max ${stalls.event_loop_delay_ms.p99}/${stalls.event_loop_delay_ms.max} ms, GC max ${stalls.gc_max_pause_ms} ms`
+        : '') +
+      (res.generator_send_lag_ms
+        ? `; generator send lag p99/max ${res.generator_send_lag_ms.p99}/${res.generator_send_lag_ms.max} ms`
         : ''),
   );
   if (drain.note) log(`${name}: ${drain.note}`);
