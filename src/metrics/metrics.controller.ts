@@ -19,7 +19,9 @@ export class MetricsController {
     summary: 'Prometheus metrics of this process (admin token unless METRICS_PUBLIC=true)',
     description:
       'Prometheus text format 0.0.4. Counters are per process (sum them across instances); queue gauges are ' +
-      'read from Redis and are NaN while Redis does not answer within a second. Never takes more than ~1 s.',
+      'read from Redis and are NaN while Redis does not answer within a second. ' +
+      'nodejs_eventloop_delay_seconds{quantile} and nodejs_gc_max_pause_seconds cover the time since the ' +
+      'previous scrape (each scrape starts a new window). Never takes more than ~1 s.',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({
