@@ -15,15 +15,15 @@ export interface RuntimeWindow {
   gcMaxPause: number;
 }
 
+/** How often the event-loop delay is sampled. */
+const SAMPLE_MS = 10;
+
 /**
  * What stalls this process's event loop, for /metrics: the event-loop delay (how late timers
  * fire: every request in the process waits that long) and garbage-collection pauses. Delay
  * quantiles and the longest pause cover the time since the previous scrape (prom-client does the
  * same); GC time per kind is a counter since start.
  */
-/** How often the event-loop delay is sampled. */
-const SAMPLE_MS = 10;
-
 @Injectable()
 export class RuntimeStats implements OnModuleInit, OnModuleDestroy {
   /**

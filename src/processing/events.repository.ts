@@ -13,11 +13,11 @@ export interface StoreResult {
 }
 
 /*
- * The event hot path, in SQL on the shared pg pool. One statement per table group, one
- * transaction per job; the whole batch travels as a few JSON parameters (jsonChunks), expanded
- * server-side by json_to_recordset (one parse, no per-row round trips). Nested values are read as `json` and cast
- * with ::jsonb: a `jsonb` column in the record definition costs ~4× the whole parse (measured: 800
- * events 20 ms → 5 ms of PostgreSQL CPU).
+ * The event hot path, in SQL on the shared pg pool. One statement for the valid events and one for
+ * the quarantine, in one transaction for the jobs that are active together; the events travel as a
+ * few JSON parameters (jsonChunks), expanded server-side by json_to_recordset (one parse, no
+ * per-row round trips). Nested values are read as `json` and cast with ::jsonb: a `jsonb` column
+ * in the record definition costs ~4× the whole parse (800 events: 20 ms → 5 ms of PostgreSQL CPU).
  *
  * - events: ON CONFLICT (id) DO NOTHING — the primary key is the idempotency key; rows are fed
  *   in id order so that two workers racing on the same ids lock them in the same order.
