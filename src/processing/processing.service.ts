@@ -1,12 +1,13 @@
+import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
+import type { Queue } from 'bull';
 import type { Pool } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { GroupCommit } from '../common/group-commit';
 import { nowMicros, parseTimestamp } from '../common/timestamp';
 import { MetricsService } from '../metrics/metrics.service';
 import { PG_POOL } from '../prisma/pg-pool';
-import { QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
+import { EVENTS_QUEUE, QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
 import { ValidatorRegistry } from '../schemas/validator-registry';
 import { type CheckPolicy, checkEvent, isQueuedEvent, storableText } from './event-checks';
 import { EventsRepository, type Quarantined, type StoreResult } from './events.repository';
@@ -25,7 +26,6 @@ interface JobPart {
   valid: QueuedEvent[];
   rejected: Quarantined[];
   ids: string[];
-  redis: Redis;
 }
 
 /**
@@ -53,6 +53,7 @@ export class ProcessingService {
 
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
+    @InjectQueue(EVENTS_QUEUE) private readonly queue: Queue,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly registry: ValidatorRegistry,
     private readonly metrics: MetricsService,
@@ -94,7 +95,7 @@ export class ProcessingService {
   }
 
   /** Processes one job's events; throws (and Bull retries the job) only when storage failed. */
-  async process(events: unknown, redis: Redis): Promise<void> {
+  async process(events: unknown): Promise<void> {
     if (!Array.isArray(events)) {
       this.logger.error('job without an events array: dropped as malformed');
       return;
@@ -103,7 +104,7 @@ export class ProcessingService {
     if (malformed)
       this.logger.error(`${malformed} malformed event(s) in a job could not be keyed and were skipped`);
     const ids = (events as QueuedEvent[]).filter((e) => typeof e?.id === 'string').map((e) => e.id);
-    await this.group.add([{ valid, rejected, ids, redis }]);
+    await this.group.add([{ valid, rejected, ids }]);
     this.metrics.counters.jobsCompleted++;
   }
 
@@ -116,7 +117,7 @@ export class ProcessingService {
     const rejected = parts.length === 1 ? parts[0].rejected : parts.flatMap((p) => p.rejected);
     const result = await this.storeWithRetry(valid, rejected);
     const ids = parts.length === 1 ? parts[0].ids : parts.flatMap((p) => p.ids);
-    if (ids.length) await parts[0].redis.hdel(QUEUED_EVENTS_KEY, ...ids);
+    if (ids.length) await this.queue.client.hdel(QUEUED_EVENTS_KEY, ...ids);
     const m = this.metrics.counters;
     m.eventsStored += result.inserted;
     m.eventsDuplicate += valid.length - result.inserted;
