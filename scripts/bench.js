@@ -516,12 +516,10 @@ function startSampler(ctx) {
 async function serviceStalls(ctx) {
   if (!ctx.adminToken) return null;
   try {
-    const res = await fetch(`${ctx.base}/metrics`, {
-      headers: { authorization: `Bearer ${ctx.adminToken}` },
-      signal: AbortSignal.timeout(5_000),
-    });
-    if (res.status !== 200) return null;
-    const text = await res.text();
+    // Prometheus text is not JSON: httpJson hands it back as text.
+    const res = await httpJson('GET', `${ctx.base}/metrics`, undefined, ctx.adminToken, 5_000);
+    if (res.status !== 200 || typeof res.body !== 'string') return null;
+    const text = res.body;
     const get = (name) => {
       const m = new RegExp(`^${name.replace(/[{}."=]/g, '\\$&')} (\\S+)$`, 'm').exec(text);
       return m ? round(Number(m[1]) * 1000, 1) : null;
