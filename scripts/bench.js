@@ -24,7 +24,12 @@
  *   BENCH_BATCH_SIZE=100         events per batch request
  *   BENCH_PHASES=a,b,...         subset of the phases above (default: all)
  *   BENCH_RATE_TOOL=paced        fixed-rate runs: `paced` (open loop, evenly spaced, latency from the scheduled
- *                                send time) or `autocannon` (overallRate; bursts at each second, see docs)
+ *                                send time; a child process, scripts/bench/paced.js), `paced-http` (the same
+ *                                from this process with node:http, for comparison) or `autocannon`
+ *                                (overallRate; bursts at each second, see docs)
+ *   BENCH_NODE_FLAGS="..."       extra node flags for the service, e.g. --trace-gc
+ *   BENCH_TRACE=1                paced phases also write every request's scheduled time, latency and status to
+ *                                bench-results/trace-<phase>.csv (to see when the slow ones happened)
  *   BENCH_IDS=1                  send client-chosen UUIDv7 ids (0: let the server assign them)
  *   BENCH_RATE60_SINGLE=n, BENCH_RATE60_BATCH=n   run the rate60 phases at n events/s instead of 60 % of this
  *                                run's ceiling (same offered load across runs, for before/after comparisons)
@@ -46,6 +51,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
+const { makePayloads } = require('./bench/payloads');
 
 const ROOT = path.resolve(__dirname, '..');
 const OUT_DIR = path.join(ROOT, 'bench-results');
@@ -95,6 +101,8 @@ const cfg = {
   skipBuild: env.BENCH_SKIP_BUILD === '1',
   rate60Single: num('BENCH_RATE60_SINGLE', 0),
   rate60Batch: num('BENCH_RATE60_BATCH', 0),
+  trace: env.BENCH_TRACE === '1',
+  nodeFlags: (env.BENCH_NODE_FLAGS || '').split(/\s+/).filter(Boolean),
   adminId: env.BENCH_ADMIN_ID || 'bench-admin',
   adminSecret:
     env.BENCH_ADMIN_SECRET || (env.BENCH_URL ? undefined : crypto.randomBytes(18).toString('base64url')),
@@ -108,8 +116,8 @@ const cfg = {
 };
 for (const p of cfg.phases)
   if (!ALL_PHASES.includes(p)) throw new Error(`unknown phase "${p}" (known: ${ALL_PHASES.join(', ')})`);
-if (!['paced', 'autocannon'].includes(cfg.rateTool))
-  throw new Error('BENCH_RATE_TOOL must be paced or autocannon');
+if (!['paced', 'paced-http', 'autocannon'].includes(cfg.rateTool))
+  throw new Error('BENCH_RATE_TOOL must be paced, paced-http or autocannon');
 
 // Redis keys of the service (src/queue/queue.contract.ts: prefix "the-eye", queue "events").
 const QUEUED_EVENTS_KEY = 'the-eye:queued-events';
@@ -257,48 +265,7 @@ function cpuDelta(a, b) {
 }
 
 // ---------------------------------------------------------------------------------------------- payloads
-const pool = Buffer.alloc(16 * 1024);
-let poolPos = pool.length;
-function randomBytes(n) {
-  if (poolPos + n > pool.length) {
-    crypto.randomFillSync(pool);
-    poolPos = 0;
-  }
-  poolPos += n;
-  return pool.subarray(poolPos - n, poolPos);
-}
-const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
-/** RFC 9562 UUIDv7 (what the reusable client sends). */
-function uuidv7() {
-  const ms = Date.now();
-  const r = randomBytes(10);
-  const t = ms.toString(16).padStart(12, '0');
-  return (
-    `${t.slice(0, 8)}-${t.slice(8, 12)}-7${HEX[r[0]].slice(1)}${HEX[r[1]]}-` +
-    `${HEX[(r[2] & 0x3f) | 0x80]}${HEX[r[3]]}-${HEX[r[4]]}${HEX[r[5]]}${HEX[r[6]]}${HEX[r[7]]}${HEX[r[8]]}${HEX[r[9]]}`
-  );
-}
-const SESSIONS = Array.from({ length: 1000 }, () => crypto.randomUUID());
-let sessionCursor = 0;
-/** "YYYY-MM-DD HH:MM:SS.ffffff" (space form, no zone, 6 digits) of now: never in the future. */
-function timestampNow(offsetUs) {
-  const d = new Date();
-  return `${d.toISOString().slice(0, 10)} ${d.toISOString().slice(11, 23)}${String(offsetUs % 1000).padStart(3, '0')}`;
-}
-function eventJson(ts) {
-  const sid = SESSIONS[(sessionCursor = (sessionCursor + 7) % SESSIONS.length)];
-  return (
-    `{${cfg.ids ? `"id":"${uuidv7()}",` : ''}"session_id":"${sid}","category":"page interaction","name":"pageview",` +
-    `"data":{"host":"www.consumeraffairs.com","path":"/"},"timestamp":"${ts}"}`
-  );
-}
-let usCounter = 0;
-const singleBody = () => eventJson(timestampNow(usCounter++));
-function batchBody(size = cfg.batchSize) {
-  const parts = new Array(size);
-  for (let i = 0; i < size; i++) parts[i] = eventJson(timestampNow(usCounter++));
-  return `{"events":[${parts.join(',')}]}`;
-}
+const { singleBody, batchBody } = makePayloads({ ids: cfg.ids, batchSize: cfg.batchSize });
 
 // ---------------------------------------------------------------------------------------------- load generators
 function autocannonRun({ base, path: p, token, bodyFn, connections, seconds, overallRate }) {
@@ -350,11 +317,43 @@ function autocannonRun({ base, path: p, token, bodyFn, connections, seconds, ove
 }
 
 /**
- * Open-loop constant-rate load: requests evenly spaced at `rate` per second whatever the server does
- * (autocannon's overallRate sends each connection's quota back to back at the start of every second).
- * Latency is measured from the scheduled send time, so a stalled server cannot hide its queueing.
+ * Open-loop constant-rate load from scripts/bench/paced.js, a child process with a lean raw-socket HTTP
+ * client (see there). Its result includes `cpuS`, the CPU seconds it used.
  */
-function pacedRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs = 10_000 }) {
+function pacedRun({ base, path: p, token, kind, rate, seconds, traceFile }) {
+  const { fork } = require('node:child_process');
+  const u = new URL(base);
+  return new Promise((resolve, reject) => {
+    const child = track(fork(path.join(__dirname, 'bench', 'paced.js'), { stdio: 'inherit' }), 'generator');
+    let result;
+    child.once('message', (m) => (result = m));
+    child.once('error', reject);
+    child.once('exit', (code) => {
+      if (!result) return reject(new Error(`the paced generator exited with ${code} and no result`));
+      resolve({ tool: 'paced', durationS: seconds, ...result });
+    });
+    child.send({
+      host: u.hostname,
+      port: Number(u.port),
+      path: p,
+      token,
+      kind,
+      batchSize: cfg.batchSize,
+      ids: cfg.ids,
+      rate,
+      seconds,
+      traceFile,
+    });
+  });
+}
+
+/**
+ * The same open-loop load from this process with Node's http client (`BENCH_RATE_TOOL=paced-http`), the
+ * generator of the first two sessions: kept to compare generators. It costs ~2.4 times the CPU per
+ * request of the child's client and shares this process's event loop with the sampling; both show in
+ * the latencies it reports (see scripts/bench/paced.js).
+ */
+function pacedHttpRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs = 10_000 }) {
   const u = new URL(base);
   const agent = new http.Agent({ keepAlive: true, maxSockets: 512 });
   const headers = {
@@ -395,7 +394,7 @@ function pacedRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs = 10_
       const q = (x, a = lat) => (a.length ? a[Math.min(a.length - 1, Math.floor(x * a.length))] : null);
       const requests = Object.values(codes).reduce((a, b) => a + b, 0);
       resolve({
-        tool: 'paced',
+        tool: 'paced-http',
         durationS: seconds,
         error_kinds: errorKinds,
         requests,
@@ -654,19 +653,29 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
           base: ctx.base,
           path: p,
           token: ctx.token,
-          bodyFn,
+          kind: batch ? 'batch' : 'single',
           rate: reqRate,
           seconds: cfg.seconds,
+          traceFile: cfg.trace ? path.join(OUT_DIR, `trace-${name}.csv`) : undefined,
         })
-      : await autocannonRun({
-          base: ctx.base,
-          path: p,
-          token: ctx.token,
-          bodyFn,
-          connections: rate ? Math.min(connections, reqRate) : connections,
-          seconds: cfg.seconds,
-          overallRate: reqRate,
-        });
+      : rate && cfg.rateTool === 'paced-http'
+        ? await pacedHttpRun({
+            base: ctx.base,
+            path: p,
+            token: ctx.token,
+            bodyFn,
+            rate: reqRate,
+            seconds: cfg.seconds,
+          })
+        : await autocannonRun({
+            base: ctx.base,
+            path: p,
+            token: ctx.token,
+            bodyFn,
+            connections: rate ? Math.min(connections, reqRate) : connections,
+            seconds: cfg.seconds,
+            overallRate: reqRate,
+          });
   const tLoadEnd = performance.now();
   const hrEnd = hrUs();
   const stalls = await serviceStalls(ctx);
@@ -724,7 +733,7 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
     stored_not_acked: Math.max(0, rows.events + rows.rejected - acked),
     // (paced runs wait for every answer: only requests that timed out or failed can be stored unacked.)
     stored_not_acked_bound:
-      ((rate && cfg.rateTool === 'paced' ? 0 : rate ? Math.min(connections, reqRate) : connections) +
+      ((rate && cfg.rateTool.startsWith('paced') ? 0 : rate ? Math.min(connections, reqRate) : connections) +
         r.errors +
         r.timeouts) *
       perReq,
@@ -735,7 +744,8 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
       service: cpu1.svc !== null && cpu0.svc !== null ? round(cpu1.svc - cpu0.svc, 2) : null,
       postgres: round(stores.postgres, 2),
       redis: round(stores.redis, 2),
-      load_generator: round((cpu1.self.user + cpu1.self.system) / 1e6, 2),
+      // This process (autocannon, paced-http, sampling) plus the paced child generator, if any.
+      load_generator: round((cpu1.self.user + cpu1.self.system) / 1e6 + (r.cpuS || 0), 2),
       machine_total: round(cpu1.all - cpu0.all, 2),
     },
     // Over the load (not the drain): how late the service's event loop ran, its longest GC pause.
@@ -757,6 +767,9 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
       res.cpu_s.load_generator,
     2,
   );
+  // All load-generator CPU (this process's sampling included) per request sent: compares the tools.
+  res.generator_cpu_us_per_request =
+    r.requests > 0 ? round((res.cpu_s.load_generator * 1e6) / r.requests) : null;
   res.service_cpu_us_per_event =
     res.cpu_s.service !== null && rows.events > 0 ? round((res.cpu_s.service * 1e6) / rows.events) : null;
   log(
@@ -882,6 +895,7 @@ async function startService(port) {
   // The service runs with the node flags of `npm start` (e.g. its heap cap), as in production.
   const startScript = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
   const args = (/^node\s+(.*?)\s*dist\/main\.js/.exec(startScript)?.[1] ?? '').split(/\s+/).filter(Boolean);
+  args.push(...cfg.nodeFlags);
   if (cfg.profile) {
     fs.mkdirSync(PROFILE_DIR, { recursive: true });
     // SIGUSR2 -> process.exit(0): --cpu-prof only writes its file on a normal exit, and Nest's SIGTERM hook

@@ -1,0 +1,56 @@
+'use strict';
+/**
+ * Request bodies of the benchmark (scripts/bench.js and its paced generator, scripts/bench/paced.js):
+ * events shaped like SPEC.md's example, each with a fresh UUIDv7 id (as the reusable client sends it)
+ * unless `ids` is false, a session drawn from a pool of 1,000 and a current timestamp in the space form
+ * with 6 fractional digits.
+ */
+const crypto = require('node:crypto');
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+function makePayloads({ ids = true, batchSize = 100 } = {}) {
+  const pool = Buffer.alloc(16 * 1024);
+  let poolPos = pool.length;
+  const randomBytes = (n) => {
+    if (poolPos + n > pool.length) {
+      crypto.randomFillSync(pool);
+      poolPos = 0;
+    }
+    poolPos += n;
+    return pool.subarray(poolPos - n, poolPos);
+  };
+  /** RFC 9562 UUIDv7. */
+  const uuidv7 = () => {
+    const t = Date.now().toString(16).padStart(12, '0');
+    const r = randomBytes(10);
+    return (
+      `${t.slice(0, 8)}-${t.slice(8, 12)}-7${HEX[r[0]].slice(1)}${HEX[r[1]]}-` +
+      `${HEX[(r[2] & 0x3f) | 0x80]}${HEX[r[3]]}-${HEX[r[4]]}${HEX[r[5]]}${HEX[r[6]]}${HEX[r[7]]}${HEX[r[8]]}${HEX[r[9]]}`
+    );
+  };
+  const sessions = Array.from({ length: 1000 }, () => crypto.randomUUID());
+  let sessionCursor = 0;
+  let usCounter = 0;
+  /** "YYYY-MM-DD HH:MM:SS.ffffff" (space form, no zone, 6 digits) of now: never in the future. */
+  const timestampNow = () => {
+    const iso = new Date().toISOString();
+    return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${String(usCounter++ % 1000).padStart(3, '0')}`;
+  };
+  const eventJson = () => {
+    const sid = sessions[(sessionCursor = (sessionCursor + 7) % sessions.length)];
+    return (
+      `{${ids ? `"id":"${uuidv7()}",` : ''}"session_id":"${sid}","category":"page interaction","name":"pageview",` +
+      `"data":{"host":"www.consumeraffairs.com","path":"/"},"timestamp":"${timestampNow()}"}`
+    );
+  };
+  const singleBody = () => eventJson();
+  const batchBody = (size = batchSize) => {
+    const parts = new Array(size);
+    for (let i = 0; i < size; i++) parts[i] = eventJson();
+    return `{"events":[${parts.join(',')}]}`;
+  };
+  return { singleBody, batchBody };
+}
+
+module.exports = { makePayloads };
