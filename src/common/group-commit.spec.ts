@@ -117,5 +117,40 @@ describe(GroupCommit.name, () => {
       await Promise.resolve();
       expect(calls.map((c) => c.items)).toEqual([[1], [2]]);
     });
+
+    it('does not linger once the group holds lingerBelow items: it writes on the next turn', () => {
+      const { calls, write } = controlledWrite();
+      const sut = new GroupCommit<number>({
+        write,
+        maxItems: 100,
+        maxInflight: 1,
+        lingerMs: 1_000,
+        lingerBelow: 3,
+      });
+      void sut.add([1, 2, 3]);
+      expect(calls).toHaveLength(0); // not synchronously: callers of the same turn still join
+      void sut.add([4]);
+      jest.advanceTimersByTime(1); // the next turn (setImmediate), long before lingerMs
+      expect(calls.map((c) => c.items)).toEqual([[1, 2, 3, 4]]);
+    });
+
+    it('stops lingering when a small group grows to lingerBelow', () => {
+      const { calls, write } = controlledWrite();
+      const sut = new GroupCommit<number>({
+        write,
+        maxItems: 100,
+        maxInflight: 1,
+        lingerMs: 1_000,
+        lingerBelow: 3,
+      });
+      void sut.add([1]);
+      jest.advanceTimersByTime(10);
+      expect(calls).toHaveLength(0);
+      void sut.add([2, 3]);
+      jest.advanceTimersByTime(1); // the next turn, not the end of the 1 s linger
+      expect(calls.map((c) => c.items)).toEqual([[1, 2, 3]]);
+      jest.advanceTimersByTime(2_000); // the cancelled linger timer writes nothing more
+      expect(calls).toHaveLength(1);
+    });
   });
 });

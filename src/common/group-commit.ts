@@ -20,6 +20,11 @@ export interface GroupCommitOptions<T> {
    */
   lingerMs?: number;
   /**
+   * Waiting items from which the group no longer lingers: it is written on the next turn, as
+   * without lingerMs (default: it lingers until maxItems). Lingering only pays for small groups.
+   */
+  lingerBelow?: number;
+  /**
    * When a group of several callers fails with an error for which this returns true, each
    * caller's items are written again on their own, so one caller's bad data cannot fail the others.
    */
@@ -37,6 +42,7 @@ export class GroupCommit<T> {
   private pendingItems = 0;
   private inflight = 0;
   private scheduled = false;
+  private lingerTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: GroupCommitOptions<T>) {}
 
@@ -50,16 +56,28 @@ export class GroupCommit<T> {
       this.pending.push({ items, resolve, reject });
       this.pendingItems += items.length;
       if (this.pendingItems >= this.opts.maxItems) this.flush();
-      else if (!this.scheduled) {
-        this.scheduled = true;
-        const run = (): void => {
-          this.scheduled = false;
-          this.flush();
-        };
-        if (this.opts.lingerMs) setTimeout(run, this.opts.lingerMs);
-        else setImmediate(run);
-      }
+      else this.schedule();
     });
+  }
+
+  /** Writes the waiting group on the next turn, or after lingerMs while it is small. */
+  private schedule(): void {
+    const linger = !!this.opts.lingerMs && this.pendingItems < (this.opts.lingerBelow ?? Infinity);
+    if (this.lingerTimer && !linger) {
+      // Grown past lingerBelow while lingering: stop waiting.
+      clearTimeout(this.lingerTimer);
+      this.lingerTimer = undefined;
+      this.scheduled = false;
+    }
+    if (this.scheduled) return;
+    this.scheduled = true;
+    const run = (): void => {
+      this.scheduled = false;
+      this.lingerTimer = undefined;
+      this.flush();
+    };
+    if (linger) this.lingerTimer = setTimeout(run, this.opts.lingerMs);
+    else setImmediate(run);
   }
 
   private flush(): void {

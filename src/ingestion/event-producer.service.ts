@@ -31,6 +31,12 @@ const MAX_INFLIGHT_FLUSHES = 2;
  * Under load groups fill or a flush completes first, so it adds nothing there.
  */
 const LINGER_MS = 3;
+/**
+ * Events from which a group is sent without lingering: a job's fixed cost is already shared by 50
+ * events, and a batch request would otherwise wait LINGER_MS for nothing (at 188 batches of 100/s,
+ * every one of them did).
+ */
+const LINGER_BELOW = 50;
 const BACKLOG_POLL_MS = 200;
 const RETRY_AFTER_BACKLOG_S = 2;
 const RETRY_AFTER_DOWN_S = 5;
@@ -60,6 +66,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     maxItems: MAX_EVENTS_PER_JOB,
     maxInflight: MAX_INFLIGHT_FLUSHES,
     lingerMs: LINGER_MS,
+    lingerBelow: LINGER_BELOW,
   });
   /** Last HLEN of the queued-events hash plus what this process added since. */
   private backlog = 0;
