@@ -233,6 +233,17 @@ function machineCpuSec() {
   }
 }
 /**
+ * CPU seconds the hypervisor gave to other guests while this VM wanted them (/proc/stat steal, all
+ * cores): time every process here lost, which shows in latency although no process of ours used it.
+ */
+function stealSec() {
+  try {
+    return Number(fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)[8]) / CLK_TCK;
+  } catch {
+    return null;
+  }
+}
+/**
  * CPU seconds per process of postgres (server processes and the backends of the bench database only;
  * backends of other databases are other work) and redis-server. Deltas are taken per pid, so a process
  * exiting in between (another test's backend) cannot make a figure negative.
@@ -638,6 +649,7 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
     procs: cpuSnapshot(ctx.dbName),
     self: process.cpuUsage(),
     all: machineCpuSec(),
+    steal: stealSec(),
   };
   const sampler = startSampler(ctx);
   await serviceStalls(ctx);
@@ -687,6 +699,7 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
     svc: ctx.pid ? procCpuSec(ctx.pid) : null,
     self: process.cpuUsage(cpu0.self),
     all: machineCpuSec(),
+    steal: stealSec(),
   };
   const stores = cpuDelta(cpu0.procs, cpuSnapshot(ctx.dbName));
   const persistSeconds = (drain.tDrainMs - tStart) / 1000;
@@ -747,6 +760,8 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
       // This process (autocannon, paced-http, sampling) plus the paced child generator, if any.
       load_generator: round((cpu1.self.user + cpu1.self.system) / 1e6 + (r.cpuS || 0), 2),
       machine_total: round(cpu1.all - cpu0.all, 2),
+      // Included in machine_total: CPU time taken by the hypervisor for other VMs.
+      steal: cpu1.steal !== null && cpu0.steal !== null ? round(cpu1.steal - cpu0.steal, 2) : null,
     },
     // Over the load (not the drain): how late the service's event loop ran, its longest GC pause.
     service_event_loop: stalls,
@@ -761,6 +776,7 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
   // CPU used by everything else on the machine meanwhile (other work sharing the cores): noise indicator.
   res.cpu_s.other = round(
     res.cpu_s.machine_total -
+      (res.cpu_s.steal || 0) -
       (res.cpu_s.service || 0) -
       res.cpu_s.postgres -
       res.cpu_s.redis -
@@ -781,7 +797,8 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
         : '') +
       (res.generator_send_lag_ms
         ? `; generator send lag p99/max ${res.generator_send_lag_ms.p99}/${res.generator_send_lag_ms.max} ms`
-        : ''),
+        : '') +
+      (res.cpu_s.steal !== null ? `; steal ${res.cpu_s.steal} s` : ''),
   );
   if (drain.note) log(`${name}: ${drain.note}`);
   await truncateTables(ctx.pg);
@@ -1146,9 +1163,15 @@ function markdown(result) {
   const other = Object.values(result.phases)
     .map((r) => (r.cpu_s && r.window_s ? r.cpu_s.other / r.window_s : null))
     .filter((x) => x !== null);
+  const steal = Object.values(result.phases)
+    .map((r) => (r.cpu_s && r.cpu_s.steal !== null && r.window_s ? r.cpu_s.steal / r.window_s : null))
+    .filter((x) => x !== null);
   if (other.length)
     lines.push(
-      `Other work on the machine used ${round(Math.min(...other), 2)}–${round(Math.max(...other), 2)} cores during the phases (of ${os.cpus().length}).`,
+      `Other work on the machine used ${round(Math.min(...other), 2)}–${round(Math.max(...other), 2)} cores during the phases (of ${os.cpus().length})` +
+        (steal.length
+          ? `; the hypervisor took (steal) ${round(Math.min(...steal), 2)}–${round(Math.max(...steal), 2)} cores.`
+          : '.'),
     );
   return lines.join('\n');
 }
