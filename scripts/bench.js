@@ -51,6 +51,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
+const { pace } = require('./bench/pace');
 const { makePayloads } = require('./bench/payloads');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -371,7 +372,6 @@ function pacedHttpRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs =
     'content-type': 'application/json',
     ...(token ? { authorization: `Bearer ${token}` } : {}),
   };
-  const interval = 1000 / rate;
   const lat = [];
   // How late the generator itself sent each request (it shares the cores too): part of every latency.
   const sendLag = [];
@@ -385,9 +385,6 @@ function pacedHttpRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs =
   // including those still waiting for a socket: the phase ends at most timeoutMs after the load.
   const pending = new Set();
   return new Promise((resolve) => {
-    const t0 = performance.now();
-    const end = t0 + seconds * 1000;
-    let next = t0;
     const sweeper = setInterval(() => {
       const limit = performance.now() - timeoutMs;
       for (const pr of pending) {
@@ -469,19 +466,10 @@ function pacedHttpRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs =
       });
       req.end(body);
     };
-    const tick = () => {
-      const now = performance.now();
-      while (next <= now && next < end) {
-        fire(next);
-        next += interval;
-      }
-      if (next < end) setTimeout(tick, Math.min(5, Math.max(0, next - performance.now())));
-      else {
-        loadDone = true;
-        finish();
-      }
-    };
-    tick();
+    pace(rate, seconds, fire, () => {
+      loadDone = true;
+      finish();
+    });
   });
 }
 

@@ -21,6 +21,7 @@
  */
 const net = require('node:net');
 const { performance } = require('node:perf_hooks');
+const { pace } = require('./pace');
 const { makePayloads } = require('./payloads');
 
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -32,7 +33,6 @@ function run(o) {
     `POST ${o.path} HTTP/1.1\r\nHost: ${o.host}:${o.port}\r\nContent-Type: application/json\r\n` +
     (o.token ? `Authorization: Bearer ${o.token}\r\n` : '') +
     'Content-Length: ';
-  const interval = 1000 / o.rate;
   const timeoutMs = o.timeoutMs ?? 10_000;
   const maxSockets = o.maxSockets ?? 512;
   const lat = [];
@@ -52,10 +52,6 @@ function run(o) {
   const queued = [];
 
   return new Promise((resolve) => {
-    const t0 = performance.now();
-    const end = t0 + o.seconds * 1000;
-    let next = t0;
-
     const finish = () => {
       if (!loadDone || inflight > 0) return;
       clearInterval(sweeper);
@@ -183,19 +179,10 @@ function run(o) {
       pump();
     };
 
-    const tick = () => {
-      const now = performance.now();
-      while (next <= now && next < end) {
-        fire(next);
-        next += interval;
-      }
-      if (next < end) setTimeout(tick, Math.min(5, Math.max(0, next - performance.now())));
-      else {
-        loadDone = true;
-        finish();
-      }
-    };
-    tick();
+    pace(o.rate, o.seconds, fire, () => {
+      loadDone = true;
+      finish();
+    });
   });
 }
 
