@@ -118,15 +118,11 @@ describe(GroupCommit.name, () => {
       expect(calls.map((c) => c.items)).toEqual([[1], [2]]);
     });
 
+    const LINGER_BELOW_3 = { maxItems: 100, maxInflight: 1, lingerMs: 1_000, lingerBelow: 3 };
+
     it('does not linger once the group holds lingerBelow items: it writes on the next turn', () => {
       const { calls, write } = controlledWrite();
-      const sut = new GroupCommit<number>({
-        write,
-        maxItems: 100,
-        maxInflight: 1,
-        lingerMs: 1_000,
-        lingerBelow: 3,
-      });
+      const sut = new GroupCommit<number>({ write, ...LINGER_BELOW_3 });
       void sut.add([1, 2, 3]);
       expect(calls).toHaveLength(0); // not synchronously: callers of the same turn still join
       void sut.add([4]);
@@ -136,13 +132,7 @@ describe(GroupCommit.name, () => {
 
     it('stops lingering when a small group grows to lingerBelow', () => {
       const { calls, write } = controlledWrite();
-      const sut = new GroupCommit<number>({
-        write,
-        maxItems: 100,
-        maxInflight: 1,
-        lingerMs: 1_000,
-        lingerBelow: 3,
-      });
+      const sut = new GroupCommit<number>({ write, ...LINGER_BELOW_3 });
       void sut.add([1]);
       jest.advanceTimersByTime(10);
       expect(calls).toHaveLength(0);
