@@ -106,12 +106,29 @@ describe(GroupCommit.name, () => {
       expect(calls.map((c) => c.items)).toEqual([[1, 2, 3]]);
     });
 
-    it('writes the waiting callers as soon as the write in flight completes', async () => {
+    it('keeps a small group gathering until its linger ends, even when the write in flight completes', async () => {
       const { calls, write } = controlledWrite();
-      const sut = new GroupCommit<number>({ write, maxItems: 100, maxInflight: 1, lingerMs: 1_000 });
+      const sut = new GroupCommit<number>({ write, maxItems: 100, maxInflight: 1, lingerMs: 3 });
       void sut.add([1]);
-      jest.advanceTimersByTime(1_000);
+      jest.advanceTimersByTime(3);
       void sut.add([2]);
+      calls[0].resolve();
+      await Promise.resolve();
+      await Promise.resolve();
+      expect(calls).toHaveLength(1);
+      void sut.add([3]);
+      jest.advanceTimersByTime(3);
+      expect(calls.map((c) => c.items)).toEqual([[1], [2, 3]]);
+    });
+
+    it('writes a group whose linger ended while every slot was busy as soon as a write completes', async () => {
+      const { calls, write } = controlledWrite();
+      const sut = new GroupCommit<number>({ write, maxItems: 100, maxInflight: 1, lingerMs: 3 });
+      void sut.add([1]);
+      jest.advanceTimersByTime(3);
+      void sut.add([2]);
+      jest.advanceTimersByTime(3); // linger over, but the only slot is taken
+      expect(calls).toHaveLength(1);
       calls[0].resolve();
       await Promise.resolve();
       await Promise.resolve();

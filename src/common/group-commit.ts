@@ -14,9 +14,10 @@ export interface GroupCommitOptions<T> {
   /** Writes in flight at once; callers arriving meanwhile form the next group. */
   maxInflight: number;
   /**
-   * How long a group smaller than maxItems waits for more callers before it is written
-   * (default 0: until the next event-loop turn). A write completing, or the group reaching
-   * maxItems, writes the waiting callers at once.
+   * How long a small group waits for more callers before it is written (default 0: until the
+   * next event-loop turn). Reaching maxItems or lingerBelow ends the wait; a write completing
+   * meanwhile does not, and a group whose linger ended while every write slot was busy goes out
+   * as soon as one frees.
    */
   lingerMs?: number;
   /**
@@ -108,7 +109,8 @@ export class GroupCommit<T> {
       )
       .finally(() => {
         this.inflight--;
-        this.flush();
+        // A small group still within its linger keeps gathering callers until its timer.
+        if (this.lingerTimer === undefined) this.flush();
       });
     // Callers left over (beyond maxItems) go out in the next free slot.
     if (this.pending.length > 0) this.flush();
