@@ -51,7 +51,7 @@ const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const { performance } = require('node:perf_hooks');
-const { pace } = require('./bench/pace');
+const { pace, summarize } = require('./bench/pace');
 const { makePayloads } = require('./bench/payloads');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -223,25 +223,18 @@ function procCpuSec(pid) {
     return null;
   }
 }
-/** Busy CPU seconds of the whole machine (all cores) from /proc/stat. */
-function machineCpuSec() {
+/**
+ * CPU seconds of the whole machine (all cores) from one read of /proc/stat: `busy` (steal included)
+ * and `steal`, the time the hypervisor gave to other guests while this VM wanted it: time every
+ * process here lost, which shows in latency although no process of ours used it.
+ */
+function machineCpu() {
   try {
     const f = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
     // user nice system idle iowait irq softirq steal
-    return (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / CLK_TCK;
+    return { busy: (f[0] + f[1] + f[2] + f[5] + f[6] + f[7]) / CLK_TCK, steal: f[7] / CLK_TCK };
   } catch {
-    return null;
-  }
-}
-/**
- * CPU seconds the hypervisor gave to other guests while this VM wanted them (/proc/stat steal, all
- * cores): time every process here lost, which shows in latency although no process of ours used it.
- */
-function stealSec() {
-  try {
-    return Number(fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/)[8]) / CLK_TCK;
-  } catch {
-    return null;
+    return { busy: null, steal: null };
   }
 }
 /**
@@ -397,21 +390,10 @@ function pacedHttpRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs =
       if (!loadDone || inflight > 0) return;
       clearInterval(sweeper);
       agent.destroy();
-      lat.sort((a, b) => a - b);
-      sendLag.sort((a, b) => a - b);
-      const q = (x, a = lat) => (a.length ? a[Math.min(a.length - 1, Math.floor(x * a.length))] : null);
-      const requests = Object.values(codes).reduce((a, b) => a + b, 0);
       resolve({
         tool: 'paced-http',
         durationS: seconds,
-        error_kinds: errorKinds,
-        requests,
-        ok2xx: Object.entries(codes).reduce((a, [k, v]) => a + (k[0] === '2' ? v : 0), 0),
-        codes,
-        errors,
-        timeouts,
-        latency: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat.length ? lat[lat.length - 1] : null },
-        send_lag: { p99: q(0.99, sendLag), max: sendLag.length ? sendLag[sendLag.length - 1] : null },
+        ...summarize({ lat, sendLag, codes, errors, errorKinds, timeouts }),
       });
     };
     const fire = (scheduled) => {
@@ -636,8 +618,7 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
     svc: ctx.pid ? procCpuSec(ctx.pid) : null,
     procs: cpuSnapshot(ctx.dbName),
     self: process.cpuUsage(),
-    all: machineCpuSec(),
-    steal: stealSec(),
+    machine: machineCpu(),
   };
   const sampler = startSampler(ctx);
   await serviceStalls(ctx);
@@ -686,8 +667,7 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
   const cpu1 = {
     svc: ctx.pid ? procCpuSec(ctx.pid) : null,
     self: process.cpuUsage(cpu0.self),
-    all: machineCpuSec(),
-    steal: stealSec(),
+    machine: machineCpu(),
   };
   const stores = cpuDelta(cpu0.procs, cpuSnapshot(ctx.dbName));
   const persistSeconds = (drain.tDrainMs - tStart) / 1000;
@@ -747,9 +727,12 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
       redis: round(stores.redis, 2),
       // This process (autocannon, paced-http, sampling) plus the paced child generator, if any.
       load_generator: round((cpu1.self.user + cpu1.self.system) / 1e6 + (r.cpuS || 0), 2),
-      machine_total: round(cpu1.all - cpu0.all, 2),
+      machine_total: round(cpu1.machine.busy - cpu0.machine.busy, 2),
       // Included in machine_total: CPU time taken by the hypervisor for other VMs.
-      steal: cpu1.steal !== null && cpu0.steal !== null ? round(cpu1.steal - cpu0.steal, 2) : null,
+      steal:
+        cpu1.machine.steal !== null && cpu0.machine.steal !== null
+          ? round(cpu1.machine.steal - cpu0.machine.steal, 2)
+          : null,
     },
     // Over the load (not the drain): how late the service's event loop ran, its longest GC pause.
     service_event_loop: stalls,

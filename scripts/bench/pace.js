@@ -22,4 +22,24 @@ function pace(rate, seconds, fire, done) {
   tick();
 }
 
-module.exports = { pace };
+/**
+ * The result both paced generators report: counts by status, and latency and send-lag quantiles (ms).
+ * Sorts `lat` and `sendLag` in place.
+ */
+function summarize({ lat, sendLag, codes, errors, errorKinds, timeouts }) {
+  lat.sort((a, b) => a - b);
+  sendLag.sort((a, b) => a - b);
+  const q = (x, a = lat) => (a.length ? a[Math.min(a.length - 1, Math.floor(x * a.length))] : null);
+  return {
+    requests: Object.values(codes).reduce((a, b) => a + b, 0),
+    ok2xx: Object.entries(codes).reduce((a, [k, v]) => a + (k[0] === '2' ? v : 0), 0),
+    codes,
+    errors,
+    error_kinds: errorKinds,
+    timeouts,
+    latency: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat.length ? lat[lat.length - 1] : null },
+    send_lag: { p99: q(0.99, sendLag), max: sendLag.length ? sendLag[sendLag.length - 1] : null },
+  };
+}
+
+module.exports = { pace, summarize };

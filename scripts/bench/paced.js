@@ -21,7 +21,7 @@
  */
 const net = require('node:net');
 const { performance } = require('node:perf_hooks');
-const { pace } = require('./pace');
+const { pace, summarize } = require('./pace');
 const { makePayloads } = require('./payloads');
 
 const HEADER_END = Buffer.from('\r\n\r\n');
@@ -56,20 +56,10 @@ function run(o) {
       if (!loadDone || inflight > 0) return;
       clearInterval(sweeper);
       for (const s of open) s.destroy();
-      lat.sort((a, b) => a - b);
-      sendLag.sort((a, b) => a - b);
-      const q = (x, a = lat) => (a.length ? a[Math.min(a.length - 1, Math.floor(x * a.length))] : null);
       if (trace) require('node:fs').writeFileSync(o.traceFile, trace.join('\n') + '\n');
       const cpu = process.cpuUsage();
       resolve({
-        requests: Object.values(codes).reduce((a, b) => a + b, 0),
-        ok2xx: Object.entries(codes).reduce((a, [k, v]) => a + (k[0] === '2' ? v : 0), 0),
-        codes,
-        errors,
-        error_kinds: errorKinds,
-        timeouts,
-        latency: { p50: q(0.5), p90: q(0.9), p99: q(0.99), max: lat.length ? lat[lat.length - 1] : null },
-        send_lag: { p99: q(0.99, sendLag), max: sendLag.length ? sendLag[sendLag.length - 1] : null },
+        ...summarize({ lat, sendLag, codes, errors, errorKinds, timeouts }),
         cpuS: (cpu.user + cpu.system) / 1e6,
       });
     };
