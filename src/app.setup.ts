@@ -3,6 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
+import { ScopedJwtGuard } from './auth/auth.guard';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { serveDirectRoutes } from './common/direct-route';
 import type { AppConfig } from './config/config';
 
 /**
@@ -22,7 +25,16 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  if (config.role !== 'worker') setupSwagger(app);
+  if (config.role !== 'worker') {
+    // Before init(), which registers the routes: the @DirectRoute() ones get their direct handler.
+    serveDirectRoutes(
+      app.getHttpAdapter().getInstance(),
+      (controller) => app.get(controller, { strict: false }),
+      app.get(ScopedJwtGuard, { strict: false }),
+      app.get(AllExceptionsFilter),
+    );
+    setupSwagger(app);
+  }
   return app;
 }
 

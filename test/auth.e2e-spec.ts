@@ -10,6 +10,14 @@ function sign(header: object, payload: object, key: string): string {
   const head = `${b64url(header)}.${b64url(payload)}`;
   return `${head}.${createHmac('sha256', key).update(head).digest('base64url')}`;
 }
+/** A valid event of the wire format (its content does not matter to these tests). */
+const anEvent = (session: string): Record<string, unknown> => ({
+  session_id: session,
+  category: 'page interaction',
+  name: 'pageview',
+  data: { host: 'www.example.com', path: '/' },
+  timestamp: new Date().toISOString(),
+});
 const decodePayload = (token: string): Record<string, unknown> =>
   JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
 
@@ -140,6 +148,22 @@ describe('auth (e2e)', () => {
       expect(res.body.code).toBe('forbidden');
     });
 
+    it("answers 403 on the ingestion routes (served outside Nest's pipeline) to a token without events:write", async () => {
+      const reader = await registerClient(t.url, ['events:read']);
+      const event = anEvent('s-403');
+      for (const [path, json] of [
+        ['/v1/events', event],
+        ['/v1/events/batch', { events: [event] }],
+      ] as const) {
+        const res = await http(`${t.url}${path}`, { token: reader.token, json });
+        expect({ path, status: res.status, code: res.body.code }).toEqual({
+          path,
+          status: 403,
+          code: 'forbidden',
+        });
+      }
+    });
+
     it('serves health, readiness and the docs without a token', async () => {
       expect((await http(`${t.url}/health`)).body).toEqual({ status: 'ok' });
       expect((await http(`${t.url}/ready`)).body).toEqual({ status: 'ready', postgres: 'up', redis: 'up' });
@@ -218,6 +242,24 @@ describe('auth (e2e)', () => {
         json: { client_id: c.clientId, client_secret: c.secret },
       });
       expect(again.status).toBe(401);
+    });
+
+    it('revokes a writer: its token, already verified and cached by the ingestion routes, is refused at once', async () => {
+      const c = await registerClient(t.url, ['events:write']);
+      const event = anEvent('s-rev');
+      expect((await http(`${t.url}/v1/events`, { token: c.token, json: event })).status).toBe(202);
+      expect((await http(`${t.url}/v1/events`, { token: c.token, json: event })).status).toBe(202);
+      expect(
+        (await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: admin })).status,
+      ).toBe(200);
+      for (const [path, json] of [
+        ['/v1/events', event],
+        ['/v1/events/batch', { events: [event] }],
+      ] as const) {
+        const res = await http(`${t.url}${path}`, { token: c.token, json });
+        expect({ path, status: res.status }).toEqual({ path, status: 401 });
+        expect(res.headers.get('www-authenticate')).toBe('Bearer realm="the-eye"');
+      }
     });
 
     it('revocation reaches another API process sharing Postgres and Redis at once', async () => {

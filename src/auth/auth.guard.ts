@@ -1,4 +1,4 @@
-import { type ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { type ExecutionContext, Inject, Injectable, type Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
 import { ApiError } from '../common/api-error';
@@ -10,9 +10,27 @@ import { type Scope, hasAnyScope } from './scopes';
 
 const MAX_VERIFIED_TOKENS = 10_000;
 
+type RouteHandler = (...args: never[]) => unknown;
+
+/** What a route asks of its caller, read from its decorators (and the configuration) once. */
+export interface RouteAccess {
+  /** No token needed (@Public(), or @PublicWhen(flag) with that flag on). */
+  public: boolean;
+  /** One of these scopes is needed; `admin` always passes. */
+  scopes: Scope[];
+}
+
+/** The request as the guard sees it; `user` is set once the bearer token is accepted. */
+export interface AuthRequest {
+  user?: AuthPrincipal;
+  headers: Record<string, unknown>;
+}
+
 /**
  * Global guard, deny by default: every route needs a valid bearer token unless marked
  * @Public() (or @PublicWhen(flag) with that configuration flag on), and a route that declares no @Scopes() is refused to everyone but admins.
+ * Routes served by a direct handler (common/direct-route.ts) call `routeAccess` once and
+ * `authorize` per request: the same checks without Nest's per-request pipeline.
  */
 @Injectable()
 export class ScopedJwtGuard extends AuthGuard('jwt') {
@@ -33,13 +51,28 @@ export class ScopedJwtGuard extends AuthGuard('jwt') {
   }
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const targets = [context.getHandler(), context.getClass()];
-    if (this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets)) return true;
+    const access = this.routeAccess(context.getHandler() as RouteHandler, context.getClass());
+    if (access.public) return true;
+    await this.authorize(context.switchToHttp().getRequest<AuthRequest>(), access, () => context);
+    return true;
+  }
+
+  routeAccess(handler: RouteHandler, controller: Type<unknown>): RouteAccess {
+    const targets = [handler, controller];
     const publicWhen = this.reflector.getAllAndOverride<'metricsPublic' | undefined>(PUBLIC_WHEN, targets);
-    if (publicWhen !== undefined && this.config[publicWhen]) return true;
-    const request = context
-      .switchToHttp()
-      .getRequest<{ user?: AuthPrincipal; headers: Record<string, unknown> }>();
+    return {
+      public:
+        this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true ||
+        (publicWhen !== undefined && this.config[publicWhen]),
+      scopes: this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? ['admin'],
+    };
+  }
+
+  /**
+   * Sets request.user from the bearer token or throws 401/403. `context` is only built when the
+   * token is not in the cache (passport needs it).
+   */
+  async authorize(request: AuthRequest, access: RouteAccess, context: () => ExecutionContext): Promise<void> {
     const auth = request.headers.authorization;
     const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
     const known = token === undefined ? undefined : this.verified.get(token);
@@ -47,17 +80,13 @@ export class ScopedJwtGuard extends AuthGuard('jwt') {
       request.user = known;
     } else {
       if (known) this.verified.delete(token as string);
-      await super.canActivate(context);
+      await super.canActivate(context());
       if (token !== undefined && request.user) this.remember(token, request.user);
     }
     const principal = request.user as AuthPrincipal;
-    const required = this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? [
-      'admin',
-    ];
-    if (!hasAnyScope(principal.scopes, required)) {
-      throw new ApiError(403, 'forbidden', `This route needs one of the scopes: ${required.join(', ')}`);
+    if (!hasAnyScope(principal.scopes, access.scopes)) {
+      throw new ApiError(403, 'forbidden', `This route needs one of the scopes: ${access.scopes.join(', ')}`);
     }
-    return true;
   }
 
   private remember(token: string, principal: AuthPrincipal): void {

@@ -21,7 +21,9 @@ import { TokenService } from './token.service';
     ClientsService,
     TokenService,
     JwtStrategy,
-    { provide: APP_GUARD, useClass: ScopedJwtGuard },
+    ScopedJwtGuard,
+    // By class as well: the direct ingestion routes call it (common/direct-route.ts).
+    { provide: APP_GUARD, useExisting: ScopedJwtGuard },
   ],
   exports: [ClientsService],
 })

@@ -47,7 +47,11 @@ export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    this.send(host.switchToHttp().getResponse<FastifyReply>(), exception);
+  }
+
+  /** Answers with the contract's error body (also used by routes served outside Nest's pipeline). */
+  send(reply: FastifyReply, exception: unknown): void {
     const { status, body, headers } = this.toResponse(exception);
     if (headers) void reply.headers(headers);
     void reply.status(status).send(body);

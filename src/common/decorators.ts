@@ -18,7 +18,9 @@ export const PublicWhen = (flag: 'metricsPublic'): MethodDecorator & ClassDecora
 export const Scopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator =>
   SetMetadata(REQUIRED_SCOPES, scopes);
 
-/** The authenticated client of the request. */
-export const Principal = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthPrincipal => {
+export function principalOf(_data: unknown, ctx: ExecutionContext): AuthPrincipal {
   return ctx.switchToHttp().getRequest<{ user: AuthPrincipal }>().user;
-});
+}
+
+/** The authenticated client of the request. */
+export const Principal = createParamDecorator(principalOf);

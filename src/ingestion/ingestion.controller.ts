@@ -9,6 +9,7 @@ import {
 } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../auth/principal';
 import { Principal, Scopes } from '../common/decorators';
+import { DirectRoute } from '../common/direct-route';
 import { ApiErrors } from '../common/swagger';
 import { EventStatusService } from './event-status.service';
 import { BatchDto, BatchResponseDto, EventDto, EventStatusDto, QueuedDto } from './ingestion.dto';
@@ -25,6 +26,7 @@ export class IngestionController {
   ) {}
 
   @Post()
+  @DirectRoute()
   @HttpCode(202)
   @Scopes('events:write')
   @ApiOperation({ summary: 'Send one event; 202 once it is durably queued' })
@@ -36,6 +38,7 @@ export class IngestionController {
   }
 
   @Post('batch')
+  @DirectRoute()
   @HttpCode(202)
   @Scopes('events:write')
   @ApiOperation({
