@@ -1,3 +1,6 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import { loadConfig, ConfigError } from '../src/config/config';
 import { http, startApp } from './helpers/app';
@@ -55,5 +58,24 @@ describe('bootstrap (e2e)', () => {
     } catch (err) {
       expect((err as ConfigError).problems.join('\n')).toMatch(/JWT_SECRET.*required[\s\S]*ADMIN_CLIENT_ID/);
     }
+  });
+
+  it('the Docker image runs node with the flags of `npm start` (heap cap, GC threads), and node takes them', () => {
+    const root = join(__dirname, '..');
+    const start = (
+      JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { scripts: { start: string } }
+    ).scripts.start;
+    const startFlags = /^node\s+(.*?)\s*dist\/main\.js$/.exec(start)?.[1].split(/\s+/);
+    const cmd = /^CMD\s+(\[[\s\S]*?\])\s*$/m.exec(
+      readFileSync(join(root, 'Dockerfile'), 'utf8').replace(/\\\n/g, ' '),
+    );
+    const dockerArgs = JSON.parse(cmd?.[1] ?? '[]') as string[];
+    expect(dockerArgs[0]).toBe('node');
+    expect(dockerArgs.at(-1)).toBe('dist/main.js');
+    expect(startFlags).toContain('--max-old-space-size=256');
+    expect(dockerArgs.slice(1, -1)).toEqual(startFlags);
+    expect(
+      execFileSync(process.execPath, [...(startFlags ?? []), '-e', 'process.stdout.write("ok")']).toString(),
+    ).toBe('ok');
   });
 });
