@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import {
   type CallHandler,
+  type CanActivate,
   Controller,
   type ExecutionContext,
   HttpCode,
@@ -10,6 +11,8 @@ import {
   Post,
   Body,
   type Type,
+  UseGuards,
+  UseInterceptors,
 } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -167,7 +170,7 @@ describe('DirectRoute', () => {
     expect(res.statusCode).toBe(400);
   });
 
-  it('refuses to start when a marked method lacks @HttpCode or takes other parameters', async () => {
+  it('refuses to start when a marked method lacks @HttpCode, takes other parameters or has enhancers of its own', async () => {
     @Controller('n')
     class NoCode {
       @Post()
@@ -194,8 +197,34 @@ describe('DirectRoute', () => {
         return body;
       }
     }
+    @Controller('g')
+    @UseGuards(
+      class implements CanActivate {
+        canActivate = (): boolean => true;
+      },
+    )
+    class Guarded {
+      @Post()
+      @DirectRoute()
+      @HttpCode(202)
+      handle(@Body() body: unknown, @Principal() _p: AuthPrincipal): unknown {
+        return body;
+      }
+    }
+    @Controller('i')
+    class Intercepted {
+      @Post()
+      @DirectRoute()
+      @HttpCode(202)
+      @UseInterceptors(MarkingInterceptor)
+      handle(@Body() body: unknown, @Principal() _p: AuthPrincipal): unknown {
+        return body;
+      }
+    }
     for (const [controller, message] of [
       [NoCode, /NoCode\.handle needs @HttpCode/],
+      [Guarded, /Guarded\.handle would skip its guards/],
+      [Intercepted, /Intercepted\.handle would skip its interceptors/],
       [WrongParams, /WrongParams\.handle must take exactly/],
       [Swapped, /Swapped\.handle must take exactly/],
     ] as const) {

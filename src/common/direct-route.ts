@@ -1,7 +1,11 @@
 import type { ExecutionContext, Type } from '@nestjs/common';
 import {
   CUSTOM_ROUTE_ARGS_METADATA,
+  EXCEPTION_FILTERS_METADATA,
+  GUARDS_METADATA,
   HTTP_CODE_METADATA,
+  INTERCEPTORS_METADATA,
+  PIPES_METADATA,
   ROUTE_ARGS_METADATA,
 } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
@@ -30,8 +34,9 @@ type Handler = (...args: unknown[]) => unknown;
  * are answered by the global filter's mapping. What is skipped: global pipes and interceptors
  * (there are none for these bodies: the ValidationPipe ignores untyped ones).
  *
- * The method must take exactly `(@Body() body, @Principal() principal)` and carry @HttpCode();
- * `serveDirectRoutes` refuses to start otherwise.
+ * The method must take exactly `(@Body() body, @Principal() principal)` and carry @HttpCode(), and
+ * neither it nor its controller may declare guards, pipes, interceptors or filters of their own
+ * (they would be skipped): `serveDirectRoutes` refuses to start otherwise.
  */
 export function DirectRoute(): MethodDecorator {
   return (target, key, descriptor) => {
@@ -88,6 +93,7 @@ function directHandler(
     throw new Error(`@DirectRoute() ${where}: not a method of the resolved instance`);
   const handler = fn as Handler;
   checkParameters(controller, method, where);
+  checkNoEnhancers(controller, handler, where);
   const status = Reflect.getMetadata(HTTP_CODE_METADATA, handler) as number | undefined;
   if (status === undefined) throw new Error(`@DirectRoute() ${where} needs @HttpCode()`);
   const access = guard.routeAccess(handler, controller);
@@ -130,4 +136,21 @@ function checkParameters(controller: Type<unknown>, method: string, where: strin
     !principal.pipes?.length;
   if (!ok)
     throw new Error(`@DirectRoute() ${where} must take exactly (@Body() body, @Principal() principal)`);
+}
+
+/** Route- or controller-level enhancers would be skipped by the direct handler: refuse them. */
+function checkNoEnhancers(controller: Type<unknown>, handler: Handler, where: string): void {
+  const kinds = [
+    [GUARDS_METADATA, 'guards'],
+    [PIPES_METADATA, 'pipes'],
+    [INTERCEPTORS_METADATA, 'interceptors'],
+    [EXCEPTION_FILTERS_METADATA, 'filters'],
+  ] as const;
+  for (const [key, kind] of kinds) {
+    const declared = [controller, handler].some(
+      (target) => ((Reflect.getMetadata(key, target) as unknown[] | undefined) ?? []).length > 0,
+    );
+    if (declared)
+      throw new Error(`@DirectRoute() ${where} would skip its ${kind}: a direct route takes none`);
+  }
 }
