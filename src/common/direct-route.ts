@@ -27,8 +27,8 @@ type Handler = (...args: unknown[]) => unknown;
 /**
  * Serve this controller method straight from its Fastify route, without Nest's per-request
  * pipeline (execution context, guard and pipe consumers, parameter factories, response
- * controller): at a few thousand requests/s that pipeline was a fifth of the service's CPU and a
- * quarter of its allocation (issue 5). What stays the same: Fastify parses the body (limits,
+ * controller): at 5,000 single events/s that pipeline was a sixth of the service's CPU and a
+ * fifth of its allocation (issue 5). What stays the same: Fastify parses the body (limits,
  * content types, errors as before), Nest registers and documents the route (Swagger), the global
  * guard's checks run (`ScopedJwtGuard.authorize`, same token cache, scopes and 401/403) and errors
  * are answered by the global filter's mapping. What is skipped: global pipes and interceptors
