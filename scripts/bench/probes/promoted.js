@@ -4,10 +4,10 @@
  * `BENCH_NODE_FLAGS="--require ./scripts/bench/probes/promoted.js" npm run bench`: a sampling
  * heap profile (inspector HeapProfiler) that keeps the samples of objects that survived the young
  * generation (promoted: what fills the old generation and so sets the pace of mark-compacts),
- * including those a mark-compact collected later (objects allocated straight into the old generation,
- * pretenured or large, count too). At exit it writes
- * `bench-results/probe-promoted.json` (the raw profile) and prints the top allocation sites and
- * packages by promoted bytes.
+ * including those a mark-compact collected later (objects allocated straight into the old
+ * generation, pretenured or large, count too). At exit it writes the raw profile to
+ * `bench-results/probe-promoted.json` and the top allocation sites and packages by promoted bytes
+ * to `bench-results/probe-promoted.txt`.
  */
 const fs = require('node:fs');
 const path = require('node:path');
