@@ -1,0 +1,22 @@
+import { type Browser, chromium } from 'playwright-core';
+
+/** Debian's Chromium (installed by .ci/run when missing); the test never downloads a browser. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Headless Chromium for the UI tests. Background networking and component updates are off: this
+ * machine has no network beyond loopback, and a test must notice any request that leaves it.
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM_PATH,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+}
