@@ -1,6 +1,7 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER, APP_PIPE } from '@nestjs/core';
 import { AnalyticsModule } from './analytics/analytics.module';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { createValidationPipe } from './common/validation';
@@ -30,6 +31,7 @@ export class AppModule {
       ConfigModule.forRoot(config),
       PrismaModule,
       RedisModule,
+      AuditModule,
       MetricsModule,
       QueueModule,
       HealthModule,

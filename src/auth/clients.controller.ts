@@ -1,9 +1,10 @@
 import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Scopes } from '../common/decorators';
+import { Principal, Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
 import { ClientDto, ClientListDto, CreateClientDto, CreatedClientDto, RotatedSecretDto } from './auth.dto';
 import { ClientsService } from './clients.service';
+import type { AuthPrincipal } from './principal';
 
 @ApiTags('clients (admin)')
 @ApiBearerAuth()
@@ -17,8 +18,8 @@ export class ClientsController {
   @ApiOperation({ summary: 'Register a trusted client; its secret is shown once' })
   @ApiCreatedResponse({ type: CreatedClientDto })
   @ApiErrors(400)
-  create(@Body() dto: CreateClientDto): Promise<CreatedClientDto> {
-    return this.clients.create(dto.name, dto.scopes);
+  create(@Body() dto: CreateClientDto, @Principal() admin: AuthPrincipal): Promise<CreatedClientDto> {
+    return this.clients.create(dto.name, dto.scopes, admin.clientId);
   }
 
   @Get()
@@ -32,8 +33,8 @@ export class ClientsController {
   @ApiOperation({ summary: 'Revoke a client: its tokens are refused at once (401)' })
   @ApiOkResponse({ type: ClientDto })
   @ApiErrors(404, 409)
-  revoke(@Param('client_id') clientId: string): Promise<ClientDto> {
-    return this.clients.revoke(clientId);
+  revoke(@Param('client_id') clientId: string, @Principal() admin: AuthPrincipal): Promise<ClientDto> {
+    return this.clients.revoke(clientId, admin.clientId);
   }
 
   @Post(':client_id/secret')
@@ -43,7 +44,7 @@ export class ClientsController {
   })
   @ApiCreatedResponse({ type: RotatedSecretDto })
   @ApiErrors(404, 409)
-  rotate(@Param('client_id') clientId: string): Promise<RotatedSecretDto> {
-    return this.clients.rotate(clientId);
+  rotate(@Param('client_id') clientId: string, @Principal() admin: AuthPrincipal): Promise<RotatedSecretDto> {
+    return this.clients.rotate(clientId, admin.clientId);
   }
 }

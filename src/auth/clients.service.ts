@@ -1,4 +1,5 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ApiError } from '../common/api-error';
 import { PrismaService } from '../prisma/prisma.service';
@@ -50,12 +51,19 @@ export class ClientsService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly prisma: PrismaService,
     private readonly clientState: ClientStateService,
+    private readonly audit: AuditService,
   ) {}
 
-  async create(name: string, scopes: Scope[]): Promise<ClientWithSecret> {
+  async create(name: string, scopes: Scope[], actorClientId: string): Promise<ClientWithSecret> {
     const secret = newSecret();
     const row = await this.prisma.client.create({
       data: { id: newClientId(), name, scopes: [...new Set(scopes)], secretHash: await hashSecret(secret) },
+    });
+    await this.audit.record({
+      actorClientId,
+      action: 'client.created',
+      target: row.id,
+      details: { name: row.name, scopes: row.scopes },
     });
     return { ...toView(row), client_secret: secret };
   }
@@ -65,7 +73,7 @@ export class ClientsService {
     return rows.map(toView);
   }
 
-  async revoke(clientId: string): Promise<ClientView> {
+  async revoke(clientId: string, actorClientId: string): Promise<ClientView> {
     this.refuseBootstrapAdmin(clientId, 'revoked');
     const existing = await this.prisma.client.findUnique({ where: { id: clientId } });
     if (!existing) throw ApiError.notFound(`No client ${clientId}`);
@@ -73,10 +81,15 @@ export class ClientsService {
       ? existing
       : await this.prisma.client.update({ where: { id: clientId }, data: { revokedAt: new Date() } });
     await this.clientState.invalidate(clientId);
+    if (!existing.revokedAt)
+      await this.audit.record({ actorClientId, action: 'client.revoked', target: clientId });
     return toView(row);
   }
 
-  async rotate(clientId: string): Promise<{ client_id: string; client_secret: string }> {
+  async rotate(
+    clientId: string,
+    actorClientId: string,
+  ): Promise<{ client_id: string; client_secret: string }> {
     this.refuseBootstrapAdmin(clientId, 'rotated');
     const secret = newSecret();
     const secretHash = await hashSecret(secret);
@@ -85,6 +98,7 @@ export class ClientsService {
       data: { secretHash, rotatedAt: new Date() },
     });
     if (updated.count === 0) throw ApiError.notFound(`No active client ${clientId}`);
+    await this.audit.record({ actorClientId, action: 'client.rotated', target: clientId });
     return { client_id: clientId, client_secret: secret };
   }
 

@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Scopes } from '../common/decorators';
+import type { AuthPrincipal } from '../auth/principal';
+import { Principal, Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
 import { ReplayFilterDto, ReplayResultDto } from './replay.dto';
 import { ReplayService } from './replay.service';
@@ -20,7 +21,7 @@ export class ReplayController {
   })
   @ApiOkResponse({ type: ReplayResultDto })
   @ApiErrors(400, 401, 403)
-  replay(@Body() filter: ReplayFilterDto): Promise<ReplayResultDto> {
-    return this.replays.replay(filter);
+  replay(@Body() filter: ReplayFilterDto, @Principal() admin: AuthPrincipal): Promise<ReplayResultDto> {
+    return this.replays.replay(filter, admin.clientId);
   }
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/api-error';
 import { PG_POOL } from '../prisma/pg-pool';
 import type { QueuedEvent } from '../queue/queue.contract';
@@ -18,9 +19,10 @@ export class ReplayService {
   constructor(
     @Inject(PG_POOL) private readonly pool: Pool,
     private readonly processing: ProcessingService,
+    private readonly audit: AuditService,
   ) {}
 
-  async replay(filter: ReplayFilterDto): Promise<ReplayResultDto> {
+  async replay(filter: ReplayFilterDto, actorClientId: string): Promise<ReplayResultDto> {
     if (filter.from && filter.to && Date.parse(filter.from) > Date.parse(filter.to)) {
       throw ApiError.validation([{ path: '/from', message: 'must not be after to' }]);
     }
@@ -66,6 +68,18 @@ export class ReplayService {
         valid.map((e) => e.id),
       ]);
     }
-    return { matched: events.length, stored: result.inserted, still_rejected: rejected.length, more };
+    const outcome = {
+      matched: events.length,
+      stored: result.inserted,
+      still_rejected: rejected.length,
+      more,
+    };
+    await this.audit.record({
+      actorClientId,
+      action: 'quarantine.replayed',
+      target: 'rejected-events',
+      details: { filter: { ...filter }, ...outcome },
+    });
+    return outcome;
   }
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
+import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/api-error';
 import { sqlTimestamp } from '../common/timestamp';
 import { PG_POOL } from '../prisma/pg-pool';
@@ -18,6 +19,7 @@ export class SchemasService {
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly registry: ValidatorRegistry,
+    private readonly audit: AuditService,
   ) {}
 
   async put(category: string, name: string, schema: unknown, adminId: string): Promise<EventSchemaDto> {
@@ -48,6 +50,12 @@ export class SchemasService {
         // This process validates with it at once; the others hear it on Redis (or within 5 s).
         await this.registry.refresh();
         await this.redis.publish(SCHEMAS_CHANGED_CHANNEL, `${category}/${name}`).catch(() => undefined);
+        await this.audit.record({
+          actorClientId: adminId,
+          action: 'schema.put',
+          target: `${category}/${name}`,
+          details: { category, name, version: res.rows[0].version },
+        });
         return res.rows[0];
       } catch (err) {
         // Two PUTs of the same type at once: the loser takes the next version.

@@ -1,0 +1,111 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { parseTimestampOrDate } from '../common/timestamp';
+
+/** Every admin action the trail records. */
+export const AUDIT_ACTIONS = [
+  'client.created',
+  'client.updated',
+  'client.revoked',
+  'client.rotated',
+  'write_key.issued',
+  'schema.put',
+  'quarantine.replayed',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+const TIME_FORMAT =
+  'ISO 8601 date-time (no zone = UTC) or a bare date (`from`: start of that day, `to`: its end, UTC); inclusive';
+
+function IsTimestampOrDate(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isTimestampOrDate',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseTimestampOrDate(value) !== null,
+      defaultMessage: (args) =>
+        `${args?.property ?? 'value'} must be an ISO 8601 date-time or a date (YYYY-MM-DD)`,
+    },
+  });
+}
+
+export class AuditEventsQueryDto {
+  @ApiPropertyOptional({ enum: AUDIT_ACTIONS, example: 'client.created', description: 'Only this action' })
+  @IsOptional()
+  @IsIn(AUDIT_ACTIONS)
+  action?: AuditAction;
+
+  @ApiPropertyOptional({ example: '2026-12-01', description: `Earliest entry: ${TIME_FORMAT}` })
+  @IsOptional()
+  @IsTimestampOrDate()
+  from?: string;
+
+  @ApiPropertyOptional({ example: '2030-12-31', description: `Latest entry: ${TIME_FORMAT}` })
+  @IsOptional()
+  @IsTimestampOrDate()
+  to?: string;
+
+  @ApiPropertyOptional({
+    enum: ['asc', 'desc'],
+    example: 'desc',
+    default: 'desc',
+    description: 'desc = newest first',
+  })
+  @IsOptional()
+  @IsIn(['asc', 'desc'])
+  order?: 'asc' | 'desc';
+
+  @ApiPropertyOptional({ example: 100, minimum: 1, maximum: 1000, default: 100, description: 'Page size' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Opaque `next_cursor` of the previous page (same filters and order); absent for the first page',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
+  cursor?: string;
+}
+
+export class AuditEventDto {
+  @ApiProperty({ example: '42', description: 'Append order (a bigint, as text)' })
+  id!: string;
+
+  @ApiProperty({ example: '2026-12-02T14:05:00.123456Z', description: 'When the action happened (UTC, µs)' })
+  at!: string;
+
+  @ApiProperty({ example: 'test-admin', description: 'The admin client that acted' })
+  actor_client_id!: string;
+
+  @ApiProperty({ enum: AUDIT_ACTIONS, example: 'client.created' })
+  action!: string;
+
+  @ApiProperty({
+    example: 'cli_3f2a9c1d0e4b5a6978877665',
+    description:
+      'What was acted on: a client id, `category/name` of a schema, `rejected-events` for a replay',
+  })
+  target!: string;
+
+  @ApiProperty({
+    example: { name: 'marketing website', scopes: ['events:write'] },
+    description: 'Facts of the action (never a secret or its hash)',
+    type: 'object',
+    additionalProperties: true,
+  })
+  details!: Record<string, unknown>;
+}
+
+export class AuditEventPageDto {
+  @ApiProperty({ type: [AuditEventDto] })
+  data!: AuditEventDto[];
+
+  @ApiProperty({ example: null, nullable: true, type: String, description: 'null on the last page' })
+  next_cursor!: string | null;
+}

@@ -1,0 +1,170 @@
+import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
+import { withDb } from './helpers/db';
+import { TEST_ADMIN_ID } from './helpers/env';
+
+interface AuditEvent {
+  id: string;
+  at: string;
+  actor_client_id: string;
+  action: string;
+  target: string;
+  details: Record<string, unknown>;
+}
+
+describe('audit trail (e2e)', () => {
+  let t: TestApp;
+  let admin: string;
+
+  beforeAll(async () => {
+    t = await startApp();
+    admin = await adminToken(t.url);
+  });
+  afterAll(() => t.close());
+
+  /** The entries for `target` and `action`, newest first. */
+  async function entries(action: string, target: string): Promise<AuditEvent[]> {
+    const res = await http<{ data: AuditEvent[] }>(
+      `${t.url}/v1/audit-events?action=${encodeURIComponent(action)}&limit=1000`,
+      { token: admin },
+    );
+    expect(res.status).toBe(200);
+    return res.body.data.filter((e) => e.target === target);
+  }
+
+  it('records client.created with the acting admin, never the secret or its hash', async () => {
+    const res = await http(`${t.url}/v1/clients`, {
+      token: admin,
+      json: { name: 'audited shop', scopes: ['events:write'] },
+    });
+    expect(res.status).toBe(201);
+    const [entry] = await entries('client.created', res.body.client_id);
+    expect(entry).toEqual({
+      id: expect.stringMatching(/^\d+$/),
+      at: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/),
+      actor_client_id: TEST_ADMIN_ID,
+      action: 'client.created',
+      target: res.body.client_id,
+      details: { name: 'audited shop', scopes: ['events:write'] },
+    });
+    const text = JSON.stringify(entry);
+    expect(text).not.toContain(res.body.client_secret);
+    expect(text).not.toContain('scrypt');
+  });
+
+  it('records client.revoked and client.rotated', async () => {
+    const rotated = await registerClient(t.url, ['events:write']);
+    const rot = await http(`${t.url}/v1/clients/${rotated.clientId}/secret`, {
+      method: 'POST',
+      token: admin,
+    });
+    expect(rot.status).toBe(201);
+    const [r] = await entries('client.rotated', rotated.clientId);
+    expect(r).toMatchObject({ actor_client_id: TEST_ADMIN_ID, target: rotated.clientId });
+    expect(JSON.stringify(r)).not.toContain(rot.body.client_secret);
+
+    const revoked = await registerClient(t.url, ['events:read']);
+    expect(
+      (await http(`${t.url}/v1/clients/${revoked.clientId}`, { method: 'DELETE', token: admin })).status,
+    ).toBe(200);
+    // Revoking again changes nothing, so it records nothing.
+    expect(
+      (await http(`${t.url}/v1/clients/${revoked.clientId}`, { method: 'DELETE', token: admin })).status,
+    ).toBe(200);
+    const rev = await entries('client.revoked', revoked.clientId);
+    expect(rev).toHaveLength(1);
+    expect(rev[0]).toMatchObject({ actor_client_id: TEST_ADMIN_ID, action: 'client.revoked' });
+  });
+
+  it('records schema.put with the version', async () => {
+    const res = await http(`${t.url}/v1/schemas/audit%20cat/audited`, {
+      method: 'PUT',
+      token: admin,
+      json: { type: 'object', properties: { a: { type: 'string' } } },
+    });
+    expect(res.status).toBe(200);
+    const [entry] = await entries('schema.put', 'audit cat/audited');
+    expect(entry).toMatchObject({
+      actor_client_id: TEST_ADMIN_ID,
+      details: { category: 'audit cat', name: 'audited', version: res.body.version },
+    });
+  });
+
+  it('records quarantine.replayed with the filter and the counts', async () => {
+    const res = await http(`${t.url}/v1/rejected-events/replay`, {
+      token: admin,
+      json: { category: 'audit-nothing', reason: 'payload_invalid' },
+    });
+    expect(res.status).toBe(200);
+    const [entry] = (await entries('quarantine.replayed', 'rejected-events')).filter(
+      (e) => (e.details.filter as Record<string, unknown>).category === 'audit-nothing',
+    );
+    expect(entry).toMatchObject({
+      actor_client_id: TEST_ADMIN_ID,
+      details: {
+        filter: { category: 'audit-nothing', reason: 'payload_invalid' },
+        matched: 0,
+        stored: 0,
+        still_rejected: 0,
+        more: false,
+      },
+    });
+  });
+
+  it('pages with a cursor, newest first, and filters by action and time', async () => {
+    const created: string[] = [];
+    for (let i = 0; i < 3; i++) created.push((await registerClient(t.url, ['events:read'])).clientId);
+    const seen: AuditEvent[] = [];
+    let cursor: string | null = null;
+    do {
+      const q: string = cursor ? `&cursor=${cursor}` : '';
+      const res = await http<{ data: AuditEvent[]; next_cursor: string | null }>(
+        `${t.url}/v1/audit-events?action=client.created&limit=2${q}`,
+        { token: admin },
+      );
+      expect(res.status).toBe(200);
+      expect(res.body.data.length).toBeLessThanOrEqual(2);
+      seen.push(...res.body.data);
+      cursor = res.body.next_cursor;
+    } while (cursor);
+    expect(seen.every((e) => e.action === 'client.created')).toBe(true);
+    expect(new Set(seen.map((e) => e.id)).size).toBe(seen.length);
+    // Newest first: the three just created lead, in reverse order.
+    expect(seen.slice(0, 3).map((e) => e.target)).toEqual([...created].reverse());
+
+    const future = await http(`${t.url}/v1/audit-events?from=2200-01-01`, { token: admin });
+    expect(future.body).toEqual({ data: [], next_cursor: null });
+    const today = new Date().toISOString().slice(0, 10);
+    const bareTo = await http<{ data: AuditEvent[] }>(
+      `${t.url}/v1/audit-events?action=client.created&from=${today}&to=${today}`,
+      { token: admin },
+    );
+    expect(bareTo.body.data.map((e) => e.target)).toEqual(expect.arrayContaining(created));
+  });
+
+  it('answers 400 for a bad filter or cursor and 403 to a non-admin', async () => {
+    for (const q of [
+      'action=nope',
+      'from=yesterday',
+      'cursor=abc',
+      'limit=0',
+      'from=2026-02-02&to=2026-02-01',
+    ]) {
+      const res = await http(`${t.url}/v1/audit-events?${q}`, { token: admin });
+      expect({ q, status: res.status }).toEqual({ q, status: 400 });
+    }
+    const reader = await registerClient(t.url, ['events:read']);
+    expect((await http(`${t.url}/v1/audit-events`, { token: reader.token })).status).toBe(403);
+  });
+
+  it('is append-only in the database itself: UPDATE, DELETE and TRUNCATE are refused', async () => {
+    await withDb(async (db) => {
+      const before = await db.query('SELECT count(*)::int AS n FROM audit_events');
+      expect(before.rows[0].n).toBeGreaterThan(0);
+      await expect(db.query("UPDATE audit_events SET action = 'x'")).rejects.toThrow(/append-only/);
+      await expect(db.query('DELETE FROM audit_events')).rejects.toThrow(/append-only/);
+      await expect(db.query('TRUNCATE audit_events')).rejects.toThrow(/append-only/);
+      const after = await db.query('SELECT count(*)::int AS n FROM audit_events');
+      expect(after.rows[0].n).toBe(before.rows[0].n);
+    });
+  });
+});
