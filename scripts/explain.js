@@ -23,12 +23,11 @@ function loadRepository() {
   }
 }
 
-/** A repository whose pool records the statements instead of running them (lookups it needs first run for real). */
-function capturingRepository(AnalyticsRepository, db) {
+/** A repository whose pool records the statements instead of running them. */
+function capturingRepository(AnalyticsRepository) {
   const captured = [];
   const pool = {
     query(text, values) {
-      if (/FROM event_counts_daily WHERE name/.test(text)) return db.query(text, values);
       captured.push({ text, values });
       return Promise.resolve({ rows: [] });
     },
@@ -135,7 +134,7 @@ async function main() {
   try {
     const s = await samples(db);
     for (const [label, call] of paths(s)) {
-      const { repo, captured } = capturingRepository(AnalyticsRepository, db);
+      const { repo, captured } = capturingRepository(AnalyticsRepository);
       await call(repo);
       const { text, values } = captured[captured.length - 1];
       await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values); // warm the cache once

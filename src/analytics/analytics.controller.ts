@@ -1,6 +1,7 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../common/decorators';
+import type { JsonText } from '../common/event-view';
 import { ApiErrors } from '../common/swagger';
 import {
   EventPageDto,
@@ -14,6 +15,9 @@ import {
   StatsQueryDto,
 } from './analytics.dto';
 import { AnalyticsService } from './analytics.service';
+
+/** Routes answering JSON text built from stored JSON (json-page.ts) say so themselves. */
+const JSON_TEXT = 'application/json; charset=utf-8';
 
 // GET /v1/events/{id} and POST /v1/events live in the ingestion controller; this one only lists.
 @ApiTags('analytics')
@@ -35,10 +39,11 @@ export class AnalyticsController {
     description: '1-128 characters',
   })
   @ApiOkResponse({ type: EventPageDto })
+  @Header('content-type', JSON_TEXT)
   sessionEvents(
     @Param('session_id') sessionId: string,
     @Query() query: SessionEventsQueryDto,
-  ): Promise<EventPageDto> {
+  ): Promise<JsonText<EventPageDto>> {
     return this.analytics.sessionEvents(sessionId, query);
   }
 
@@ -50,7 +55,8 @@ export class AnalyticsController {
       'new events arrive (events that arrive behind the cursor appear in a new walk, not in this one).',
   })
   @ApiOkResponse({ type: EventPageDto })
-  events(@Query() query: EventsQueryDto): Promise<EventPageDto> {
+  @Header('content-type', JSON_TEXT)
+  events(@Query() query: EventsQueryDto): Promise<JsonText<EventPageDto>> {
     return this.analytics.events(query);
   }
 
@@ -83,7 +89,8 @@ export class AnalyticsController {
       'Newest first by default; `from`/`to` apply to when the event was quarantined (rejected_at).',
   })
   @ApiOkResponse({ type: RejectedEventPageDto })
-  rejected(@Query() query: RejectedEventsQueryDto): Promise<RejectedEventPageDto> {
+  @Header('content-type', JSON_TEXT)
+  rejected(@Query() query: RejectedEventsQueryDto): Promise<JsonText<RejectedEventPageDto>> {
     return this.analytics.rejected(query);
   }
 }

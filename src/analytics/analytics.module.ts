@@ -1,4 +1,7 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { ANALYTICS_POOL, createAnalyticsPool } from './analytics-pool';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
@@ -6,6 +9,20 @@ import { AnalyticsService } from './analytics.service';
 /** Query endpoints for analysts (scope events:read): controller → service → repository (SQL). */
 @Module({
   controllers: [AnalyticsController],
-  providers: [AnalyticsService, AnalyticsRepository],
+  providers: [
+    {
+      provide: ANALYTICS_POOL,
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => createAnalyticsPool(config),
+    },
+    AnalyticsService,
+    AnalyticsRepository,
+  ],
 })
-export class AnalyticsModule {}
+export class AnalyticsModule implements OnApplicationShutdown {
+  constructor(@Inject(ANALYTICS_POOL) private readonly pool: Pool) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    if (!this.pool.ended) await this.pool.end();
+  }
+}

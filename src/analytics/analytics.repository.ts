@@ -2,11 +2,12 @@
 // the previous page) ORDER BY sort key LIMIT n+1`, so page 1,000 costs what page 1 costs and rows
 // inserted meanwhile never shift a page. Each query notes the index it relies on; see
 // docs/analytics-performance.md for the EXPLAIN plans at 1M events (scripts/explain.js).
-import { Inject, Injectable } from '@nestjs/common';
-import type { Pool } from 'pg';
-import { EVENT_VIEW_COLUMNS, type EventView } from '../common/event-view';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Pool, QueryResultRow } from 'pg';
+import { EVENT_VIEW_COLUMNS, type EventViewRow } from '../common/event-view';
 import { sqlTimestamp } from '../common/timestamp';
-import { PG_POOL } from '../prisma/pg-pool';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { ANALYTICS_POOL, analyticsQueryError } from './analytics-pool';
 import type { GroupBy, Interval, Order } from './analytics.dto';
 
 /** Time bounds are RFC 3339 texts with 6 digits (exact for timestamptz(6)); both inclusive. */
@@ -29,7 +30,7 @@ export interface RejectedFilter extends TimeRange {
   name?: string;
 }
 
-export type EventRow = EventView & { seq: string };
+export type EventRow = EventViewRow & { seq: string };
 
 export interface SessionRow {
   session_id: string;
@@ -49,7 +50,8 @@ export interface StatsRow {
 export interface RejectedRow {
   id: string;
   reasons: string[];
-  errors: unknown[];
+  /** JSON text of the errors array, spliced into the response as stored. */
+  errors: string;
   raw: string;
   received_at: string;
   rejected_at: string;
@@ -89,13 +91,26 @@ const DIRECTION: Record<Order, { sql: 'ASC' | 'DESC'; after: '>' | '<' }> = {
 
 @Injectable()
 export class AnalyticsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(ANALYTICS_POOL) private readonly pool: Pool,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
+  ) {}
+
+  /** Every analytics statement goes through here: a timeout or an exhausted pool becomes a clear 503. */
+  private async run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    try {
+      return (await this.pool.query<R>(sql, params)).rows;
+    } catch (err) {
+      throw analyticsQueryError(err, this.config?.analyticsStatementTimeoutMs ?? 0);
+    }
+  }
 
   /**
    * Events in (timestamp, seq) order. Index by filter (the planner picks the narrowest):
    * session_id → events_session_time_idx (session_id, timestamp, seq);
    * category+name → events_type_time_idx (category, name, timestamp, seq);
    * category alone → events_category_time_idx (category, timestamp, seq);
+   * name alone → events_name_time_idx (name, timestamp, seq);
    * client_id → events_client_time_idx (client_id, timestamp, seq);
    * time range only / nothing → events_time_idx (timestamp, seq).
    */
@@ -110,14 +125,6 @@ export class AnalyticsRepository {
     if (filter.sessionId !== undefined) q.and(`e.session_id = ${q.param(filter.sessionId)}`);
     if (filter.category !== undefined) q.and(`e.category = ${q.param(filter.category)}`);
     if (filter.name !== undefined) q.and(`e.name = ${q.param(filter.name)}`);
-    if (filter.name !== undefined && filter.category === undefined && filter.sessionId === undefined) {
-      // No index starts with name: name the categories that have it (from the daily rollup, kept in
-      // the insert transaction) so a rare name is read from events_type_time_idx, not by walking
-      // events_time_idx. Adds no condition an event with that name could fail.
-      const categories = await this.categoriesOf(filter.name);
-      if (categories.length === 1) q.and(`e.category = ${q.param(categories[0])}`);
-      else if (categories.length > 1) q.and(`e.category = ANY(${q.param(categories)}::text[])`);
-    }
     if (filter.clientId !== undefined) q.and(`e.client_id = ${q.param(filter.clientId)}`);
     if (filter.from !== undefined) q.and(`e.timestamp >= ${q.param(filter.from)}::timestamptz`);
     if (filter.to !== undefined) q.and(`e.timestamp <= ${q.param(filter.to)}::timestamptz`);
@@ -128,16 +135,7 @@ export class AnalyticsRepository {
     }
     const sql = `SELECT ${EVENT_VIEW_COLUMNS}, e.seq::text AS seq FROM events e ${q.whereClause()}
       ORDER BY e.timestamp ${dir.sql}, e.seq ${dir.sql} LIMIT ${q.param(take)}`;
-    return (await this.pool.query<EventRow>(sql, q.params)).rows;
-  }
-
-  /** Categories with at least one stored event of this name (event_counts_daily_pkey is small: days × types). */
-  private async categoriesOf(name: string): Promise<string[]> {
-    const res = await this.pool.query<{ category: string }>(
-      'SELECT DISTINCT category FROM event_counts_daily WHERE name = $1 AND count > 0',
-      [name],
-    );
-    return res.rows.map((r) => r.category);
+    return this.run<EventRow>(sql, q.params);
   }
 
   /** Session summaries by (first_event_at, session_id): sessions_first_event_idx + incremental sort on ties. */
@@ -161,7 +159,7 @@ export class AnalyticsRepository {
         coalesce(s.client_ids, '{}') AS client_ids
       FROM sessions s ${q.whereClause()}
       ORDER BY s.first_event_at ${dir.sql}, s.session_id ${dir.sql} LIMIT ${q.param(take)}`;
-    return (await this.pool.query<SessionRow>(sql, q.params)).rows;
+    return this.run<SessionRow>(sql, q.params);
   }
 
   /**
@@ -199,7 +197,7 @@ export class AnalyticsRepository {
         : `SELECT ${sqlTimestamp('c.bucket')} AS bucket, c.category, sum(c.count)::text AS count
             FROM ${table} c ${q.whereClause()}
             GROUP BY c.bucket, c.category ORDER BY c.bucket, c.category LIMIT ${q.param(take)}`;
-    return (await this.pool.query<StatsRow>(sql, q.params)).rows;
+    return this.run<StatsRow>(sql, q.params);
   }
 
   /**
@@ -225,11 +223,11 @@ export class AnalyticsRepository {
         `(r.rejected_at, r.seq) ${dir.after} (${q.param(after[0])}::timestamptz, ${q.param(after[1])}::bigint)`,
       );
     }
-    const sql = `SELECT r.event_id::text AS id, coalesce(r.reasons, '{}') AS reasons, r.errors, r.raw,
+    const sql = `SELECT r.event_id::text AS id, coalesce(r.reasons, '{}') AS reasons, r.errors::text AS errors, r.raw,
         ${sqlTimestamp('r.received_at')} AS received_at, ${sqlTimestamp('r.rejected_at')} AS rejected_at,
         r.client_id, r.seq::text AS seq
       FROM rejected_events r ${q.whereClause()}
       ORDER BY r.rejected_at ${dir.sql}, r.seq ${dir.sql} LIMIT ${q.param(take)}`;
-    return (await this.pool.query<RejectedRow>(sql, q.params)).rows;
+    return this.run<RejectedRow>(sql, q.params);
   }
 }

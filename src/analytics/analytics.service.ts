@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
-import type { EventView } from '../common/event-view';
+import { type JsonText, eventJson, rawObjectJson } from '../common/event-view';
 import { formatMicros, parseTimestampOrDate } from '../common/timestamp';
 import {
   DEFAULT_LIMIT,
@@ -17,30 +17,26 @@ import {
   type StatsQueryDto,
   type StatsRowDto,
 } from './analytics.dto';
-import { AnalyticsRepository, type EventRow, type TimeRange } from './analytics.repository';
+import { AnalyticsRepository, type RejectedRow, type TimeRange } from './analytics.repository';
 import { type KeyPart, decodeCursor, encodeCursor } from './cursor';
+import { type Page, textPage } from './json-page';
 
 const TS_SEQ: readonly KeyPart[] = ['ts', 'seq'];
 const TS_TEXT: readonly KeyPart[] = ['ts', 'text'];
-
-interface Page<T> {
-  data: T[];
-  next_cursor: string | null;
-}
 
 /** Query side for analysts: validates the query, walks the keyset, shapes the page. */
 @Injectable()
 export class AnalyticsService {
   constructor(private readonly repo: AnalyticsRepository) {}
 
-  async sessionEvents(sessionId: string, query: SessionEventsQueryDto): Promise<EventPageDto> {
+  async sessionEvents(sessionId: string, query: SessionEventsQueryDto): Promise<JsonText<EventPageDto>> {
     if (sessionId.length < 1 || sessionId.length > 128) {
       throw ApiError.validation([{ path: '/session_id', message: 'session_id must be 1-128 characters' }]);
     }
     return this.eventPage('session-events', { sessionId }, query.order ?? 'asc', query.limit, query.cursor);
   }
 
-  events(query: EventsQueryDto): Promise<EventPageDto> {
+  events(query: EventsQueryDto): Promise<JsonText<EventPageDto>> {
     const filter = {
       sessionId: query.session_id,
       category: query.category,
@@ -99,7 +95,7 @@ export class AnalyticsService {
     );
   }
 
-  async rejected(query: RejectedEventsQueryDto): Promise<RejectedEventPageDto> {
+  async rejected(query: RejectedEventsQueryDto): Promise<JsonText<RejectedEventPageDto>> {
     const order = query.order ?? 'desc';
     const filter = {
       reason: query.reason,
@@ -111,19 +107,11 @@ export class AnalyticsService {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = query.cursor ? pair(decodeCursor(query.cursor, 'rejected', order, TS_SEQ)) : null;
     const rows = await this.repo.rejected(filter, order, after, limit + 1);
-    return page(
+    return textPage(
       rows,
       limit,
       (r) => encodeCursor('rejected', order, [r.rejected_at, r.seq]),
-      (r): RejectedEventDto => ({
-        id: r.id,
-        reasons: r.reasons,
-        errors: r.errors as RejectedEventDto['errors'],
-        event: parseRaw(r.raw),
-        received_at: r.received_at,
-        rejected_at: r.rejected_at,
-        client_id: r.client_id,
-      }),
+      rejectedJson,
     );
   }
 
@@ -133,16 +121,21 @@ export class AnalyticsService {
     order: Order,
     limitParam: number | undefined,
     cursor: string | undefined,
-  ): Promise<EventPageDto> {
+  ): Promise<JsonText<EventPageDto>> {
     const limit = limitParam ?? DEFAULT_LIMIT;
     const after = cursor ? pair(decodeCursor(cursor, kind, order, TS_SEQ)) : null;
     const rows = await this.repo.events(filter, order, after, limit + 1);
-    return page(rows, limit, (r) => encodeCursor(kind, order, [r.timestamp, r.seq]), toEventView);
+    return textPage(rows, limit, (r) => encodeCursor(kind, order, [r.timestamp, r.seq]), eventJson);
   }
 }
 
-function toEventView({ seq: _seq, ...event }: EventRow): EventView {
-  return event;
+/** A RejectedEventDto's JSON text: the stored errors and raw event spliced in as stored. */
+function rejectedJson(r: RejectedRow): JsonText<RejectedEventDto> {
+  return (
+    `{"id":"${r.id}","reasons":${JSON.stringify(r.reasons)},"errors":${r.errors},` +
+    `"event":${rawObjectJson(r.raw)},"received_at":"${r.received_at}","rejected_at":"${r.rejected_at}",` +
+    `"client_id":${JSON.stringify(r.client_id)}}`
+  );
 }
 
 /** `limit + 1` rows were fetched: the extra one only tells that there is a next page. */
@@ -167,15 +160,4 @@ function timeRange(query: { from?: string; to?: string }): TimeRange {
     from: from === null ? undefined : formatMicros(from),
     to: to === null ? undefined : formatMicros(to),
   };
-}
-
-function parseRaw(raw: string): Record<string, unknown> {
-  try {
-    const parsed: unknown = JSON.parse(raw);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
-      return parsed as Record<string, unknown>;
-  } catch {
-    // fall through: never fail a whole page on one odd row
-  }
-  return { raw };
 }

@@ -21,6 +21,7 @@ export type ErrorCode =
   | 'rate_limited'
   | 'queue_unavailable'
   | 'service_unavailable'
+  | 'query_timeout'
   | 'internal_error';
 
 export class ApiError extends Error {

@@ -20,6 +20,9 @@ describe(loadConfig.name, () => {
       nodeEnv: 'development',
       role: 'all',
       databaseUrl: 'postgresql://postgres@127.0.0.1:5432/the_eye',
+      databaseReadUrl: 'postgresql://postgres@127.0.0.1:5432/the_eye',
+      analyticsStatementTimeoutMs: 10_000,
+      analyticsPoolSize: 5,
       redisUrl: 'redis://127.0.0.1:6379',
       jwtSecret: undefined,
       jwtExpiresInSeconds: 3600,
@@ -75,6 +78,24 @@ describe(loadConfig.name, () => {
     });
   });
 
+  it('sends analytics reads to DATABASE_READ_URL, else to DATABASE_URL', () => {
+    expect(loadConfig({ DATABASE_URL: 'postgres://u@db:5432/eye' }).databaseReadUrl).toBe(
+      'postgres://u@db:5432/eye',
+    );
+    const split = loadConfig({
+      DATABASE_URL: 'postgres://u@db:5432/eye',
+      DATABASE_READ_URL: 'postgres://u@replica:5432/eye',
+      ANALYTICS_STATEMENT_TIMEOUT: '2s',
+      ANALYTICS_POOL_SIZE: '3',
+    });
+    expect(split).toMatchObject({
+      databaseUrl: 'postgres://u@db:5432/eye',
+      databaseReadUrl: 'postgres://u@replica:5432/eye',
+      analyticsStatementTimeoutMs: 2000,
+      analyticsPoolSize: 3,
+    });
+  });
+
   it.each([
     ['300', 300_000],
     ['300s', 300_000],
@@ -97,6 +118,9 @@ describe(loadConfig.name, () => {
     ['DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432'],
     ['DATABASE_URL', 'not a url'],
     ['REDIS_URL', 'http://127.0.0.1:6379'],
+    ['DATABASE_READ_URL', 'mysql://replica/the_eye'],
+    ['ANALYTICS_STATEMENT_TIMEOUT', 'forever'],
+    ['ANALYTICS_POOL_SIZE', '0'],
     ['MAX_CLOCK_SKEW', 'soon'],
     ['MAX_CLOCK_SKEW', '1.5s'],
     ['MAX_CLOCK_SKEW', '-5m'],

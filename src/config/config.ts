@@ -10,6 +10,12 @@ export interface AppConfig {
   readonly nodeEnv: NodeEnv;
   readonly role: Role;
   readonly databaseUrl: string;
+  /** Where analytics reads go (a read replica, or DATABASE_URL): their own pool, never the worker's. */
+  readonly databaseReadUrl: string;
+  /** Per-statement limit of the analytics pool; over it a query answers 503 query_timeout. */
+  readonly analyticsStatementTimeoutMs: number;
+  /** Connections of the analytics pool (the worker and /ready keep theirs whatever analysts do). */
+  readonly analyticsPoolSize: number;
   readonly redisUrl: string;
   /** HS256 key; undefined in development/test means "generate one and share it through the database". */
   readonly jwtSecret: string | undefined;
@@ -35,6 +41,7 @@ export class ConfigError extends Error {
   }
 }
 
+const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/the_eye';
 const DURATION_RE = /^(\d+)(ms|s|m|h)?$/;
 const DURATION_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
@@ -81,7 +88,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       if (u.protocol.startsWith('postgres') && u.pathname.length <= 1) throw new Error('database');
     } catch {
       problems.push(
-        `${name} must be a ${protocols.join(' or ')}// URL${name === 'DATABASE_URL' ? ' with a database name' : ''} (got "${raw}")`,
+        `${name} must be a ${protocols.join(' or ')}// URL${name.startsWith('DATABASE_') ? ' with a database name' : ''} (got "${raw}")`,
       );
     }
     return raw;
@@ -115,10 +122,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: str('HOST') ?? '0.0.0.0',
     nodeEnv,
     role: oneOf<Role>('ROLE', ['api', 'worker', 'all'], 'all'),
-    databaseUrl: url('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/the_eye', [
-      'postgresql:',
-      'postgres:',
-    ]),
+    databaseUrl: url('DATABASE_URL', DEFAULT_DATABASE_URL, ['postgresql:', 'postgres:']),
+    databaseReadUrl:
+      str('DATABASE_READ_URL') === undefined
+        ? (str('DATABASE_URL') ?? DEFAULT_DATABASE_URL)
+        : url('DATABASE_READ_URL', '', ['postgresql:', 'postgres:']),
+    analyticsStatementTimeoutMs: duration('ANALYTICS_STATEMENT_TIMEOUT', 10_000),
+    analyticsPoolSize: int('ANALYTICS_POOL_SIZE', 5, 1, 100),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     jwtSecret,
     jwtExpiresInSeconds: int('JWT_EXPIRES_IN', 3600, 60, 86_400),

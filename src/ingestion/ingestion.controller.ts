@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, Post } from '@nestjs/common';
 import {
   ApiAcceptedResponse,
   ApiBearerAuth,
@@ -10,6 +10,7 @@ import {
 import type { AuthPrincipal } from '../auth/principal';
 import { Principal, Scopes } from '../common/decorators';
 import { DirectRoute } from '../common/direct-route';
+import type { JsonText } from '../common/event-view';
 import { ApiErrors } from '../common/swagger';
 import { EventStatusService } from './event-status.service';
 import { BatchDto, BatchResponseDto, EventDto, EventStatusDto, QueuedDto } from './ingestion.dto';
@@ -59,7 +60,8 @@ export class IngestionController {
   })
   @ApiOkResponse({ type: EventStatusDto })
   @ApiErrors(400, 404, 503)
-  status(@Param('id') id: string, @Principal() principal: AuthPrincipal): Promise<EventStatusDto> {
+  @Header('content-type', 'application/json; charset=utf-8')
+  status(@Param('id') id: string, @Principal() principal: AuthPrincipal): Promise<JsonText<EventStatusDto>> {
     return this.statuses.status(id, principal);
   }
 }

@@ -1,0 +1,55 @@
+import { Pool } from 'pg';
+import { ApiError } from '../common/api-error';
+import type { AppConfig } from '../config/config';
+
+/** Injection token of the analytics pg.Pool: analysts' reads never take the worker's or /ready's connections. */
+export const ANALYTICS_POOL = Symbol('ANALYTICS_POOL');
+
+/** SQLSTATE 57014: the statement was cancelled, here by statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+export function createAnalyticsPool(config: AppConfig): Pool {
+  const pool = new Pool({
+    connectionString: config.databaseReadUrl,
+    max: config.analyticsPoolSize,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+    application_name: `the-eye-analytics-${config.role}`,
+    // Set by the server on every connection of this pool (replica included), so no query of an
+    // analyst can hold a connection longer than this, whatever route or plan it takes.
+    options: `-c statement_timeout=${config.analyticsStatementTimeoutMs}`,
+  });
+  // An idle client losing its connection (database restart) must not crash the process.
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+/**
+ * A failed analytics query as the client should see it: a statement timeout is the analyst's
+ * query being too broad (503 query_timeout saying how to narrow it); a pool that cannot hand out
+ * a connection in time or a database that cannot be reached is a 503 to retry. Anything else is
+ * rethrown as is (the global filter makes it a logged 500 without internals).
+ */
+export function analyticsQueryError(err: unknown, timeoutMs: number): unknown {
+  const e = err as { code?: unknown; message?: unknown };
+  if (e?.code === QUERY_CANCELED) {
+    return new ApiError(
+      503,
+      'query_timeout',
+      `The query ran longer than ANALYTICS_STATEMENT_TIMEOUT (${timeoutMs} ms) and was stopped: narrow it ` +
+        'with a smaller from/to range or a more selective filter (session_id, category and name, client_id), ' +
+        'or use a smaller limit',
+    );
+  }
+  if (
+    typeof e?.message === 'string' &&
+    (/timeout exceeded when trying to connect/i.test(e.message) || /ECONNREFUSED|ENOTFOUND/.test(e.message))
+  ) {
+    return ApiError.unavailable(
+      'service_unavailable',
+      'The analytics database is busy or unreachable; retry shortly',
+      1,
+    );
+  }
+  return err;
+}
