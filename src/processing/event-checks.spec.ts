@@ -19,10 +19,11 @@ const event = (over: Partial<QueuedEvent> = {}): QueuedEvent => ({
 const policy = (
   result: SchemaViolation[] | null,
   over: Partial<Omit<CheckPolicy, 'validate'>> = {},
+  omitted = 0,
 ): CheckPolicy & { validate: jest.Mock } => ({
   maxClockSkewMs: 300_000,
   unknownEventTypes: 'accept',
-  validate: jest.fn().mockReturnValue(result),
+  validate: jest.fn().mockReturnValue(result === null ? null : { violations: result, omitted }),
   ...over,
 });
 
@@ -33,6 +34,18 @@ describe(checkEvent.name, () => {
     expect(p.validate).toHaveBeenCalledWith('page interaction', 'pageview', {
       host: 'www.consumeraffairs.com',
       path: '/',
+    });
+  });
+
+  it('adds the count of the violations that were not kept', () => {
+    const kept = Array.from({ length: 20 }, (_, i) => ({ path: `/data/k${i}`, message: 'is not allowed' }));
+    const verdict = checkEvent(event(), policy(kept, {}, 4_980));
+    expect(verdict.errors).toHaveLength(21);
+    expect(verdict.errors[20]).toEqual({
+      reason: 'payload_invalid',
+      path: '/data',
+      message: '4980 more violations not kept (at most 20 are kept per event)',
+      omitted: 4_980,
     });
   });
 

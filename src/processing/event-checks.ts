@@ -3,7 +3,8 @@
 import { parseTimestamp } from '../common/timestamp';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { UNSTORABLE_RE } from '../common/unstorable';
-import type { SchemaViolation } from '../schemas/validator-registry';
+import { pointerToken } from '../common/json-pointer';
+import type { ValidationResult } from '../schemas/validator-registry';
 
 export type RejectReason =
   | 'payload_invalid'
@@ -16,6 +17,8 @@ export interface RejectError {
   reason: RejectReason;
   path: string;
   message: string;
+  /** On the last error of an event whose schema violations were cut at MAX_VIOLATIONS: how many were not kept. */
+  omitted?: number;
 }
 
 export interface Verdict {
@@ -26,14 +29,12 @@ export interface Verdict {
 export interface CheckPolicy {
   maxClockSkewMs: number;
   unknownEventTypes: 'accept' | 'reject';
-  /** Violations of the type's schema; null when the type has no schema. */
-  validate(category: string, name: string, data: unknown): SchemaViolation[] | null;
+  /** Violations of the type's schema (at most MAX_VIOLATIONS, plus the count of the rest); null when the type has no schema. */
+  validate(category: string, name: string, data: unknown): ValidationResult | null;
 }
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const UNSTORABLE_GLOBAL_RE = new RegExp(UNSTORABLE_RE.source, 'g');
-
-const escapePointer = (s: string): string => s.replace(/~/g, '~0').replace(/\//g, '~1');
 
 /** Makes a string safe to store in an error message or path (NUL and lone surrogates → U+FFFD). */
 export const storableText = (s: string): string => s.replace(UNSTORABLE_GLOBAL_RE, '\uFFFD');
@@ -46,7 +47,7 @@ export function unstorablePaths(value: unknown, path: string, out: string[] = []
     for (let i = 0; i < value.length; i++) unstorablePaths(value[i], `${path}/${i}`, out);
   } else if (value !== null && typeof value === 'object') {
     for (const key of Object.keys(value)) {
-      const child = `${path}/${escapePointer(storableText(key))}`;
+      const child = `${path}/${pointerToken(storableText(key))}`;
       if (UNSTORABLE_RE.test(key)) out.push(child);
       unstorablePaths((value as Record<string, unknown>)[key], child, out);
     }
@@ -117,7 +118,16 @@ export function checkEvent(e: QueuedEvent, policy: CheckPolicy): Verdict {
       });
     }
   } else {
-    for (const v of violations) errors.push({ reason: 'payload_invalid', path: v.path, message: v.message });
+    for (const v of violations.violations)
+      errors.push({ reason: 'payload_invalid', path: v.path, message: v.message });
+    if (violations.omitted > 0) {
+      errors.push({
+        reason: 'payload_invalid',
+        path: '/data',
+        message: `${violations.omitted} more violations not kept (at most ${violations.violations.length} are kept per event)`,
+        omitted: violations.omitted,
+      });
+    }
   }
   return { ok: errors.length === 0, errors };
 }
