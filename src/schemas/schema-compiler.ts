@@ -91,7 +91,7 @@ function workerProgram(): void {
       const module = { exports: {} as unknown };
       (script.runInThisContext() as (r: unknown, m: unknown, e: unknown) => void)(
         (id: string): unknown =>
-          id === 'the-eye:linear-pattern' ? () => ({ test: () => true }) : require(id),
+          id === 'the-eye:linear-pattern' ? () => ({ test: () => true }) : (require(id) as unknown),
         module,
         module.exports,
       );
