@@ -233,7 +233,10 @@ async function main() {
       console.log(`events already holds ${existing} rows; pass --reset to reseed`);
       return;
     }
-    if (RESET) await db.query('TRUNCATE events, sessions, event_counts, rejected_events RESTART IDENTITY');
+    if (RESET)
+      await db.query(
+        'TRUNCATE events, sessions, event_counts, event_counts_hourly, event_counts_daily, rejected_events RESTART IDENTITY',
+      );
 
     const t0 = Date.now();
     let batch = [];
@@ -253,12 +256,19 @@ async function main() {
     await db.query(`INSERT INTO sessions (session_id, first_event_at, last_event_at, event_count, client_ids)
       SELECT session_id, min(timestamp), max(timestamp), count(*), array_agg(DISTINCT client_id ORDER BY client_id)
       FROM events GROUP BY session_id`);
-    await db.query(`INSERT INTO event_counts (bucket, category, name, count)
-      SELECT date_trunc('minute', timestamp), category, name, count(*) FROM events GROUP BY 1, 2, 3`);
+    await db.query(`INSERT INTO event_counts (bucket, category, name, client_id, count)
+      SELECT date_trunc('minute', timestamp), category, name, client_id, count(*) FROM events GROUP BY 1, 2, 3, 4`);
     console.log(`quarantine: ${REJECTED} rejected events…`);
     await seedRejected(db);
     console.log('VACUUM ANALYZE…');
-    for (const table of ['events', 'sessions', 'event_counts', 'rejected_events'])
+    for (const table of [
+      'events',
+      'sessions',
+      'event_counts',
+      'event_counts_hourly',
+      'event_counts_daily',
+      'rejected_events',
+    ])
       await db.query(`VACUUM ANALYZE ${table}`);
 
     const counts =

@@ -1,4 +1,4 @@
-import { Pool } from 'pg';
+import { Pool, type QueryResultRow } from 'pg';
 import { ApiError } from '../common/api-error';
 import type { AppConfig } from '../config/config';
 
@@ -52,4 +52,18 @@ export function analyticsQueryError(err: unknown, timeoutMs: number): unknown {
     );
   }
   return err;
+}
+
+/** Runs one analytics statement; failures become what analyticsQueryError says. */
+export async function analyticsQuery<R extends QueryResultRow>(
+  pool: Pick<Pool, 'query'>,
+  timeoutMs: number,
+  sql: string,
+  params: unknown[],
+): Promise<R[]> {
+  try {
+    return (await pool.query<R>(sql, params)).rows;
+  } catch (err) {
+    throw analyticsQueryError(err, timeoutMs);
+  }
 }

@@ -3,18 +3,17 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@
 import { Scopes } from '../common/decorators';
 import type { JsonText } from '../common/event-view';
 import { ApiErrors } from '../common/swagger';
+import { AnalyticsService } from './analytics.service';
+import { EventPageDto, EventsQueryDto, SessionEventsQueryDto } from './events.dto';
 import {
-  EventPageDto,
-  EventsQueryDto,
   RejectedEventPageDto,
   RejectedEventsQueryDto,
-  SessionEventsQueryDto,
-  SessionPageDto,
-  SessionsQueryDto,
-  StatsPageDto,
-  StatsQueryDto,
-} from './analytics.dto';
-import { AnalyticsService } from './analytics.service';
+  RejectedSummaryPageDto,
+  RejectedSummaryQueryDto,
+} from './rejected.dto';
+import { SessionPageDto, SessionsQueryDto } from './sessions.dto';
+import { StatsPageDto, StatsQueryDto } from './stats.dto';
+import { StatsService } from './stats.service';
 
 /** Routes answering JSON text built from stored JSON (json-page.ts) say so themselves. */
 const JSON_TEXT = 'application/json; charset=utf-8';
@@ -26,7 +25,10 @@ const JSON_TEXT = 'application/json; charset=utf-8';
 @Scopes('events:read')
 @Controller('v1')
 export class AnalyticsController {
-  constructor(private readonly analytics: AnalyticsService) {}
+  constructor(
+    private readonly analytics: AnalyticsService,
+    private readonly statsService: StatsService,
+  ) {}
 
   @Get('sessions/:session_id/events')
   @ApiOperation({
@@ -72,14 +74,15 @@ export class AnalyticsController {
 
   @Get('stats/events')
   @ApiOperation({
-    summary: 'Stored-event counts per minute, hour or day (UTC), by category or by type',
+    summary: 'Stored-event counts per bucket (minute to month), every bucket present, optionally grouped',
     description:
-      'Read from the per-minute counts (event_counts) and their hourly and daily rollups, never from the events ' +
-      'table; `from` is rounded down to the start of its bucket.',
+      'Every bucket between from and to is present (count 0 when empty); with group_by, every group seen in the ' +
+      'range appears in every bucket. Read from the per-minute counts and their hourly and daily rollups, never ' +
+      "from the events table (except with session_id: that session's events). At most 10,000 buckets per query.",
   })
   @ApiOkResponse({ type: StatsPageDto })
   stats(@Query() query: StatsQueryDto): Promise<StatsPageDto> {
-    return this.analytics.stats(query);
+    return this.statsService.stats(query);
   }
 
   @Get('rejected-events')
@@ -92,5 +95,15 @@ export class AnalyticsController {
   @Header('content-type', JSON_TEXT)
   rejected(@Query() query: RejectedEventsQueryDto): Promise<JsonText<RejectedEventPageDto>> {
     return this.analytics.rejected(query);
+  }
+
+  @Get('rejected-events/summary')
+  @ApiOperation({
+    summary: 'Quarantine counts per reason and event type, most frequent first (tracking-plan violations)',
+    description: 'An event quarantined for two reasons counts under each; `from`/`to` apply to rejected_at.',
+  })
+  @ApiOkResponse({ type: RejectedSummaryPageDto })
+  rejectedSummary(@Query() query: RejectedSummaryQueryDto): Promise<RejectedSummaryPageDto> {
+    return this.analytics.rejectedSummary(query);
   }
 }

@@ -5,10 +5,16 @@ import { ANALYTICS_POOL, createAnalyticsPool } from './analytics-pool';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
+import { ExportService } from './export.service';
+import { FunnelsRepository } from './funnels.repository';
+import { FunnelsService } from './funnels.service';
+import { InsightsController } from './insights.controller';
+import { StatsRepository } from './stats.repository';
+import { StatsService } from './stats.service';
 
 /** Query endpoints for analysts (scope events:read): controller → service → repository (SQL). */
 @Module({
-  controllers: [AnalyticsController],
+  controllers: [AnalyticsController, InsightsController],
   providers: [
     {
       provide: ANALYTICS_POOL,
@@ -17,6 +23,11 @@ import { AnalyticsService } from './analytics.service';
     },
     AnalyticsService,
     AnalyticsRepository,
+    StatsService,
+    StatsRepository,
+    ExportService,
+    FunnelsService,
+    FunnelsRepository,
   ],
 })
 export class AnalyticsModule implements OnApplicationShutdown {

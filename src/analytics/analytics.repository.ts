@@ -7,14 +7,9 @@ import type { Pool, QueryResultRow } from 'pg';
 import { EVENT_VIEW_COLUMNS, type EventViewRow } from '../common/event-view';
 import { sqlTimestamp } from '../common/timestamp';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { ANALYTICS_POOL, analyticsQueryError } from './analytics-pool';
-import type { GroupBy, Interval, Order } from './analytics.dto';
-
-/** Time bounds are RFC 3339 texts with 6 digits (exact for timestamptz(6)); both inclusive. */
-export interface TimeRange {
-  from?: string;
-  to?: string;
-}
+import { ANALYTICS_POOL, analyticsQuery } from './analytics-pool';
+import type { Order } from './page.dto';
+import type { TimeRange } from './time-range';
 
 export interface EventFilter extends TimeRange {
   sessionId?: string;
@@ -40,11 +35,12 @@ export interface SessionRow {
   client_ids: string[];
 }
 
-export interface StatsRow {
-  bucket: string;
+export interface RejectedSummaryRow {
+  reason: string;
   category: string;
-  name?: string;
+  name: string;
   count: string;
+  last_rejected_at: string;
 }
 
 export interface RejectedRow {
@@ -78,12 +74,6 @@ class Sql {
   }
 }
 
-const ROLLUP_TABLE: Record<Interval, string> = {
-  minute: 'event_counts',
-  hour: 'event_counts_hourly',
-  day: 'event_counts_daily',
-};
-
 const DIRECTION: Record<Order, { sql: 'ASC' | 'DESC'; after: '>' | '<' }> = {
   asc: { sql: 'ASC', after: '>' },
   desc: { sql: 'DESC', after: '<' },
@@ -97,12 +87,8 @@ export class AnalyticsRepository {
   ) {}
 
   /** Every analytics statement goes through here: a timeout or an exhausted pool becomes a clear 503. */
-  private async run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    try {
-      return (await this.pool.query<R>(sql, params)).rows;
-    } catch (err) {
-      throw analyticsQueryError(err, this.config?.analyticsStatementTimeoutMs ?? 0);
-    }
+  private run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
+    return analyticsQuery<R>(this.pool, this.config?.analyticsStatementTimeoutMs ?? 0, sql, params);
   }
 
   /**
@@ -163,44 +149,6 @@ export class AnalyticsRepository {
   }
 
   /**
-   * Counts per (bucket, category[, name]), never from events: the per-minute table event_counts
-   * (kept by the worker) or its hourly/daily rollups (kept by triggers, migration
-   * 20261127100000_analytics). Rows are the groups already (group_by=name), or a streaming
-   * GroupAggregate over them (group_by=category): an ordered range scan of the table's primary key
-   * (bucket, category, name) that stops after `take` groups.
-   */
-  async stats(
-    range: TimeRange,
-    interval: Interval,
-    groupBy: GroupBy,
-    after: string[] | null,
-    take: number,
-  ): Promise<StatsRow[]> {
-    const q = new Sql();
-    const table = ROLLUP_TABLE[interval];
-    if (range.from !== undefined) {
-      q.and(`c.bucket >= date_trunc('${interval}', ${q.param(range.from)}::timestamptz, 'UTC')`);
-    }
-    if (range.to !== undefined) q.and(`c.bucket <= ${q.param(range.to)}::timestamptz`);
-    const keys = groupBy === 'name' ? ['c.bucket', 'c.category', 'c.name'] : ['c.bucket', 'c.category'];
-    if (after) {
-      const position = keys.map((_k, i) =>
-        i === 0 ? `${q.param(after[0])}::timestamptz` : q.param(after[i]),
-      );
-      q.and(`(${keys.join(', ')}) > (${position.join(', ')})`);
-    }
-    const sql =
-      groupBy === 'name'
-        ? `SELECT ${sqlTimestamp('c.bucket')} AS bucket, c.category, c.name, c.count::text AS count
-            FROM ${table} c ${q.whereClause()}
-            ORDER BY c.bucket, c.category, c.name LIMIT ${q.param(take)}`
-        : `SELECT ${sqlTimestamp('c.bucket')} AS bucket, c.category, sum(c.count)::text AS count
-            FROM ${table} c ${q.whereClause()}
-            GROUP BY c.bucket, c.category ORDER BY c.bucket, c.category LIMIT ${q.param(take)}`;
-    return this.run<StatsRow>(sql, q.params);
-  }
-
-  /**
    * The quarantine by (rejected_at, seq). Index: rejected_client_time_idx with client_id,
    * rejected_type_time_idx with category+name, else rejected_time_idx; `reason` is a filter.
    */
@@ -229,5 +177,31 @@ export class AnalyticsRepository {
       FROM rejected_events r ${q.whereClause()}
       ORDER BY r.rejected_at ${dir.sql}, r.seq ${dir.sql} LIMIT ${q.param(take)}`;
     return this.run<RejectedRow>(sql, q.params);
+  }
+
+  /**
+   * Quarantine counts per (reason, category, name), most frequent first. Reads the rows of the
+   * range through rejected_time_idx (or rejected_client_time_idx with client_id); the groups are few
+   * (reasons × types), so each page aggregates the range and keeps the groups after the cursor.
+   */
+  async rejectedSummary(
+    filter: { from?: string; to?: string; clientId?: string },
+    after: string[] | null,
+    take: number,
+  ): Promise<RejectedSummaryRow[]> {
+    const q = new Sql();
+    if (filter.clientId !== undefined) q.and(`r.client_id = ${q.param(filter.clientId)}`);
+    if (filter.from !== undefined) q.and(`r.rejected_at >= ${q.param(filter.from)}::timestamptz`);
+    if (filter.to !== undefined) q.and(`r.rejected_at <= ${q.param(filter.to)}::timestamptz`);
+    const having = after
+      ? `HAVING count(*) < ${q.param(after[0])}::bigint OR (count(*) = ${q.param(after[0])}::bigint
+           AND (reason, r.category::text, r.name::text) > (${q.param(after[1])}, ${q.param(after[2])}, ${q.param(after[3])}))`
+      : '';
+    const sql = `SELECT reason, r.category, r.name, count(*)::text AS count,
+        ${sqlTimestamp('max(r.rejected_at)')} AS last_rejected_at
+      FROM rejected_events r CROSS JOIN LATERAL unnest(r.reasons) AS reason ${q.whereClause()}
+      GROUP BY reason, r.category, r.name ${having}
+      ORDER BY count(*) DESC, reason, r.category, r.name LIMIT ${q.param(take)}`;
+    return this.run<RejectedSummaryRow>(sql, q.params);
   }
 }

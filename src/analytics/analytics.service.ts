@@ -1,23 +1,18 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import { type JsonText, eventJson, rawObjectJson } from '../common/event-view';
-import { formatMicros, parseTimestampOrDate } from '../common/timestamp';
-import {
-  DEFAULT_LIMIT,
-  type EventPageDto,
-  type EventsQueryDto,
-  type Order,
-  type RejectedEventDto,
-  type RejectedEventPageDto,
-  type RejectedEventsQueryDto,
-  type SessionEventsQueryDto,
-  type SessionPageDto,
-  type SessionsQueryDto,
-  type StatsPageDto,
-  type StatsQueryDto,
-  type StatsRowDto,
-} from './analytics.dto';
-import { AnalyticsRepository, type RejectedRow, type TimeRange } from './analytics.repository';
+import type { EventPageDto, EventsQueryDto, SessionEventsQueryDto } from './events.dto';
+import { DEFAULT_LIMIT, type Order } from './page.dto';
+import type {
+  RejectedEventDto,
+  RejectedEventPageDto,
+  RejectedEventsQueryDto,
+  RejectedSummaryPageDto,
+  RejectedSummaryQueryDto,
+} from './rejected.dto';
+import type { SessionPageDto, SessionsQueryDto } from './sessions.dto';
+import { timeRange } from './time-range';
+import { AnalyticsRepository, type RejectedRow } from './analytics.repository';
 import { type KeyPart, decodeCursor, encodeCursor } from './cursor';
 import { type Page, textPage } from './json-page';
 
@@ -67,31 +62,22 @@ export class AnalyticsService {
     );
   }
 
-  async stats(query: StatsQueryDto): Promise<StatsPageDto> {
-    const interval = query.interval ?? 'hour';
-    const groupBy = query.group_by ?? 'name';
-    const range = timeRange(query);
+  async rejectedSummary(query: RejectedSummaryQueryDto): Promise<RejectedSummaryPageDto> {
     const limit = query.limit ?? DEFAULT_LIMIT;
-    // The cursor is only valid for the interval and grouping it was issued for.
-    const kind = `stats:${interval}:${groupBy}`;
-    const shape: KeyPart[] = groupBy === 'name' ? ['ts', 'text', 'text'] : ['ts', 'text'];
-    const after = query.cursor ? decodeCursor(query.cursor, kind, 'asc', shape) : null;
-    const rows = await this.repo.stats(range, interval, groupBy, after, limit + 1);
+    const kind = 'rejected-summary';
+    const after = query.cursor
+      ? decodeCursor(query.cursor, kind, 'asc', ['seq', 'text', 'text', 'text'])
+      : null;
+    const rows = await this.repo.rejectedSummary(
+      { clientId: query.client_id, ...timeRange(query) },
+      after,
+      limit + 1,
+    );
     return page(
       rows,
       limit,
-      (r) =>
-        encodeCursor(
-          kind,
-          'asc',
-          groupBy === 'name' ? [r.bucket, r.category, r.name ?? ''] : [r.bucket, r.category],
-        ),
-      (r): StatsRowDto => ({
-        bucket: r.bucket,
-        category: r.category,
-        ...(groupBy === 'name' ? { name: r.name } : {}),
-        count: Number(r.count),
-      }),
+      (r) => encodeCursor(kind, 'asc', [r.count, r.reason, r.category, r.name]),
+      (r) => ({ ...r, count: Number(r.count) }),
     );
   }
 
@@ -147,17 +133,4 @@ function page<R, T>(rows: R[], limit: number, cursorOf: (row: R) => string, map:
 
 function pair(p: string[]): [string, string] {
   return [p[0], p[1]];
-}
-
-/** from/to (already syntax-checked by the DTO) → canonical RFC 3339 µs texts; from > to is a 400. */
-function timeRange(query: { from?: string; to?: string }): TimeRange {
-  const from = query.from === undefined ? null : parseTimestampOrDate(query.from);
-  const to = query.to === undefined ? null : parseTimestampOrDate(query.to);
-  if (from !== null && to !== null && from > to) {
-    throw ApiError.validation([{ path: '/from', message: 'from must not be after to' }]);
-  }
-  return {
-    from: from === null ? undefined : formatMicros(from),
-    to: to === null ? undefined : formatMicros(to),
-  };
 }

@@ -3,10 +3,13 @@
 // decode to exactly that shape (truncated, edited, from another list or order) is a 400.
 import { ApiError } from '../common/api-error';
 import { formatMicros, parseTimestamp } from '../common/timestamp';
-import type { Order } from './analytics.dto';
+import type { Order } from './page.dto';
 
-/** Kinds of sort-key component: an RFC 3339 µs timestamp, a bigint sequence, or a text value. */
-export type KeyPart = 'ts' | 'seq' | 'text';
+/**
+ * Kinds of sort-key component: an RFC 3339 µs timestamp, a bigint sequence (or count), a text
+ * value (1-128 characters), or a key that may also be empty (0-128).
+ */
+export type KeyPart = 'ts' | 'seq' | 'text' | 'key';
 
 interface CursorDoc {
   v: 1;
@@ -38,6 +41,8 @@ function validPart(part: KeyPart, value: unknown): boolean {
       return SEQ_RE.test(value) && BigInt(value) <= MAX_BIGINT;
     case 'text':
       return value.length >= 1 && value.length <= 128;
+    case 'key':
+      return value.length <= 128;
   }
 }
 

@@ -21,7 +21,8 @@ export interface StoreResult {
  *
  * - events: ON CONFLICT (id) DO NOTHING — the primary key is the idempotency key; rows are fed
  *   in id order so that two workers racing on the same ids lock them in the same order.
- * - sessions and event_counts are updated from the RETURNING rows of that insert only, so a
+ * - sessions and event_counts (per minute, type and client) are updated from the RETURNING rows of
+ *   that insert only, so a
  *   retried job (worker killed after commit, before ack) adds nothing twice. Both are fed in
  *   key order (no deadlocks between concurrent workers).
  * - a stored event leaves the quarantine (replay, or a corrected resend with the same id).
@@ -51,9 +52,10 @@ WITH input AS (
     updated_at = now()
   RETURNING 1
 ), counts_upsert AS (
-  INSERT INTO event_counts AS c (bucket, category, name, count)
-  SELECT date_trunc('minute', timestamp), category, name, count(*) FROM inserted GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
-  ON CONFLICT (bucket, category, name) DO UPDATE SET count = c.count + EXCLUDED.count
+  INSERT INTO event_counts AS c (bucket, category, name, client_id, count)
+  SELECT date_trunc('minute', timestamp), category, name, client_id, count(*) FROM inserted
+   GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (bucket, category, name, client_id) DO UPDATE SET count = c.count + EXCLUDED.count
   RETURNING 1
 ), unquarantined AS (
   DELETE FROM rejected_events r USING inserted i WHERE r.event_id = i.id RETURNING 1

@@ -80,13 +80,28 @@ export class Fixtures {
     );
   }
 
-  async count(bucket: string, category: string, name: string, count: number): Promise<void> {
-    await this.db.query(`INSERT INTO event_counts (bucket, category, name, count) VALUES ($1, $2, $3, $4)`, [
-      bucket,
-      category,
-      name,
-      count,
-    ]);
+  async count(
+    bucket: string,
+    category: string,
+    name: string,
+    count: number,
+    clientId = 'fixture-client',
+  ): Promise<void> {
+    await this.db.query(
+      `INSERT INTO event_counts (bucket, category, name, client_id, count) VALUES ($1, $2, $3, $4, $5)`,
+      [bucket, category, name, clientId, count],
+    );
+  }
+
+  /** `n` events of one category in one statement, 1 µs apart, `data` {"i": 0…n-1} in timestamp order. */
+  async bulkEvents(category: string, n: number): Promise<void> {
+    await this.db.query(
+      `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
+       SELECT gen_random_uuid(), 'bulk-' || (i % 50), $1, 'pageview', jsonb_build_object('i', i),
+              '2021-11-01T00:00:00Z'::timestamptz + i * interval '1 microsecond', now(), 'fixture-client'
+         FROM generate_series(0, $2::int - 1) AS i`,
+      [category, n],
+    );
   }
 
   async rejected(r: RejectedFixture): Promise<string> {

@@ -1,0 +1,164 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsOptional, IsString, Length } from 'class-validator';
+import {
+  IsTimestampOrDate,
+  NEXT_CURSOR,
+  ORDERS,
+  OrderedPageQueryDto,
+  type Order,
+  TIME_FORMAT,
+} from './page.dto';
+
+export class SessionEventsQueryDto extends OrderedPageQueryDto {}
+
+export class EventsQueryDto extends OrderedPageQueryDto {
+  @ApiPropertyOptional({ example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423', maxLength: 128 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  session_id?: string;
+
+  @ApiPropertyOptional({ example: 'page interaction', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  category?: string;
+
+  @ApiPropertyOptional({
+    example: 'pageview',
+    maxLength: 100,
+    description: 'Event name (usually with category)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({
+    example: 'cli_3f2a9c1d0e4b5a6978877665',
+    maxLength: 64,
+    description: 'Client that sent it',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  client_id?: string;
+
+  @ApiPropertyOptional({ example: '2021-01-01', description: `Earliest event timestamp: ${TIME_FORMAT}` })
+  @IsOptional()
+  @IsTimestampOrDate()
+  from?: string;
+
+  @ApiPropertyOptional({
+    example: '2021-01-31T23:59:59.999999Z',
+    description: `Latest event timestamp: ${TIME_FORMAT}`,
+  })
+  @IsOptional()
+  @IsTimestampOrDate()
+  to?: string;
+}
+
+export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
+
+/** The filters of GET /v1/events (no paging: the export streams every matching event). */
+export class ExportQueryDto {
+  @ApiPropertyOptional({
+    enum: EXPORT_FORMATS,
+    example: 'ndjson',
+    default: 'ndjson',
+    description:
+      'ndjson: one event JSON per line; csv: header row, one event per row, `data` as a JSON column',
+  })
+  @IsOptional()
+  @IsIn(EXPORT_FORMATS)
+  format?: ExportFormat;
+
+  @ApiPropertyOptional({ enum: ORDERS, example: 'asc', default: 'asc', description: 'Occurrence order' })
+  @IsOptional()
+  @IsIn(ORDERS)
+  order?: Order;
+
+  @ApiPropertyOptional({ example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423', maxLength: 128 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 128)
+  session_id?: string;
+
+  @ApiPropertyOptional({ example: 'page interaction', maxLength: 100 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  category?: string;
+
+  @ApiPropertyOptional({
+    example: 'pageview',
+    maxLength: 100,
+    description: 'Event name (usually with category)',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 100)
+  name?: string;
+
+  @ApiPropertyOptional({
+    example: 'cli_3f2a9c1d0e4b5a6978877665',
+    maxLength: 64,
+    description: 'Client that sent it',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 64)
+  client_id?: string;
+
+  @ApiPropertyOptional({ example: '2021-01-01', description: `Earliest event timestamp: ${TIME_FORMAT}` })
+  @IsOptional()
+  @IsTimestampOrDate()
+  from?: string;
+
+  @ApiPropertyOptional({
+    example: '2021-01-31T23:59:59.999999Z',
+    description: `Latest event timestamp: ${TIME_FORMAT}`,
+  })
+  @IsOptional()
+  @IsTimestampOrDate()
+  to?: string;
+}
+
+export class EventViewDto {
+  @ApiProperty({ example: '0192c0de-0000-7000-8000-000000000001' })
+  id!: string;
+
+  @ApiProperty({ example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423' })
+  session_id!: string;
+
+  @ApiProperty({ example: 'page interaction' })
+  category!: string;
+
+  @ApiProperty({ example: 'pageview' })
+  name!: string;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: { host: 'www.consumeraffairs.com', path: '/' },
+  })
+  data!: Record<string, unknown>;
+
+  @ApiProperty({ example: '2021-01-01T09:15:27.243860Z', description: 'When it happened on the client (µs)' })
+  timestamp!: string;
+
+  @ApiProperty({ example: '2021-01-01T09:15:27.301122Z', description: 'When the server received it (µs)' })
+  received_at!: string;
+
+  @ApiProperty({ example: 'cli_3f2a9c1d0e4b5a6978877665', description: 'Client that sent it' })
+  client_id!: string;
+}
+
+export class EventPageDto {
+  @ApiProperty({ type: [EventViewDto] })
+  data!: EventViewDto[];
+
+  @ApiProperty(NEXT_CURSOR)
+  next_cursor!: string | null;
+}

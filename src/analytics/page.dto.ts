@@ -1,0 +1,80 @@
+// Shared pieces of the analytics query DTOs: paging, order, time bounds.
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { parseTimestampOrDate } from '../common/timestamp';
+import { isTimeZone } from './time-range';
+
+export const MAX_LIMIT = 1000;
+export const DEFAULT_LIMIT = 100;
+export const ORDERS = ['asc', 'desc'] as const;
+export type Order = (typeof ORDERS)[number];
+
+export const TIME_FORMAT =
+  'ISO 8601 date-time (`T` or space, 0-6 fractional digits, no zone = UTC) or a bare date: as `from` the start ' +
+  'of that day, as `to` its end (UTC, or `tz` where the route takes it); inclusive';
+
+/** A query-string time bound: ISO 8601 date-time or bare date (checked by parseTimestampOrDate). */
+export function IsTimestampOrDate(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isTimestampOrDate',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && parseTimestampOrDate(value) !== null,
+      defaultMessage: (args) =>
+        `${args?.property ?? 'value'} must be an ISO 8601 date-time or a date (YYYY-MM-DD)`,
+    },
+  });
+}
+
+/** An IANA time zone name. */
+export function IsTimeZone(): PropertyDecorator {
+  return ValidateBy({
+    name: 'isTimeZone',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isTimeZone(value),
+      defaultMessage: () => 'tz must be an IANA time zone name such as UTC or Europe/Paris',
+    },
+  });
+}
+
+export class PageQueryDto {
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 100,
+    minimum: 1,
+    maximum: MAX_LIMIT,
+    default: DEFAULT_LIMIT,
+    description: 'Page size',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(MAX_LIMIT)
+  limit?: number;
+
+  @ApiPropertyOptional({
+    example:
+      'eyJ2IjoxLCJrIjoiZXZlbnRzIiwibyI6ImFzYyIsInQiOiIyMDIxLTAxLTAxVDA5OjE1OjI3LjI0Mzg2MFoiLCJzIjoiNDIifQ',
+    description:
+      'Opaque `next_cursor` of the previous page (same filters and order); absent for the first page',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
+  cursor?: string;
+}
+
+export class OrderedPageQueryDto extends PageQueryDto {
+  @ApiPropertyOptional({ enum: ORDERS, example: 'asc', default: 'asc', description: 'Occurrence order' })
+  @IsOptional()
+  @IsIn(ORDERS)
+  order?: Order;
+}
+
+export const NEXT_CURSOR = {
+  type: String,
+  nullable: true,
+  example: 'eyJ2IjoxLCJrIjoiZXZlbnRzIiwibyI6ImFzYyIsInAiOlsiMjAyMS0wMS0wMVQwOToxNToyNy4yNDM4NjBaIiwiNDIiXX0',
+  description: 'Pass as `cursor` to get the next page; null on the last page',
+};

@@ -1,0 +1,157 @@
+import { Injectable } from '@nestjs/common';
+import { ApiError } from '../common/api-error';
+import { formatMicros, nowMicros } from '../common/timestamp';
+import { decodeCursor, encodeCursor } from './cursor';
+import { DEFAULT_LIMIT } from './page.dto';
+import type { GroupBy, Interval, StatsPageDto, StatsQueryDto, StatsRowDto } from './stats.dto';
+import { type StatsRow, type StatsSource, StatsRepository } from './stats.repository';
+import { offsetMs, parseBound } from './time-range';
+
+/** Buckets one query may span (e.g. a week of minutes): beyond, a clearer question is needed. */
+export const MAX_BUCKETS = 10_000;
+/** Groups (types, categories or clients) one query may span. */
+export const MAX_GROUPS = 1_000;
+
+const HOUR_US = 3_600_000_000;
+const DAY_US = 24 * HOUR_US;
+const STEP_US: Record<Interval, number> = {
+  minute: 60_000_000,
+  hour: HOUR_US,
+  day: DAY_US,
+  week: 7 * DAY_US,
+  month: 30 * DAY_US,
+};
+/** Range when `from` is absent: the last 60 minutes, 48 hours, 30 days, 12 weeks or ~12 months up to `to`. */
+const DEFAULT_SPAN_US: Record<Interval, number> = {
+  minute: 60 * 60_000_000,
+  hour: 48 * HOUR_US,
+  day: 30 * DAY_US,
+  week: 12 * 7 * DAY_US,
+  month: 365 * DAY_US,
+};
+
+/** Counts per bucket, every bucket present, read from the counts tables (stats.repository.ts). */
+@Injectable()
+export class StatsService {
+  constructor(private readonly repo: StatsRepository) {}
+
+  async stats(query: StatsQueryDto): Promise<StatsPageDto> {
+    const interval: Interval = query.interval ?? 'hour';
+    const tz = query.tz ?? 'UTC';
+    const groupBy: GroupBy | undefined = query.group_by;
+    const limit = query.limit ?? DEFAULT_LIMIT;
+    const to = query.to === undefined ? nowMicros() : parseBound(query.to, true, tz);
+    const from =
+      query.from === undefined
+        ? (to ?? 0) - DEFAULT_SPAN_US[interval] + STEP_US[interval]
+        : parseBound(query.from, false, tz);
+    if (from === null || to === null) throw ApiError.validation([{ path: '/from', message: 'bad bound' }]);
+    if (from > to) throw ApiError.validation([{ path: '/from', message: 'from must not be after to' }]);
+    const buckets = Math.floor((to - from) / STEP_US[interval]) + 1;
+    if (buckets > MAX_BUCKETS) {
+      throw ApiError.validation(
+        [
+          {
+            path: '/interval',
+            message:
+              `from..to spans about ${buckets} ${interval} buckets; at most ${MAX_BUCKETS}: ` +
+              'use a larger interval or a shorter range',
+          },
+        ],
+        'Too many buckets',
+      );
+    }
+    const filter = {
+      category: query.category,
+      name: query.name,
+      clientId: query.client_id,
+      sessionId: query.session_id,
+    };
+    const fromText = formatMicros(from);
+    const toText = formatMicros(to);
+    const kind = `stats:${interval}:${groupBy ?? 'total'}:${tz}`;
+    const after = query.cursor ? decodeCursor(query.cursor, kind, 'asc', ['ts', 'key', 'key']) : null;
+
+    let groups: [string, string][] = [];
+    if (groupBy !== undefined) {
+      groups = await this.repo.groups(
+        groupBy,
+        groupSource(from, to, filter.sessionId),
+        filter,
+        fromText,
+        toText,
+        MAX_GROUPS,
+      );
+      if (groups.length > MAX_GROUPS) {
+        throw ApiError.validation(
+          [{ path: '/group_by', message: `more than ${MAX_GROUPS} groups in range: add a filter` }],
+          'Too many groups',
+        );
+      }
+    }
+    const rows = await this.repo.page({
+      interval,
+      tz,
+      groupBy,
+      filter,
+      source: countSource(interval, tz, from, to, filter.sessionId),
+      from: fromText,
+      to: toText,
+      groups,
+      after: after ? [after[0], after[1], after[2]] : null,
+      take: limit + 1,
+    });
+    const more = rows.length > limit;
+    const kept = more ? rows.slice(0, limit) : rows;
+    const last = kept[kept.length - 1];
+    return {
+      data: kept.map((r) => statsRow(r, groupBy)),
+      next_cursor: more ? encodeCursor(kind, 'asc', [last.bucket, last.k1, last.k2]) : null,
+    };
+  }
+}
+
+function statsRow(r: StatsRow, groupBy: GroupBy | undefined): StatsRowDto {
+  const count = Number(r.count);
+  switch (groupBy) {
+    case undefined:
+      return { bucket: r.bucket, count };
+    case 'category':
+      return { bucket: r.bucket, category: r.k1, count };
+    case 'name':
+      return { bucket: r.bucket, category: r.k1, name: r.k2, count };
+    case 'client_id':
+      return { bucket: r.bucket, client_id: r.k1, count };
+  }
+}
+
+/** Whole-hour offset from UTC over the range (so UTC hours are also local hours). */
+function wholeHours(tz: string, from: number, to: number): boolean {
+  return [from, to].every((us) => offsetMs(tz, Math.floor(us / 1000)) % 3_600_000 === 0);
+}
+
+function utcDays(tz: string, from: number, to: number): boolean {
+  return tz === 'UTC' || [from, to].every((us) => offsetMs(tz, Math.floor(us / 1000)) === 0);
+}
+
+/** The coarsest counts table whose buckets fall on the requested buckets' edges. */
+function countSource(
+  interval: Interval,
+  tz: string,
+  from: number,
+  to: number,
+  sessionId?: string,
+): StatsSource {
+  if (sessionId !== undefined) return 'session';
+  if (interval === 'minute') return 'event_counts';
+  if (interval !== 'hour' && utcDays(tz, from, to)) return 'event_counts_daily';
+  return wholeHours(tz, from, to) ? 'event_counts_hourly' : 'event_counts';
+}
+
+/** Where to list the groups of a range: a coarse table (a few rows per day), or the session. */
+function groupSource(from: number, to: number, sessionId?: string): StatsSource {
+  if (sessionId !== undefined) return 'session';
+  if (to - from > 2 * DAY_US) return 'event_counts_daily';
+  if (to - from > 2 * HOUR_US) return 'event_counts_hourly';
+  return 'event_counts';
+}
