@@ -11,7 +11,7 @@ export default tseslint.config(
       'node_modules/**',
       'src/generated/**',
       'coverage/**',
-      'packages/**',
+      'packages/*/dist/**',
       'eslint.config.mjs',
     ],
   },
@@ -36,7 +36,7 @@ export default tseslint.config(
   },
   {
     // e2e tests read untyped JSON bodies; type-safety rules about `any` would only add casts.
-    files: ['test/**/*.ts', 'src/**/*.spec.ts'],
+    files: ['test/**/*.ts', 'src/**/*.spec.ts', 'packages/*/test/**/*.ts'],
     rules: {
       '@typescript-eslint/no-unsafe-assignment': 'off',
       '@typescript-eslint/no-unsafe-member-access': 'off',
@@ -47,7 +47,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.js', 'jest.config.js'],
+    files: ['scripts/**/*.js', 'packages/*/bench/**/*.js', 'jest.config.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -23,6 +23,12 @@ module.exports = {
       testMatch: ['<rootDir>/src/**/*.spec.ts'],
     },
     {
+      // @the-eye/client: its own specs against stubbed servers (the real-server ones are e2e specs).
+      ...shared,
+      displayName: 'client',
+      testMatch: ['<rootDir>/packages/client/test/**/*.spec.ts'],
+    },
+    {
       ...shared,
       displayName: 'e2e',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],

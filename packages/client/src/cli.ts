@@ -1,0 +1,177 @@
+#!/usr/bin/env node
+import { createReadStream } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { EyeClient } from './client';
+import { EyeError } from './errors';
+import { sendNdjson, type SendSummary } from './send';
+import { tail } from './tail';
+import { TokenProvider } from './token';
+
+const USAGE = `Usage:
+  eye send <events.ndjson|->  [--batch-size 1000] [--concurrency 4] [--max-retries 10] [--quiet]
+  eye token
+  eye tail [--category C] [--name N] [--session-id S] [--client-id ID]
+           [--from ISO-8601] [--interval-ms 1000] [--lookback-ms 10000]
+
+Environment: EYE_URL (default http://127.0.0.1:3000), EYE_CLIENT_ID, EYE_CLIENT_SECRET.
+Exit status: 0 all done, 1 some events not accepted (or a request failed), 2 bad usage.`;
+
+class UsageError extends Error {}
+
+interface Env {
+  baseUrl: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+function credentials(env: NodeJS.ProcessEnv): Env {
+  const clientId = env.EYE_CLIENT_ID;
+  const clientSecret = env.EYE_CLIENT_SECRET;
+  if (!clientId || !clientSecret) throw new UsageError('EYE_CLIENT_ID and EYE_CLIENT_SECRET must be set');
+  return { baseUrl: (env.EYE_URL || 'http://127.0.0.1:3000').replace(/\/+$/, ''), clientId, clientSecret };
+}
+
+function positiveInt(value: string | undefined, name: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new UsageError(`--${name} must be a whole number`);
+  return n;
+}
+
+const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
+
+function describe(s: SendSummary): string {
+  const rate = s.seconds > 0 ? s.accepted / s.seconds : 0;
+  return (
+    `${fmt(s.lines)} lines: ${fmt(s.accepted)} accepted, ${fmt(s.rejected)} rejected, ` +
+    `${fmt(s.bad)} bad lines skipped, ${fmt(s.failed)} not sent; ` +
+    `${s.seconds.toFixed(1)} s, ${fmt(rate)} events/s`
+  );
+}
+
+async function send(args: string[], env: Env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      'batch-size': { type: 'string' },
+      concurrency: { type: 'string' },
+      'max-retries': { type: 'string' },
+      quiet: { type: 'boolean' },
+    },
+  });
+  if (positionals.length !== 1) throw new UsageError('eye send takes one file (or - for stdin)');
+  const file = positionals[0];
+  const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 256 * 1024 });
+  // Fail on a missing file before any request is made.
+  if (file !== '-') {
+    await new Promise<void>((resolve, reject) => {
+      const stream = input as ReturnType<typeof createReadStream>;
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    }).catch((err: Error) => {
+      throw new UsageError(`cannot read ${file}: ${err.message}`);
+    });
+  }
+  const client = new EyeClient({
+    ...env,
+    flushAt: positiveInt(values['batch-size'], 'batch-size', 1000),
+    concurrency: positiveInt(values.concurrency, 'concurrency', 4),
+    maxRetries: positiveInt(values['max-retries'], 'max-retries', 10),
+    maxQueueSize: 20_000,
+  });
+  const tty = process.stderr.isTTY && !values.quiet;
+  const clearLine = (): void => {
+    if (tty) process.stderr.write('\r\x1b[K');
+  };
+  const summary = await sendNdjson(input, client, {
+    report: (message) => {
+      clearLine();
+      process.stderr.write(`${message}\n`);
+    },
+    progress: tty ? (s) => process.stderr.write(`\r\x1b[K${describe(s)}`) : undefined,
+  });
+  clearLine();
+  await client.close();
+  process.stdout.write(`${describe(summary)}\n`);
+  return summary.accepted === summary.tracked && summary.bad === 0 ? 0 : 1;
+}
+
+async function token(env: Env): Promise<number> {
+  const tokens = new TokenProvider({ ...env, fetch, timeoutMs: 10_000 });
+  process.stdout.write(`${await tokens.get()}\n`);
+  return 0;
+}
+
+async function tailCommand(args: string[], env: Env): Promise<number> {
+  const { values } = parseArgs({
+    args,
+    options: {
+      category: { type: 'string' },
+      name: { type: 'string' },
+      'session-id': { type: 'string' },
+      'client-id': { type: 'string' },
+      from: { type: 'string' },
+      'interval-ms': { type: 'string' },
+      'lookback-ms': { type: 'string' },
+    },
+  });
+  const filters: Record<string, string> = {};
+  if (values.category) filters.category = values.category;
+  if (values.name) filters.name = values.name;
+  if (values['session-id']) filters.session_id = values['session-id'];
+  if (values['client-id']) filters.client_id = values['client-id'];
+  const lookbackMs = positiveInt(values['lookback-ms'], 'lookback-ms', 10_000);
+  const controller = new AbortController();
+  process.once('SIGINT', () => controller.abort());
+  process.once('SIGTERM', () => controller.abort());
+  await tail({
+    baseUrl: env.baseUrl,
+    tokens: new TokenProvider({ ...env, fetch, timeoutMs: 10_000 }),
+    filters,
+    from: values.from ?? new Date(Date.now() - lookbackMs).toISOString(),
+    intervalMs: Math.max(100, positiveInt(values['interval-ms'], 'interval-ms', 1000)),
+    lookbackMs,
+    timeoutMs: 10_000,
+    signal: controller.signal,
+    onEvent: (event) => process.stdout.write(`${JSON.stringify(event)}\n`),
+    onRetry: (message) => process.stderr.write(`retrying: ${message}\n`),
+  });
+  return 0;
+}
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const [command, ...args] = argv;
+  try {
+    switch (command) {
+      case 'send':
+        return await send(args, credentials(env));
+      case 'token':
+        return await token(credentials(env));
+      case 'tail':
+        return await tailCommand(args, credentials(env));
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(`${USAGE}\n`);
+        return 0;
+      default:
+        throw new UsageError(command ? `unknown command ${command}` : 'a command is required');
+    }
+  } catch (err) {
+    if (err instanceof UsageError || (err instanceof TypeError && 'code' in err)) {
+      process.stderr.write(`eye: ${err.message}\n\n${USAGE}\n`);
+      return 2;
+    }
+    process.stderr.write(
+      `eye: ${err instanceof EyeError || err instanceof Error ? err.message : String(err)}\n`,
+    );
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2), process.env).then((code) => {
+    process.exitCode = code;
+  });
+}

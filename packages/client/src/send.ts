@@ -1,0 +1,107 @@
+import type { EyeClient, EyeEvent } from './client';
+import type { EyeError } from './errors';
+import { forEachLine } from './lines';
+
+export interface SendSummary {
+  lines: number;
+  /** Events handed to the client (lines that were JSON objects). */
+  tracked: number;
+  accepted: number;
+  rejected: number;
+  /** Lines skipped: not JSON, not an object, or too long. */
+  bad: number;
+  /** Events of batches given up after the retries. */
+  failed: number;
+  seconds: number;
+}
+
+export interface SendIo {
+  /** One message per problem (bad line, rejected event, failed batch). */
+  report(message: string): void;
+  /** Called about every `progressMs` with the running totals (a TTY progress line). */
+  progress?(summary: SendSummary): void;
+  progressMs?: number;
+}
+
+/**
+ * Streams NDJSON events from `input` through `client`: every line is parsed and tracked; a bad
+ * line is reported with its number and skipped. Reading waits whenever the client's queue is full,
+ * so memory stays flat however large the input. Resolves once every batch has settled.
+ */
+export async function sendNdjson(
+  input: AsyncIterable<Buffer | string>,
+  client: EyeClient,
+  io: SendIo,
+  maxLineChars = 1024 * 1024,
+): Promise<SendSummary> {
+  const started = performance.now();
+  const s: SendSummary = { lines: 0, tracked: 0, accepted: 0, rejected: 0, bad: 0, failed: 0, seconds: 0 };
+  // Line numbers of the events in flight, to name the line of a rejected or failed event.
+  const lineOf = new Map<string, number>();
+  let fatal: EyeError | undefined;
+
+  const onSent = ({ ids, accepted }: { ids: string[]; accepted: number }): void => {
+    s.accepted += accepted;
+    for (const id of ids) lineOf.delete(id);
+  };
+  const onRejected = ({ id, errors }: { id: string; errors: { path: string; message: string }[] }): void => {
+    s.rejected++;
+    const what = errors.map((e) => `${e.path.replace(/^\/events\/\d+/, '') || '/'} ${e.message}`).join('; ');
+    io.report(`line ${lineOf.get(id) ?? '?'}: rejected by the server: ${what}`);
+  };
+  const onError = (err: EyeError): void => {
+    if (err.code === 'auth_failed') fatal ??= err;
+    s.failed += err.ids.length;
+    const lines = err.ids.map((id) => lineOf.get(id)).filter((n): n is number => n !== undefined);
+    for (const id of err.ids) lineOf.delete(id);
+    const shown = lines.slice(0, 10).join(', ') + (lines.length > 10 ? ', …' : '');
+    io.report(`${err.ids.length} events not sent (lines ${shown}): ${err.message}`);
+  };
+  client.on('sent', onSent);
+  client.on('rejected', onRejected);
+  client.on('error', onError);
+  const ticker = io.progress
+    ? setInterval(() => io.progress?.(snapshot()), io.progressMs ?? 250).unref()
+    : undefined;
+  const snapshot = (): SendSummary => ({ ...s, seconds: (performance.now() - started) / 1000 });
+
+  try {
+    s.lines = await forEachLine(input, maxLineChars, (text, lineNo) => {
+      if (fatal) throw fatal;
+      s.lines = lineNo;
+      if (text === null) return bad(lineNo, `longer than ${maxLineChars} characters`);
+      if (text.trim() === '') return;
+      let event: unknown;
+      try {
+        event = JSON.parse(text);
+      } catch (err) {
+        return bad(lineNo, `not JSON (${err instanceof Error ? err.message : String(err)})`);
+      }
+      if (event === null || typeof event !== 'object' || Array.isArray(event)) {
+        return bad(lineNo, 'not a JSON object');
+      }
+      let id: string;
+      try {
+        id = client.track(event as EyeEvent);
+      } catch (err) {
+        return bad(lineNo, err instanceof Error ? err.message : String(err));
+      }
+      s.tracked++;
+      lineOf.set(id, lineNo);
+      if (client.queued >= client.maxQueueSize) return client.waitForRoom();
+    });
+    await client.flush();
+    if (fatal) throw fatal;
+  } finally {
+    if (ticker) clearInterval(ticker);
+    client.off('sent', onSent);
+    client.off('rejected', onRejected);
+    client.off('error', onError);
+  }
+  return snapshot();
+
+  function bad(lineNo: number, why: string): void {
+    s.bad++;
+    io.report(`line ${lineNo}: skipped, ${why}`);
+  }
+}
