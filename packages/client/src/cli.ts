@@ -62,7 +62,7 @@ async function send(args: string[], env: Env): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError('eye send takes one file (or - for stdin)');
   const file = positionals[0];
-  const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 256 * 1024 });
+  const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 64 * 1024 });
   // Fail on a missing file before any request is made.
   if (file !== '-') {
     await new Promise<void>((resolve, reject) => {
@@ -78,7 +78,7 @@ async function send(args: string[], env: Env): Promise<number> {
     flushAt: positiveInt(values['batch-size'], 'batch-size', 1000),
     concurrency: positiveInt(values.concurrency, 'concurrency', 4),
     maxRetries: positiveInt(values['max-retries'], 'max-retries', 10),
-    maxQueueSize: 20_000,
+    maxQueueSize: 5_000,
   });
   const tty = process.stderr.isTTY && !values.quiet;
   const clearLine = (): void => {
