@@ -3,10 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
-import { ScopedJwtGuard } from './auth/auth.guard';
-import { AllExceptionsFilter } from './common/all-exceptions.filter';
-import { serveDirectRoutes } from './common/direct-route';
 import type { AppConfig } from './config/config';
+import { INGESTION_OPENAPI_MODELS, addIngestionOpenApiPaths } from './ingestion/ingestion.openapi';
 
 /**
  * Builds the application exactly as production runs it (main.ts and the e2e tests both use this).
@@ -25,16 +23,7 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
   });
   // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  if (config.role !== 'worker') {
-    // Before init(), which registers the routes: the @DirectRoute() ones get their direct handler.
-    serveDirectRoutes(
-      app.getHttpAdapter().getInstance(),
-      (controller) => app.get(controller, { strict: false }),
-      app.get(ScopedJwtGuard, { strict: false }),
-      app.get(AllExceptionsFilter),
-    );
-    setupSwagger(app);
-  }
+  if (config.role !== 'worker') setupSwagger(app);
   return app;
 }
 
@@ -54,7 +43,9 @@ export function buildOpenApi(app: INestApplication): ReturnType<typeof SwaggerMo
     .setVersion('1')
     .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' })
     .build();
-  return SwaggerModule.createDocument(app, doc);
+  const document = SwaggerModule.createDocument(app, doc, { extraModels: INGESTION_OPENAPI_MODELS });
+  addIngestionOpenApiPaths(document);
+  return document;
 }
 
 function setupSwagger(app: NestFastifyApplication): void {

@@ -1,4 +1,4 @@
-import { createHmac } from 'node:crypto';
+import { createHmac, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { adminToken, http, registerClient, startApp, type TestApp, tokenFor } from './helpers/app';
 import { spawnService } from './helpers/process';
@@ -164,6 +164,66 @@ describe('auth (e2e)', () => {
       }
     });
 
+    it('documents the ingestion POSTs (plain Fastify routes) like every controller route', async () => {
+      type Op = {
+        operationId: string;
+        requestBody: { content: Record<string, { schema: { $ref: string } }> };
+        responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }>;
+        security: unknown[];
+        tags: string[];
+      };
+      const doc = await http<{ paths: Record<string, Record<string, Op>>; components: { schemas: object } }>(
+        `${t.url}/docs-json`,
+      );
+      for (const [path, body, accepted] of [
+        ['/v1/events', 'EventDto', 'QueuedDto'],
+        ['/v1/events/batch', 'BatchDto', 'BatchResponseDto'],
+      ] as const) {
+        const op = doc.body.paths[path].post;
+        expect(op.tags).toEqual(['ingestion']);
+        expect(op.security).toEqual([{ bearer: [] }]);
+        expect(op.requestBody.content['application/json'].schema.$ref).toBe(`#/components/schemas/${body}`);
+        expect(op.responses['202'].content['application/json'].schema.$ref).toBe(
+          `#/components/schemas/${accepted}`,
+        );
+        expect(Object.keys(op.responses).sort()).toEqual([
+          '202',
+          '400',
+          '401',
+          '403',
+          '413',
+          '415',
+          '429',
+          '503',
+        ]);
+        expect(op.responses['401'].content['application/json'].schema.$ref).toBe(
+          '#/components/schemas/ErrorDto',
+        );
+        for (const model of [body, accepted, 'ErrorDto'])
+          expect(doc.body.components.schemas).toHaveProperty(model);
+      }
+      // GET /v1/events (analytics) is still there beside the POST.
+      expect(doc.body.paths['/v1/events'].get).toBeDefined();
+    });
+
+    it("answers the ingestion POSTs' parse errors with the contract error body", async () => {
+      const writer = await registerClient(t.url, ['events:write']);
+      const res = await http(`${t.url}/v1/events`, {
+        token: writer.token,
+        body: '{"session_id":',
+        headers: { 'content-type': 'application/json' },
+      });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({ code: 'invalid_json', message: 'The request body is not valid JSON' });
+      const text = await http(`${t.url}/v1/events/batch`, {
+        token: writer.token,
+        body: 'hello',
+        headers: { 'content-type': 'text/plain' },
+      });
+      expect(text.status).toBe(415);
+      expect(text.body.code).toBe('unsupported_media_type');
+    });
+
     it('serves health, readiness and the docs without a token', async () => {
       expect((await http(`${t.url}/health`)).body).toEqual({ status: 'ok' });
       expect((await http(`${t.url}/ready`)).body).toEqual({ status: 'ready', postgres: 'up', redis: 'up' });
@@ -288,6 +348,57 @@ describe('auth (e2e)', () => {
       });
       expect(old.status).toBe(401);
       expect(await tokenFor(t.url, c.clientId, res.body.client_secret)).toEqual(expect.any(String));
+    });
+
+    it('rotates a secret: every token issued before it is refused at once, on every route, in every process', async () => {
+      // A second application sharing the database and Redis, as behind a load balancer.
+      const other = await startApp({ ROLE: 'api' });
+      try {
+        const c = await registerClient(t.url, ['events:write']);
+        const event = anEvent('s-rot');
+        // Both processes have verified the old token and cached the client's state.
+        for (const url of [t.url, other.url]) {
+          expect((await http(`${url}/v1/events`, { token: c.token, json: event })).status).toBe(202);
+          expect((await http(`${url}/v1/events/${randomUUID()}`, { token: c.token })).status).not.toBe(401);
+        }
+        // Within the same second as the token was issued (iat would not tell them apart).
+        const rotated = await http(`${t.url}/v1/clients/${c.clientId}/secret`, {
+          method: 'POST',
+          token: admin,
+        });
+        expect(rotated.status).toBe(201);
+        for (const url of [t.url, other.url]) {
+          for (const [path, json] of [
+            ['/v1/events', event],
+            ['/v1/events/batch', { events: [event] }],
+            [`/v1/events/${randomUUID()}`, undefined],
+          ] as const) {
+            const res = await http(`${url}${path}`, { token: c.token, json });
+            expect({ url, path, status: res.status, code: res.body.code }).toEqual({
+              url,
+              path,
+              status: 401,
+              code: 'unauthorized',
+            });
+            expect(res.headers.get('www-authenticate')).toBe('Bearer realm="the-eye"');
+          }
+        }
+        const fresh = await tokenFor(t.url, c.clientId, rotated.body.client_secret);
+        for (const url of [t.url, other.url]) {
+          expect((await http(`${url}/v1/events`, { token: fresh, json: event })).status).toBe(202);
+        }
+        // A second rotation refuses the token of the first.
+        const again = await http(`${other.url}/v1/clients/${c.clientId}/secret`, {
+          method: 'POST',
+          token: admin,
+        });
+        expect(again.status).toBe(201);
+        for (const url of [t.url, other.url]) {
+          expect((await http(`${url}/v1/events`, { token: fresh, json: event })).status).toBe(401);
+        }
+      } finally {
+        await other.close();
+      }
     });
 
     it('answers 404 for unknown clients and 409 for the bootstrap admin', async () => {

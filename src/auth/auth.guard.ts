@@ -1,111 +1,141 @@
-import { type ExecutionContext, Inject, Injectable, type Type } from '@nestjs/common';
+import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { AuthGuard } from '@nestjs/passport';
+import { JwtService } from '@nestjs/jwt';
 import { ApiError } from '../common/api-error';
 import { IS_PUBLIC, PUBLIC_WHEN, REQUIRED_SCOPES } from '../common/decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ClientStateService } from './client-state.service';
-import type { AuthPrincipal } from './principal';
-import { type Scope, hasAnyScope } from './scopes';
+import { JwtKeyService } from './jwt-key.service';
+import type { AccessTokenClaims, AuthPrincipal } from './principal';
+import { type Scope, hasAnyScope, isScope } from './scopes';
 
 const MAX_VERIFIED_TOKENS = 10_000;
 
-type RouteHandler = (...args: never[]) => unknown;
-
 /** What a route asks of its caller, read from its decorators (and the configuration) once. */
-export interface RouteAccess {
+interface RouteAccess {
   /** No token needed (@Public(), or @PublicWhen(flag) with that flag on). */
   public: boolean;
   /** One of these scopes is needed; `admin` always passes. */
-  scopes: Scope[];
+  scopes: readonly Scope[];
 }
 
-/** The request as the guard sees it; `user` is set once the bearer token is accepted. */
-export interface AuthRequest {
-  user?: AuthPrincipal;
-  headers: Record<string, unknown>;
+/** A token whose signature and claims were verified, with the client's secret generation it carries. */
+interface VerifiedToken {
+  principal: AuthPrincipal;
+  secretGeneration: number;
 }
+
+const unauthorized = (): ApiError =>
+  new ApiError(401, 'unauthorized', 'A valid bearer token is required', undefined, {
+    'WWW-Authenticate': 'Bearer realm="the-eye"',
+  });
 
 /**
- * Global guard, deny by default: every route needs a valid bearer token unless marked
- * @Public() (or @PublicWhen(flag) with that configuration flag on), and a route that declares no @Scopes() is refused to everyone but admins.
- * Routes served by a direct handler (common/direct-route.ts) call `routeAccess` once and
- * `authorize` per request: the same checks without Nest's per-request pipeline.
+ * The one authentication path, global and deny by default: every route needs a valid bearer
+ * token unless marked @Public() (or @PublicWhen(flag) with that configuration flag on), and a
+ * route that declares no @Scopes() is refused to everyone but admins. Routes served outside
+ * Nest's pipeline (the ingestion POSTs) call `authenticate` themselves.
+ *
+ * A token is an HS256 JWT (every other algorithm, `none` included, is refused). Its signature
+ * and claims are verified once per token text and remembered until it expires: a client sends
+ * the same token thousands of times, and verifying it each time was the largest per-request
+ * cost of an authenticated event. What can change while a token is valid is checked on every
+ * request from ClientStateService's in-process cache (no round trip): the client is not revoked
+ * and its secret was not rotated since the token was issued (the `gen` claim).
  */
 @Injectable()
-export class ScopedJwtGuard extends AuthGuard('jwt') {
-  /**
-   * Tokens whose signature and claims were verified, by their exact text, until they expire:
-   * a client sends the same token thousands of times, and verifying it each time (passport +
-   * jsonwebtoken) was the largest per-request cost left in the issue 5 profile. The client's
-   * state (revocation) is still checked on every request.
-   */
-  private readonly verified = new Map<string, AuthPrincipal>();
+export class AuthGuard implements CanActivate {
+  private readonly verified = new Map<string, VerifiedToken>();
+  private readonly routes = new WeakMap<object, RouteAccess>();
+  private readonly jwt: JwtService;
 
   constructor(
     private readonly reflector: Reflector,
     private readonly clientState: ClientStateService,
+    keys: JwtKeyService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
-    super();
+    // The key as a KeyObject (see JwtKeyService.verifyKey); HS256 only.
+    this.jwt = new JwtService({
+      secretOrKeyProvider: () => keys.verifyKey,
+      verifyOptions: { algorithms: ['HS256'] },
+    });
   }
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const access = this.routeAccess(context.getHandler() as RouteHandler, context.getClass());
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const access = this.routeAccess(context);
     if (access.public) return true;
-    await this.authorize(context.switchToHttp().getRequest<AuthRequest>(), access, () => context);
+    const request = context
+      .switchToHttp()
+      .getRequest<{ headers: Record<string, unknown>; user?: AuthPrincipal }>();
+    request.user = await this.authenticate(request.headers.authorization, access.scopes);
     return true;
   }
 
-  routeAccess(handler: RouteHandler, controller: Type<unknown>): RouteAccess {
-    const targets = [handler, controller];
-    const publicWhen = this.reflector.getAllAndOverride<'metricsPublic' | undefined>(PUBLIC_WHEN, targets);
+  /**
+   * The client behind an `Authorization: Bearer …` header, if it holds one of `scopes` (`admin`
+   * holds all); otherwise throws 401 (with WWW-Authenticate) or 403.
+   */
+  async authenticate(authorization: unknown, scopes: readonly Scope[]): Promise<AuthPrincipal> {
+    const token =
+      typeof authorization === 'string' && authorization.startsWith('Bearer ')
+        ? authorization.slice(7)
+        : undefined;
+    if (token === undefined) throw unauthorized();
+    let known = this.verified.get(token);
+    if (known === undefined || known.principal.expiresAt <= Date.now()) {
+      if (known !== undefined) this.verified.delete(token);
+      known = this.verify(token);
+      this.remember(token, known);
+    }
+    const state = await this.clientState.state(known.principal.clientId);
+    if (!state.active || state.secretGeneration !== known.secretGeneration) throw unauthorized();
+    if (!hasAnyScope(known.principal.scopes, scopes)) {
+      throw new ApiError(403, 'forbidden', `This route needs one of the scopes: ${scopes.join(', ')}`);
+    }
+    return known.principal;
+  }
+
+  private verify(token: string): VerifiedToken {
+    let claims: Partial<AccessTokenClaims>;
+    try {
+      claims = this.jwt.verify<Partial<AccessTokenClaims>>(token);
+    } catch {
+      // Bad signature, other algorithm, expired, not yet valid, malformed: all the same to the caller.
+      throw unauthorized();
+    }
+    const { sub, scope, exp, gen } = claims;
+    if (typeof sub !== 'string' || typeof scope !== 'string' || typeof exp !== 'number') throw unauthorized();
+    // Tokens issued before generations existed carry none: they stand for a never-rotated secret.
+    if (gen !== undefined && !Number.isSafeInteger(gen)) throw unauthorized();
     return {
-      public:
-        this.reflector.getAllAndOverride<boolean>(IS_PUBLIC, targets) === true ||
-        (publicWhen !== undefined && this.config[publicWhen]),
-      scopes: this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? ['admin'],
+      principal: { clientId: sub, scopes: scope.split(' ').filter(isScope), expiresAt: exp * 1000 },
+      secretGeneration: gen ?? 0,
     };
   }
 
-  /**
-   * Sets request.user from the bearer token or throws 401/403. `context` is only built when the
-   * token is not in the cache (passport needs it).
-   */
-  async authorize(request: AuthRequest, access: RouteAccess, context: () => ExecutionContext): Promise<void> {
-    const auth = request.headers.authorization;
-    const token = typeof auth === 'string' && auth.startsWith('Bearer ') ? auth.slice(7) : undefined;
-    const known = token === undefined ? undefined : this.verified.get(token);
-    if (known && known.expiresAt > Date.now() && (await this.clientState.isActive(known.clientId))) {
-      request.user = known;
-    } else {
-      if (known) this.verified.delete(token as string);
-      await super.canActivate(context());
-      if (token !== undefined && request.user) this.remember(token, request.user);
-    }
-    const principal = request.user as AuthPrincipal;
-    if (!hasAnyScope(principal.scopes, access.scopes)) {
-      throw new ApiError(403, 'forbidden', `This route needs one of the scopes: ${access.scopes.join(', ')}`);
-    }
-  }
-
-  private remember(token: string, principal: AuthPrincipal): void {
+  private remember(token: string, verified: VerifiedToken): void {
     if (this.verified.size >= MAX_VERIFIED_TOKENS) {
       // Oldest first (Map keeps insertion order).
       const oldest = this.verified.keys().next().value;
       if (oldest !== undefined) this.verified.delete(oldest);
     }
-    this.verified.set(token, principal);
+    this.verified.set(token, verified);
   }
 
-  override handleRequest<T = AuthPrincipal>(err: unknown, user: T | false): T {
-    // An exception inside validation (database down…) is not a bad token: let the filter map it.
-    if (err) throw err instanceof Error ? err : new Error('authentication failed');
-    if (!user) {
-      throw new ApiError(401, 'unauthorized', 'A valid bearer token is required', undefined, {
-        'WWW-Authenticate': 'Bearer realm="the-eye"',
-      });
-    }
-    return user;
+  private routeAccess(context: ExecutionContext): RouteAccess {
+    const handler = context.getHandler();
+    const cached = this.routes.get(handler);
+    if (cached) return cached;
+    const targets = [handler, context.getClass()];
+    const publicWhen = this.reflector.getAllAndOverride<'metricsPublic' | undefined>(PUBLIC_WHEN, targets);
+    const access: RouteAccess = {
+      public:
+        this.reflector.getAllAndOverride<boolean | undefined>(IS_PUBLIC, targets) === true ||
+        (publicWhen !== undefined && this.config[publicWhen]),
+      scopes: this.reflector.getAllAndOverride<Scope[] | undefined>(REQUIRED_SCOPES, targets) ?? ['admin'],
+    };
+    this.routes.set(handler, access);
+    return access;
   }
 }

@@ -1,31 +1,28 @@
 import { Module, type OnApplicationBootstrap } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
-import { PassportModule } from '@nestjs/passport';
-import { ScopedJwtGuard } from './auth.guard';
+import { AuthGuard } from './auth.guard';
 import { ClientStateService } from './client-state.service';
 import { ClientsController } from './clients.controller';
 import { ClientsService } from './clients.service';
 import { JwtKeyService } from './jwt-key.service';
-import { JwtStrategy } from './jwt.strategy';
 import { TokenController } from './token.controller';
 import { TokenService } from './token.service';
 
 /** Trusted clients, tokens, and the global deny-by-default guard. */
 @Module({
-  imports: [PassportModule, JwtModule.register({})],
+  imports: [JwtModule.register({})],
   controllers: [TokenController, ClientsController],
   providers: [
     JwtKeyService,
     ClientStateService,
     ClientsService,
     TokenService,
-    JwtStrategy,
-    ScopedJwtGuard,
-    // By class as well: the direct ingestion routes call it (common/direct-route.ts).
-    { provide: APP_GUARD, useExisting: ScopedJwtGuard },
+    AuthGuard,
+    // By class as well: routes served outside Nest's pipeline call AuthGuard.authenticate.
+    { provide: APP_GUARD, useExisting: AuthGuard },
   ],
-  exports: [ClientsService],
+  exports: [ClientsService, ClientStateService, AuthGuard],
 })
 export class AuthModule implements OnApplicationBootstrap {
   constructor(private readonly clients: ClientsService) {}

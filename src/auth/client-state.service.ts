@@ -7,17 +7,26 @@ import { REDIS } from '../redis/redis.module';
 
 const CHANNEL = 'the-eye:clients';
 
+/** What a valid token's client must still be: active, and with the secret the token was issued for. */
+export interface ClientState {
+  active: boolean;
+  /** Bumped by every rotation of the client's secret; a token carries the one it was issued under. */
+  secretGeneration: number;
+}
+
+const UNKNOWN: ClientState = Object.freeze({ active: false, secretGeneration: -1 });
+
 /**
- * Is a client still active? Answered from an in-process cache so that authenticated requests
- * cost no database round trip, and invalidated across every process of the deployment through
- * Redis pub/sub the moment a client is revoked. While this process is not subscribed (Redis
+ * Is a client still active, and which secret generation is current? Answered from an in-process
+ * cache so that authenticated requests cost no database round trip, and invalidated across every
+ * process of the deployment through Redis pub/sub the moment a client is revoked or rotated. While this process is not subscribed (Redis
  * down, reconnecting) it cannot hear revocations, so the cache is bypassed and cleared: a
  * revoked client's tokens are refused at once either way.
  */
 @Injectable()
 export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ClientStateService.name);
-  private readonly active = new Map<string, boolean>();
+  private readonly active = new Map<string, ClientState>();
   private subscriber: Redis | undefined;
   private subscribed = false;
   /** Bumped on every invalidation: a lookup that raced with one is not cached. */
@@ -58,13 +67,22 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async isActive(clientId: string): Promise<boolean> {
+    return (await this.state(clientId)).active;
+  }
+
+  /** The client's current state; an unknown client is inactive. */
+  async state(clientId: string): Promise<ClientState> {
     const cached = this.subscribed ? this.active.get(clientId) : undefined;
     if (cached !== undefined) return cached;
     const generation = this.generation;
-    const row = await this.prisma.client.findUnique({ where: { id: clientId }, select: { revokedAt: true } });
-    const isActive = row !== null && row.revokedAt === null;
-    if (this.subscribed && generation === this.generation) this.active.set(clientId, isActive);
-    return isActive;
+    const row = await this.prisma.client.findUnique({
+      where: { id: clientId },
+      select: { revokedAt: true, secretGen: true },
+    });
+    const state: ClientState =
+      row === null ? UNKNOWN : { active: row.revokedAt === null, secretGeneration: row.secretGen };
+    if (this.subscribed && generation === this.generation) this.active.set(clientId, state);
+    return state;
   }
 
   /** Tell every process (this one included) to forget what it knows of `clientId`. */
@@ -75,7 +93,7 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
       await this.redis.publish(CHANNEL, clientId);
     } catch (err) {
       // Processes that miss the message are not subscribed, hence not caching: still correct.
-      this.logger.warn(`revocation of ${clientId} not broadcast: ${(err as Error).message}`);
+      this.logger.warn(`change of ${clientId} not broadcast: ${(err as Error).message}`);
     }
   }
 }

@@ -95,9 +95,11 @@ export class ClientsService {
     const secretHash = await hashSecret(secret);
     const updated = await this.prisma.client.updateMany({
       where: { id: clientId, revokedAt: null },
-      data: { secretHash, rotatedAt: new Date() },
+      // A new generation refuses every token issued before (see AuthGuard), in every process.
+      data: { secretHash, rotatedAt: new Date(), secretGen: { increment: 1 } },
     });
     if (updated.count === 0) throw ApiError.notFound(`No active client ${clientId}`);
+    await this.clientState.invalidate(clientId);
     await this.audit.record({ actorClientId, action: 'client.rotated', target: clientId });
     return { client_id: clientId, client_secret: secret };
   }
@@ -106,12 +108,12 @@ export class ClientsService {
   async authenticate(
     clientId: string,
     secret: string,
-  ): Promise<{ clientId: string; scopes: Scope[] } | null> {
+  ): Promise<{ clientId: string; scopes: Scope[]; secretGeneration: number } | null> {
     const row =
       clientId.length <= 64 ? await this.prisma.client.findUnique({ where: { id: clientId } }) : null;
     const ok = await verifySecret(secret, row?.secretHash ?? DUMMY_HASH);
     if (!row || !ok || row.revokedAt) return null;
-    return { clientId: row.id, scopes: row.scopes.filter(isScope) };
+    return { clientId: row.id, scopes: row.scopes.filter(isScope), secretGeneration: row.secretGen };
   }
 
   /**
@@ -138,7 +140,13 @@ export class ClientsService {
             scopes: ['admin'],
             secretHash,
           },
-          update: { scopes: ['admin'], secretHash, revokedAt: null, rotatedAt: new Date() },
+          update: {
+            scopes: ['admin'],
+            secretHash,
+            revokedAt: null,
+            rotatedAt: new Date(),
+            secretGen: { increment: 1 },
+          },
         });
         await this.clientState.invalidate(adminClientId);
       }

@@ -13,6 +13,8 @@ export interface AccessTokenClaims {
   sub: string;
   scope: string;
   jti: string;
+  /** The client's secret generation when the token was issued: a rotation makes it stale. */
+  gen?: number;
   iat?: number;
   exp?: number;
 }

@@ -85,7 +85,12 @@ export class TokenService {
     const client = await this.clients.authenticate(credentials.clientId, credentials.clientSecret);
     if (!client) throw invalidClient();
     const scopes = this.narrow(client.scopes, credentials.scope);
-    const claims: AccessTokenClaims = { sub: client.clientId, scope: scopes.join(' '), jti: randomUUID() };
+    const claims: AccessTokenClaims = {
+      sub: client.clientId,
+      scope: scopes.join(' '),
+      jti: randomUUID(),
+      gen: client.secretGeneration,
+    };
     const access_token = await this.jwt.signAsync(claims, {
       secret: this.keys.key,
       algorithm: 'HS256',

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse, getSchemaPath } from '@nestjs/swagger';
 import { ErrorDto } from './error.dto';
 
 const DESCRIPTIONS: Record<number, string> = {
@@ -20,5 +20,23 @@ export function ApiErrors(...statuses: number[]): MethodDecorator & ClassDecorat
     ...statuses.map((status) =>
       ApiResponse({ status, description: DESCRIPTIONS[status] ?? 'Error', type: ErrorDto }),
     ),
+  );
+}
+
+/**
+ * The same error responses as ApiErrors, as OpenAPI response objects: for routes documented by
+ * hand (the Fastify ingestion routes, ingestion.openapi.ts). ErrorDto must be in `extraModels`.
+ */
+export function errorResponses(
+  ...statuses: number[]
+): Record<string, { description: string; content: Record<string, { schema: { $ref: string } }> }> {
+  return Object.fromEntries(
+    statuses.map((status) => [
+      String(status),
+      {
+        description: DESCRIPTIONS[status] ?? 'Error',
+        content: { 'application/json': { schema: { $ref: getSchemaPath(ErrorDto) } } },
+      },
+    ]),
   );
 }

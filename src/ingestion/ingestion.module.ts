@@ -1,15 +1,17 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { QueueModule } from '../queue/queue.module';
 import { EventProducer } from './event-producer.service';
 import { EventStatusService } from './event-status.service';
 import { IngestionController } from './ingestion.controller';
+import { IngestionRoutes } from './ingestion.routes';
 import { IngestionService } from './ingestion.service';
 
 /** HTTP → envelope checks → Bull (the producer side of the queue). */
 @Module({
-  imports: [QueueModule],
+  imports: [QueueModule, AuthModule],
   controllers: [IngestionController],
-  providers: [IngestionService, EventProducer, EventStatusService],
+  providers: [IngestionService, IngestionRoutes, EventProducer, EventStatusService],
   exports: [EventProducer],
 })
 export class IngestionModule {}
