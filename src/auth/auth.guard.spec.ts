@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import type { ExecutionContext } from '@nestjs/common';
+import type { ExecutionContext, Type } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
@@ -53,8 +53,9 @@ function contextFor(
   const request: { headers: Record<string, unknown>; user?: AuthPrincipal } = { headers };
   const context = strictMock<ExecutionContext>({
     getHandler: () => handler,
-    getClass: () => controller,
-    switchToHttp: () => strictMock({ getRequest: <T>() => request as T }),
+    getClass: <T>() => controller as Type<T>,
+    switchToHttp: () =>
+      strictMock<ReturnType<ExecutionContext['switchToHttp']>>({ getRequest: <T>() => request as T }),
   });
   return { context, request };
 }
