@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, redactUrl } from './config';
 
 const SECRET = 'x'.repeat(32);
 
@@ -143,6 +143,32 @@ describe(loadConfig.name, () => {
     const problems = problemsOf(env);
     expect(problems).toHaveLength(1);
     expect(problems[0]).toContain(name);
+  });
+
+  it.each([
+    ['DATABASE_URL', 'mysql://eye:s3cr3t-pw@db/the_eye'],
+    ['DATABASE_URL', 'postgresql://eye:s3cr3t-pw@db:5432'],
+    ['DATABASE_URL', 'mysql://eye:s3cr3t@pw/x:y@db/the_eye'],
+    ['DATABASE_READ_URL', 'postgres://eye:s3cr3t-pw@replica'],
+    ['REDIS_URL', 'http://:s3cr3t-pw@cache:6379'],
+    ['REDIS_URL', 'rediss//default:s3cr3t@cache:6379'],
+  ])('never echoes the password of a bad %s', (name, value) => {
+    const problems = problemsOf({ [name]: value });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).not.toContain('s3cr3t');
+    expect(problems[0]).toContain('***@');
+    expect(problems[0]).toContain(name);
+  });
+
+  it.each([
+    ['postgresql://eye:pw@db:5432/the_eye', 'postgresql://eye:***@db:5432/the_eye'],
+    ['redis://:pw@cache:6379/2', 'redis://:***@cache:6379/2'],
+    ['postgresql://eye:p@w/x:y@db/the_eye', 'postgresql://eye:***@db/the_eye'],
+    ['postgresql://eye@db/the_eye', 'postgresql://eye@db/the_eye'],
+    ['not a url', 'not a url'],
+    ['rediss//default:pw@cache', '***@cache'],
+  ])('redactUrl(%s) = %s', (raw, redacted) => {
+    expect(redactUrl(raw)).toBe(redacted);
   });
 
   it('names the bad value in the message', () => {

@@ -45,6 +45,21 @@ const DEFAULT_DATABASE_URL = 'postgresql://postgres@127.0.0.1:5432/the_eye';
 const DURATION_RE = /^(\d+)(ms|s|m|h)?$/;
 const DURATION_UNIT: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
 
+/**
+ * The URL with its password replaced by `***`, for messages and logs. Works on text that is not
+ * a valid URL too (that is when it is echoed): everything between `user:` and the last `@` goes,
+ * so a password holding `@`, `/` or `:` is hidden whole; text too malformed to find the user in
+ * loses everything before its last `@` when a `:` comes before it.
+ */
+export function redactUrl(raw: string): string {
+  const at = raw.lastIndexOf('@');
+  if (at < 0) return raw;
+  const masked = raw.replace(/^([a-z][a-z0-9+.-]*:\/*[^:@/]*:).*@/is, '$1***@');
+  if (masked !== raw) return masked;
+  const userinfo = raw.slice(0, at).replace(/^[a-z][a-z0-9+.-]*:\/*/i, '');
+  return userinfo.includes(':') ? `***@${raw.slice(at + 1)}` : raw;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const problems: string[] = [];
   const str = (name: string): string | undefined => {
@@ -88,7 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       if (u.protocol.startsWith('postgres') && u.pathname.length <= 1) throw new Error('database');
     } catch {
       problems.push(
-        `${name} must be a ${protocols.join(' or ')}// URL${name.startsWith('DATABASE_') ? ' with a database name' : ''} (got "${raw}")`,
+        `${name} must be a ${protocols.join(' or ')}// URL${name.startsWith('DATABASE_') ? ' with a database name' : ''} (got "${redactUrl(raw)}")`,
       );
     }
     return raw;
