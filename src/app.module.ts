@@ -1,9 +1,10 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
-import { APP_FILTER, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { StringInputsInterceptor } from './common/string-inputs.interceptor';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
@@ -43,6 +44,7 @@ export class AppModule {
       imports,
       providers: [
         { provide: APP_PIPE, useFactory: createValidationPipe },
+        { provide: APP_INTERCEPTOR, useClass: StringInputsInterceptor },
         AllExceptionsFilter,
         { provide: APP_FILTER, useExisting: AllExceptionsFilter },
       ],

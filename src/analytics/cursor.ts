@@ -2,7 +2,9 @@
 // order it was issued for, and the sort key of the last row returned. Anything that does not
 // decode to exactly that shape (truncated, edited, from another list or order) is a 400.
 import { ApiError } from '../common/api-error';
+import { SESSION_ID_MAX_LENGTH } from '../common/limits';
 import { formatMicros, parseTimestamp } from '../common/timestamp';
+import { UNSTORABLE_RE } from '../common/unstorable';
 import type { Order } from './page.dto';
 
 /**
@@ -40,9 +42,10 @@ function validPart(part: KeyPart, value: unknown): boolean {
     case 'seq':
       return SEQ_RE.test(value) && BigInt(value) <= MAX_BIGINT;
     case 'text':
-      return value.length >= 1 && value.length <= 128;
+      // Decoded from base64, so the global string check never saw these two kinds.
+      return value.length >= 1 && value.length <= SESSION_ID_MAX_LENGTH && !UNSTORABLE_RE.test(value);
     case 'key':
-      return value.length <= 128;
+      return value.length <= SESSION_ID_MAX_LENGTH && !UNSTORABLE_RE.test(value);
   }
 }
 

@@ -31,6 +31,27 @@ const FASTIFY_ERRORS: Record<string, ErrorBody> = {
   },
 };
 
+/**
+ * The SQLSTATE of a PostgreSQL error, from `pg` (code) or from Prisma's driver adapter, which
+ * keeps it as `originalCode` on the adapter error's cause (a DriverAdapterError, or
+ * `meta.driverAdapterError` of a PrismaClientKnownRequestError).
+ */
+export function sqlState(err: unknown): string | undefined {
+  const e = err as {
+    code?: unknown;
+    severity?: unknown;
+    cause?: { originalCode?: unknown };
+    meta?: { driverAdapterError?: { cause?: { originalCode?: unknown } } };
+  } | null;
+  if (!e || typeof e !== 'object') return undefined;
+  const candidates = [
+    typeof e.severity === 'string' ? e.code : undefined,
+    e.cause?.originalCode,
+    e.meta?.driverAdapterError?.cause?.originalCode,
+  ];
+  return candidates.find((c): c is string => typeof c === 'string' && /^[0-9A-Z]{5}$/.test(c));
+}
+
 /** Fastify's own errors (body parsing, limits) carry a code and a statusCode. */
 interface FastifyLikeError {
   code?: string;
@@ -105,6 +126,20 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (exception instanceof SyntaxError) {
       return { status: 400, body: { code: 'invalid_json', message: 'The request body is not valid JSON' } };
+    }
+    const state = sqlState(exception);
+    if (state?.startsWith('22')) {
+      // Data exception: a value of the request PostgreSQL cannot take (bad encoding, out of
+      // range, malformed). The client's fault; neither the SQL nor the database's words go out.
+      this.logger.warn(`request refused by PostgreSQL with SQLSTATE ${state} (data exception)`);
+      return {
+        status: 400,
+        body: {
+          code: 'bad_request',
+          message:
+            'A value in the request cannot be stored or compared by the database (e.g. NUL characters, unpaired surrogates or an out-of-range number)',
+        },
+      };
     }
     this.logger.error(
       exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),

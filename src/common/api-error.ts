@@ -13,6 +13,8 @@ export type ErrorCode =
   | 'invalid_json'
   | 'unsupported_media_type'
   | 'payload_too_large'
+  | 'payload_too_deep'
+  | 'event_too_large'
   | 'unauthorized'
   | 'invalid_client'
   | 'forbidden'

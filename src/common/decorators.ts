@@ -8,6 +8,14 @@ export const REQUIRED_SCOPES = 'the-eye:scopes';
 /** Route needs no token (token endpoint, health, docs). Everything else is denied by default. */
 export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
 
+export const RAW_PAYLOAD = 'the-eye:raw-payload';
+
+/**
+ * The route's body is event payload: strings PostgreSQL cannot store (NUL, unpaired surrogates)
+ * are the sender's data, quarantined by the worker, not refused by the global string check.
+ */
+export const RawPayload = (): MethodDecorator & ClassDecorator => SetMetadata(RAW_PAYLOAD, true);
+
 export const PUBLIC_WHEN = 'the-eye:public-when';
 
 /** Route needs no token when this boolean of the configuration is true (e.g. METRICS_PUBLIC). */

@@ -31,6 +31,8 @@ describe(loadConfig.name, () => {
       maxClockSkewMs: 300_000,
       unknownEventTypes: 'accept',
       maxBodyBytes: 5 * 1024 * 1024,
+      maxPayloadDepth: 32,
+      maxEventBytes: 65_536,
       metricsPublic: false,
       maxQueueBacklog: 200_000,
       workerConcurrency: 16,
@@ -38,6 +40,14 @@ describe(loadConfig.name, () => {
       queueName: 'events',
       logLevel: 'log',
     });
+  });
+
+  it('reads the envelope limits and refuses values outside their ranges', () => {
+    const config = loadConfig({ MAX_PAYLOAD_DEPTH: '8', MAX_EVENT_BYTES: '4096' });
+    expect([config.maxPayloadDepth, config.maxEventBytes]).toEqual([8, 4096]);
+    expect(() => loadConfig({ MAX_PAYLOAD_DEPTH: '0' })).toThrow(/MAX_PAYLOAD_DEPTH must be an integer/);
+    expect(() => loadConfig({ MAX_PAYLOAD_DEPTH: '5000' })).toThrow(/MAX_PAYLOAD_DEPTH/);
+    expect(() => loadConfig({ MAX_EVENT_BYTES: '64k' })).toThrow(/MAX_EVENT_BYTES must be an integer/);
   });
 
   it('returns a frozen object', () => {

@@ -25,6 +25,10 @@ export interface AppConfig {
   readonly maxClockSkewMs: number;
   readonly unknownEventTypes: 'accept' | 'reject';
   readonly maxBodyBytes: number;
+  /** Levels of nesting allowed in an event's `data` (`data` itself is level 1). */
+  readonly maxPayloadDepth: number;
+  /** Bytes of one event's JSON as queued (compact, UTF-8, envelope fields included). */
+  readonly maxEventBytes: number;
   readonly metricsPublic: boolean;
   /** Queued-but-not-stored events above which ingestion answers 429. */
   readonly maxQueueBacklog: number;
@@ -152,6 +156,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxClockSkewMs: duration('MAX_CLOCK_SKEW', 5 * 60_000),
     unknownEventTypes: oneOf('UNKNOWN_EVENT_TYPES', ['accept', 'reject'], 'accept'),
     maxBodyBytes: int('MAX_BODY_BYTES', 5 * 1024 * 1024, 1024, 100 * 1024 * 1024),
+    // At most 1,000: the queue and the database driver serialize payloads recursively.
+    maxPayloadDepth: int('MAX_PAYLOAD_DEPTH', 32, 1, 1_000),
+    maxEventBytes: int('MAX_EVENT_BYTES', 65_536, 1_024, 16 * 1024 * 1024),
     metricsPublic,
     maxQueueBacklog: int('MAX_QUEUE_BACKLOG', 200_000, 1, 100_000_000),
     workerConcurrency: int('WORKER_CONCURRENCY', 16, 1, 256),

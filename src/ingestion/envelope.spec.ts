@@ -2,6 +2,7 @@ import { checkEnvelope, uuidv7 } from './envelope';
 
 const RECEIVED_AT = '2021-01-01T09:20:00.000000Z';
 const CLIENT = 'client-1';
+const LIMITS = { maxDepth: 32, maxBytes: 65_536 };
 
 const valid = (): Record<string, unknown> => ({
   id: '0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B',
@@ -13,7 +14,7 @@ const valid = (): Record<string, unknown> => ({
 });
 
 const errorsOf = (raw: unknown, base = ''): { path: string; message: string }[] => {
-  const r = checkEnvelope(raw, base, RECEIVED_AT, CLIENT);
+  const r = checkEnvelope(raw, base, RECEIVED_AT, CLIENT, LIMITS);
   if (r.ok) throw new Error('expected the envelope to be refused');
   return r.errors;
 };
@@ -22,7 +23,7 @@ const UUID_V7_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9
 
 describe(checkEnvelope.name, () => {
   it('normalises a valid event: lower-cased id, RFC 3339 timestamp, received_at and client_id', () => {
-    const r = checkEnvelope(valid(), '', RECEIVED_AT, CLIENT);
+    const r = checkEnvelope(valid(), '', RECEIVED_AT, CLIENT, LIMITS);
     expect(r).toEqual({
       ok: true,
       event: {
@@ -39,7 +40,13 @@ describe(checkEnvelope.name, () => {
   });
 
   it('converts an offset timestamp to UTC', () => {
-    const r = checkEnvelope({ ...valid(), timestamp: '2021-01-01T11:15:27+02:00' }, '', RECEIVED_AT, CLIENT);
+    const r = checkEnvelope(
+      { ...valid(), timestamp: '2021-01-01T11:15:27+02:00' },
+      '',
+      RECEIVED_AT,
+      CLIENT,
+      LIMITS,
+    );
     expect(r.ok && r.event.timestamp).toBe('2021-01-01T09:15:27.000000Z');
   });
 
@@ -48,7 +55,7 @@ describe(checkEnvelope.name, () => {
     ['null', null],
   ])('assigns a UUIDv7 when the id is %s', (_label, id) => {
     const before = Date.now();
-    const r = checkEnvelope({ ...valid(), id }, '', RECEIVED_AT, CLIENT);
+    const r = checkEnvelope({ ...valid(), id }, '', RECEIVED_AT, CLIENT, LIMITS);
     const after = Date.now();
     if (!r.ok) throw new Error('expected ok');
     expect(r.event.id).toMatch(UUID_V7_RE);
@@ -63,12 +70,13 @@ describe(checkEnvelope.name, () => {
       '',
       RECEIVED_AT,
       CLIENT,
+      LIMITS,
     );
     expect(r.ok).toBe(true);
   });
 
   it('accepts an emoji (a paired surrogate) in session_id', () => {
-    expect(checkEnvelope({ ...valid(), session_id: 'a😀b' }, '', RECEIVED_AT, CLIENT).ok).toBe(true);
+    expect(checkEnvelope({ ...valid(), session_id: 'a😀b' }, '', RECEIVED_AT, CLIENT, LIMITS).ok).toBe(true);
   });
 
   it.each([
@@ -173,6 +181,49 @@ describe(checkEnvelope.name, () => {
     expect(errorsOf({ ...valid(), timestamp: 'x' }, '/events/3').map((e) => e.path)).toEqual([
       '/events/3/timestamp',
     ]);
+  });
+});
+
+describe('checkEnvelope limits', () => {
+  /** data nested `levels` deep: data itself is level 1. */
+  const nested = (levels: number): Record<string, unknown> => {
+    let data: Record<string, unknown> = {};
+    for (let i = 1; i < levels; i++) data = { a: data };
+    return data;
+  };
+
+  it('accepts data nested MAX_PAYLOAD_DEPTH levels and refuses one more, naming the limit', () => {
+    expect(checkEnvelope({ ...valid(), data: nested(32) }, '', RECEIVED_AT, CLIENT, LIMITS).ok).toBe(true);
+    expect(checkEnvelope({ ...valid(), data: nested(33) }, '/events/2', RECEIVED_AT, CLIENT, LIMITS)).toEqual(
+      {
+        ok: false,
+        breach: 'payload_too_deep',
+        errors: [{ path: '/events/2/data', message: 'nests deeper than 32 levels (MAX_PAYLOAD_DEPTH)' }],
+      },
+    );
+  });
+
+  it('refuses 100,000 levels without overflowing the stack', () => {
+    const r = checkEnvelope({ ...valid(), data: nested(100_000) }, '', RECEIVED_AT, CLIENT, LIMITS);
+    expect(r.ok === false && r.breach).toBe('payload_too_deep');
+  });
+
+  it('measures the event as queued (received_at and client_id included) against MAX_EVENT_BYTES', () => {
+    const r = checkEnvelope(valid(), '', RECEIVED_AT, CLIENT, LIMITS);
+    if (!r.ok) throw new Error('expected ok');
+    const size = Buffer.byteLength(JSON.stringify(r.event));
+    const exact = { maxDepth: 32, maxBytes: size };
+    expect(checkEnvelope(valid(), '', RECEIVED_AT, CLIENT, exact).ok).toBe(true);
+    expect(checkEnvelope(valid(), '', RECEIVED_AT, CLIENT, { ...exact, maxBytes: size - 1 })).toEqual({
+      ok: false,
+      breach: 'event_too_large',
+      errors: [{ path: '/', message: `is over ${size - 1} bytes of JSON (MAX_EVENT_BYTES)` }],
+    });
+  });
+
+  it('reports envelope errors rather than limits when both are wrong', () => {
+    const r = checkEnvelope({ ...valid(), name: '', data: nested(40) }, '', RECEIVED_AT, CLIENT, LIMITS);
+    expect(r).toEqual({ ok: false, errors: [{ path: '/name', message: 'must be 1-100 characters long' }] });
   });
 });
 

@@ -44,6 +44,13 @@ const RETRY_AFTER_BACKLOG_S = 2;
 const RETRY_AFTER_DOWN_S = 5;
 
 /**
+ * Errors the events' data causes rather than Redis: what JSON.stringify throws (RangeError for a
+ * stack overflow or an oversized string, TypeError for a cycle or a BigInt) when Bull serializes
+ * the job. Redis trouble comes as ioredis errors or the enqueue timeout, plain Errors.
+ */
+export const isDataError = (err: unknown): boolean => err instanceof RangeError || err instanceof TypeError;
+
+/**
  * Puts accepted events on the Bull queue, durably, before the request is answered.
  *
  * Group commit: the events of all requests that arrive while a flush is in flight (or within the
@@ -53,22 +60,22 @@ const RETRY_AFTER_DOWN_S = 5;
  * Never hangs: while Redis is unreachable, enqueue() fails at once (or after
  * ENQUEUE_TIMEOUT_MS at worst) with 503; while the backlog of queued-but-not-stored events is
  * over MAX_QUEUE_BACKLOG it fails with 429. Both carry Retry-After.
+ *
+ * Isolation: a request whose events cannot be serialized (the envelope checks make that
+ * unlikely) fails alone with a 400; the other requests of its group are written without it.
  */
 @Injectable()
 export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(EventProducer.name);
   private readonly group = new GroupCommit<QueuedEvent>({
-    write: (events) =>
-      this.write(events).then(
-        () => void (this.backlog += events.length),
-        (err: unknown) => {
-          throw err instanceof ApiError ? err : this.unavailable(err);
-        },
-      ),
+    write: (events) => this.write(events),
     maxItems: MAX_EVENTS_PER_JOB,
     maxInflight: MAX_INFLIGHT_FLUSHES,
     lingerMs: LINGER_MS,
     lingerBelow: LINGER_BELOW,
+    // A group that failed because of its data (not Redis) is written again request by request:
+    // only the request that brought the bad data fails.
+    isolate: isDataError,
   });
   /** Last HLEN of the queued-events hash plus what this process added since. */
   private backlog = 0;
@@ -108,7 +115,9 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
         ),
       );
     }
-    return this.group.add(events);
+    return this.group.add(events).catch((err: unknown) => {
+      throw this.toApiError(err);
+    });
   }
 
   /** Marks the events queued (status + backlog) and adds the job, within the timeout. */
@@ -144,10 +153,23 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     } finally {
       clearTimeout(timer);
     }
+    this.backlog += events.length;
   }
 
-  private unavailable(err: unknown): ApiError {
-    this.logger.warn(`enqueue failed: ${err instanceof Error ? err.message : String(err)}`);
+  /**
+   * 503 only when Redis is the cause: an error of the events' own serialization means they can
+   * never be queued, and a 503 would have the client retry them forever.
+   */
+  private toApiError(err: unknown): ApiError {
+    if (err instanceof ApiError) return err;
+    const message = err instanceof Error ? err.message : String(err);
+    if (isDataError(err)) {
+      this.logger.warn(`events refused, they cannot be serialized for the queue: ${message}`);
+      return /call stack/i.test(message)
+        ? new ApiError(400, 'payload_too_deep', 'The event payload nests too deep to be queued')
+        : ApiError.badRequest(`The events cannot be queued: ${message}`);
+    }
+    this.logger.warn(`enqueue failed: ${message}`);
     return ApiError.unavailable(
       'queue_unavailable',
       'The event queue is unreachable; retry later',

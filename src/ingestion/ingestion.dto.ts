@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { FieldErrorDto } from '../common/error.dto';
+import { EVENT_TYPE_PART_MAX_LENGTH, MAX_BATCH_EVENTS, SESSION_ID_MAX_LENGTH } from '../common/limits';
 
 /** Documentation of the wire format; the checks themselves are in envelope.ts (~1 µs/event). */
 export class EventDto {
@@ -10,13 +11,17 @@ export class EventDto {
   })
   id?: string;
 
-  @ApiProperty({ example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423', minLength: 1, maxLength: 128 })
+  @ApiProperty({
+    example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423',
+    minLength: 1,
+    maxLength: SESSION_ID_MAX_LENGTH,
+  })
   session_id!: string;
 
-  @ApiProperty({ example: 'page interaction', minLength: 1, maxLength: 100 })
+  @ApiProperty({ example: 'page interaction', minLength: 1, maxLength: EVENT_TYPE_PART_MAX_LENGTH })
   category!: string;
 
-  @ApiProperty({ example: 'pageview', minLength: 1, maxLength: 100 })
+  @ApiProperty({ example: 'pageview', minLength: 1, maxLength: EVENT_TYPE_PART_MAX_LENGTH })
   name!: string;
 
   @ApiProperty({
@@ -24,7 +29,8 @@ export class EventDto {
     additionalProperties: true,
     example: { host: 'www.consumeraffairs.com', path: '/' },
     description:
-      "Payload; its shape depends on the type (category, name), checked by the worker against the type's JSON Schema",
+      "Payload; its shape depends on the type (category, name), checked by the worker against the type's JSON Schema. " +
+      'At most MAX_PAYLOAD_DEPTH (32) levels of nesting, the whole event at most MAX_EVENT_BYTES (65536) bytes of JSON.',
   })
   data!: Record<string, unknown>;
 
@@ -37,7 +43,7 @@ export class EventDto {
 }
 
 export class BatchDto {
-  @ApiProperty({ type: [EventDto], minItems: 1, maxItems: 1000 })
+  @ApiProperty({ type: [EventDto], minItems: 1, maxItems: MAX_BATCH_EVENTS })
   events!: EventDto[];
 }
 

@@ -1,25 +1,35 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { ApiError, type FieldError } from '../common/api-error';
+import type { EventLimits } from '../common/event-size';
+import { MAX_BATCH_EVENTS } from '../common/limits';
 import { formatMicros, nowMicros } from '../common/timestamp';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { checkEnvelope } from './envelope';
 import { EventProducer } from './event-producer.service';
 import type { BatchResponseDto, BatchResultDto, QueuedDto } from './ingestion.dto';
 
-export const MAX_BATCH = 1_000;
-
 @Injectable()
 export class IngestionService {
+  private readonly limits: EventLimits;
+
   constructor(
     private readonly producer: EventProducer,
     private readonly metrics: MetricsService,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.limits = { maxDepth: config.maxPayloadDepth, maxBytes: config.maxEventBytes };
+  }
 
   async ingestOne(body: unknown, clientId: string): Promise<QueuedDto> {
-    const checked = checkEnvelope(body, '', formatMicros(nowMicros()), clientId);
+    const checked = checkEnvelope(body, '', formatMicros(nowMicros()), clientId, this.limits);
     if (!checked.ok) {
       this.metrics.counters.eventsRefused++;
+      if (checked.breach === 'payload_too_deep')
+        throw new ApiError(400, 'payload_too_deep', 'The event payload nests too deep', checked.errors);
+      if (checked.breach === 'event_too_large')
+        throw new ApiError(413, 'event_too_large', 'The event is too large', checked.errors);
       throw ApiError.validation(checked.errors, 'The event envelope is not valid');
     }
     await this.producer.enqueue([checked.event]);
@@ -34,7 +44,7 @@ export class IngestionService {
     const results: BatchResultDto[] = new Array<BatchResultDto>(events.length);
     const accepted: QueuedEvent[] = [];
     for (let i = 0; i < events.length; i++) {
-      const checked = checkEnvelope(events[i], `/events/${i}`, receivedAt, clientId);
+      const checked = checkEnvelope(events[i], `/events/${i}`, receivedAt, clientId, this.limits);
       if (checked.ok) {
         accepted.push(checked.event);
         results[i] = { index: i, id: checked.event.id, status: 'queued' };
@@ -58,8 +68,11 @@ export class IngestionService {
       if (key !== 'events') errors.push({ path: `/${key}`, message: 'is not a batch field' });
     const events = b.events;
     if (!Array.isArray(events)) errors.push({ path: '/events', message: 'must be an array of events' });
-    else if (events.length < 1 || events.length > MAX_BATCH) {
-      errors.push({ path: '/events', message: `must hold 1-${MAX_BATCH} events (got ${events.length})` });
+    else if (events.length < 1 || events.length > MAX_BATCH_EVENTS) {
+      errors.push({
+        path: '/events',
+        message: `must hold 1-${MAX_BATCH_EVENTS} events (got ${events.length})`,
+      });
     }
     if (errors.length) throw ApiError.validation(errors, 'The batch is not valid');
     return events as unknown[];

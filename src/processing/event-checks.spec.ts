@@ -22,6 +22,7 @@ const policy = (
   omitted = 0,
 ): CheckPolicy & { validate: jest.Mock } => ({
   maxClockSkewMs: 300_000,
+  limits: { maxDepth: 32, maxBytes: 65_536 },
   unknownEventTypes: 'accept',
   validate: jest.fn().mockReturnValue(result === null ? null : { violations: result, omitted }),
   ...over,
@@ -214,6 +215,41 @@ describe(checkEvent.name, () => {
         policy([]),
       );
       expect(verdict.errors.map((e) => e.reason)).toEqual(['timestamp_in_future', 'payload_unstorable']);
+    });
+  });
+
+  describe('limits (a job queued before they existed)', () => {
+    const deep = (levels: number): Record<string, unknown> => {
+      let data: Record<string, unknown> = { v: 'leaf' };
+      for (let i = 1; i < levels; i++) data = { a: data };
+      return data;
+    };
+
+    it('quarantines data over MAX_PAYLOAD_DEPTH as payload_too_deep, without running the schema', () => {
+      const p = policy([]);
+      expect(checkEvent(event({ data: deep(32) }), p).ok).toBe(true);
+      expect(checkEvent(event({ data: deep(5_000) }), p)).toEqual({
+        ok: false,
+        errors: [
+          {
+            reason: 'payload_too_deep',
+            path: '/data',
+            message: 'nests deeper than 32 levels (MAX_PAYLOAD_DEPTH)',
+          },
+        ],
+      });
+      expect(p.validate).toHaveBeenCalledTimes(1);
+    });
+
+    it('quarantines an event over MAX_EVENT_BYTES as event_too_large, without running the schema', () => {
+      const p = policy([], { limits: { maxDepth: 32, maxBytes: 2_000 } });
+      expect(checkEvent(event({ data: { blob: 'x'.repeat(2_000) } }), p)).toEqual({
+        ok: false,
+        errors: [
+          { reason: 'event_too_large', path: '', message: 'is over 2000 bytes of JSON (MAX_EVENT_BYTES)' },
+        ],
+      });
+      expect(p.validate).not.toHaveBeenCalled();
     });
   });
 });

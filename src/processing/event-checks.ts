@@ -1,5 +1,7 @@
 // What the worker decides about each queued event, before any I/O. Job data has crossed
 // Redis: nothing in it is trusted, the envelope is checked again.
+import { type EventLimits, checkEventLimits, limitMessage } from '../common/event-size';
+import { CLIENT_ID_MAX_LENGTH, EVENT_TYPE_PART_MAX_LENGTH, SESSION_ID_MAX_LENGTH } from '../common/limits';
 import { parseTimestamp } from '../common/timestamp';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { UNSTORABLE_RE } from '../common/unstorable';
@@ -11,7 +13,8 @@ export type RejectReason =
   | 'timestamp_in_future'
   | 'unknown_event_type'
   | 'payload_unstorable'
-  | 'envelope_invalid';
+  | 'payload_too_deep'
+  | 'event_too_large';
 
 export interface RejectError {
   reason: RejectReason;
@@ -28,6 +31,8 @@ export interface Verdict {
 
 export interface CheckPolicy {
   maxClockSkewMs: number;
+  /** MAX_PAYLOAD_DEPTH and MAX_EVENT_BYTES, as the request checked them. */
+  limits: EventLimits;
   unknownEventTypes: 'accept' | 'reject';
   /** Violations of the type's schema (at most MAX_VIOLATIONS, plus the count of the rest); null when the type has no schema. */
   validate(category: string, name: string, data: unknown): ValidationResult | null;
@@ -59,16 +64,16 @@ function str(v: unknown, max: number): boolean {
   return typeof v === 'string' && v.length >= 1 && v.length <= max && !UNSTORABLE_RE.test(v);
 }
 
-/** True when the job's event has the shape the producer guarantees (else: envelope_invalid). */
+/** True when the job's event has the shape the producer guarantees (else it cannot even be quarantined). */
 export function isQueuedEvent(e: unknown): e is QueuedEvent {
   if (e === null || typeof e !== 'object') return false;
   const q = e as Record<string, unknown>;
   return (
     typeof q.id === 'string' &&
     UUID_RE.test(q.id) &&
-    str(q.session_id, 128) &&
-    str(q.category, 100) &&
-    str(q.name, 100) &&
+    str(q.session_id, SESSION_ID_MAX_LENGTH) &&
+    str(q.category, EVENT_TYPE_PART_MAX_LENGTH) &&
+    str(q.name, EVENT_TYPE_PART_MAX_LENGTH) &&
     q.data !== null &&
     typeof q.data === 'object' &&
     !Array.isArray(q.data) &&
@@ -76,7 +81,7 @@ export function isQueuedEvent(e: unknown): e is QueuedEvent {
     parseTimestamp(q.timestamp) !== null &&
     typeof q.received_at === 'string' &&
     parseTimestamp(q.received_at) !== null &&
-    str(q.client_id, 64)
+    str(q.client_id, CLIENT_ID_MAX_LENGTH)
   );
 }
 
@@ -87,6 +92,13 @@ export function isQueuedEvent(e: unknown): e is QueuedEvent {
  * event never fails the batch it travels in.
  */
 export function checkEvent(e: QueuedEvent, policy: CheckPolicy): Verdict {
+  // First, and alone: an event over the limits (queued before they existed, or by a hand-made job)
+  // is not walked again, and never given to the schema validator.
+  const breach = checkEventLimits(e, policy.limits);
+  if (breach !== null) {
+    const path = breach === 'payload_too_deep' ? '/data' : '';
+    return { ok: false, errors: [{ reason: breach, path, message: limitMessage(breach, policy.limits) }] };
+  }
   const errors: RejectError[] = [];
   const ts = parseTimestamp(e.timestamp) as number;
   const received = parseTimestamp(e.received_at) as number;

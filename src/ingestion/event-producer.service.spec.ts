@@ -1,0 +1,91 @@
+import { Logger } from '@nestjs/common';
+import type { Queue } from 'bull';
+import { ApiError } from '../common/api-error';
+import { loadConfig } from '../config/config';
+import type { IngestJobData, QueuedEvent } from '../queue/queue.contract';
+import { EventProducer } from './event-producer.service';
+
+const event = (id: string, data: Record<string, unknown> = { host: 'a', path: '/' }): QueuedEvent => ({
+  id,
+  session_id: 's',
+  category: 'page interaction',
+  name: 'pageview',
+  data,
+  timestamp: '2021-01-01T00:00:00.000000Z',
+  received_at: '2021-01-01T00:00:00.000000Z',
+  client_id: 'c',
+});
+
+/** Deeper than JSON.stringify can go: what a payload without a depth limit could carry. */
+function tooDeepForStringify(): Record<string, unknown> {
+  let v: Record<string, unknown> = {};
+  for (let i = 0; i < 200_000; i++) v = { a: v };
+  return v;
+}
+
+/**
+ * A stand-in for Bull's queue: `add` serializes the job data with JSON.stringify as Bull does (and
+ * fails as it would), or fails like ioredis when `redisDown`.
+ */
+function stubQueue() {
+  const jobs: string[][] = [];
+  const state = { redisDown: false };
+  const client = {
+    status: 'ready',
+    hset: jest.fn().mockResolvedValue(1),
+    hdel: jest.fn().mockResolvedValue(1),
+    hlen: jest.fn().mockResolvedValue(0),
+  };
+  const queue = {
+    client,
+    add: jest.fn(async (_name: string, data: IngestJobData) => {
+      await Promise.resolve();
+      if (state.redisDown) throw new Error('Connection is closed.');
+      JSON.stringify(data);
+      jobs.push(data.events.map((e) => e.id));
+      return { id: String(jobs.length) };
+    }),
+  };
+  return { queue: queue as unknown as Queue<IngestJobData>, jobs, state, client };
+}
+
+describe(EventProducer.name, () => {
+  const config = loadConfig({});
+  beforeAll(() => Logger.overrideLogger(false));
+  afterAll(() => Logger.overrideLogger(['error', 'warn', 'log']));
+
+  it("fails only the request whose events cannot be serialized, with a 400; its group's other requests are queued", async () => {
+    const { queue, jobs, client } = stubQueue();
+    const sut = new EventProducer(queue, config);
+    const results = await Promise.allSettled([
+      sut.enqueue([event('a1'), event('a2')]),
+      sut.enqueue([event('poison', tooDeepForStringify())]),
+      sut.enqueue([event('b1')]),
+    ]);
+    expect(results[0]).toEqual({ status: 'fulfilled', value: undefined });
+    expect(results[2]).toEqual({ status: 'fulfilled', value: undefined });
+    expect(results[1].status).toBe('rejected');
+    const err = (results[1] as PromiseRejectedResult).reason as ApiError;
+    expect(err).toBeInstanceOf(ApiError);
+    expect([err.status, err.code]).toEqual([400, 'payload_too_deep']);
+    expect(jobs.flat().sort()).toEqual(['a1', 'a2', 'b1']);
+    // The poison event's "queued" mark was taken back.
+    expect(client.hdel).toHaveBeenCalledWith(expect.any(String), 'poison');
+  });
+
+  it('answers 503 with Retry-After to every request of the group when Redis fails', async () => {
+    const { queue, state, jobs } = stubQueue();
+    state.redisDown = true;
+    const sut = new EventProducer(queue, config);
+    const results = await Promise.allSettled([sut.enqueue([event('a')]), sut.enqueue([event('b')])]);
+    for (const r of results) {
+      const err = (r as PromiseRejectedResult).reason as ApiError;
+      expect([err.status, err.code, err.headers?.['Retry-After']]).toEqual([
+        503,
+        'queue_unavailable',
+        expect.stringMatching(/^\d+$/),
+      ]);
+    }
+    expect(jobs).toEqual([]);
+  });
+});
