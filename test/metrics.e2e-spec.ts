@@ -53,7 +53,7 @@ const COUNTERS = [
 ];
 
 describe('GET /metrics (e2e)', () => {
-  // One app at a time: passport's strategy registry is process-global.
+  // One app at a time (each binds its own port, Redis connections and worker).
   describe('with an admin token (ROLE=api, so no worker takes the jobs this test adds)', () => {
     let t: TestApp;
     let redis: Redis;
