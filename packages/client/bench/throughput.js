@@ -25,6 +25,8 @@ const Redis = require('ioredis');
 
 const ROOT = path.join(__dirname, '..', '..', '..');
 const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+// Run as a user runs it: the bin, with the node flags of its shebang.
+const EYE = path.join(__dirname, '..', 'bin', 'eye.js');
 const env = process.env;
 const cfg = {
   events: Number(env.BENCH_EVENTS || 1_000_000),
@@ -173,11 +175,11 @@ async function main() {
     return { stored: Number(rows[0].stored), rejected: Number(rows[0].rejected) };
   };
 
-  const args = [CLI, 'send', file, '--quiet'];
+  const args = ['send', file, '--quiet'];
   if (env.BENCH_CONCURRENCY) args.push('--concurrency', env.BENCH_CONCURRENCY);
   if (env.BENCH_BATCH_SIZE) args.push('--batch-size', env.BENCH_BATCH_SIZE);
   const started = performance.now();
-  const cli = spawn(process.execPath, args, {
+  const cli = spawn(EYE, args, {
     env: {
       PATH: env.PATH,
       EYE_URL: service.url,

@@ -78,7 +78,7 @@ async function send(args: string[], env: Env): Promise<number> {
     flushAt: positiveInt(values['batch-size'], 'batch-size', 1000),
     concurrency: positiveInt(values.concurrency, 'concurrency', 4),
     maxRetries: positiveInt(values['max-retries'], 'max-retries', 10),
-    maxQueueSize: 5_000,
+    maxQueueSize: 2_000,
   });
   const tty = process.stderr.isTTY && !values.quiet;
   const clearLine = (): void => {

@@ -11,7 +11,7 @@ export type LineHandler = (text: string | null, lineNo: number) => void | Promis
  * skipped up to its end. `\r\n` endings are accepted.
  */
 export async function forEachLine(
-  input: AsyncIterable<Buffer | string>,
+  input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>,
   maxLineChars: number,
   onLine: LineHandler,
 ): Promise<number> {
