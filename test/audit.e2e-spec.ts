@@ -1,4 +1,4 @@
-import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
+import { adminToken, http, type HttpResult, registerClient, startApp, type TestApp } from './helpers/app';
 import { withDb } from './helpers/db';
 import { TEST_ADMIN_ID } from './helpers/env';
 
@@ -73,6 +73,20 @@ describe('audit trail (e2e)', () => {
     const rev = await entries('client.revoked', revoked.clientId);
     expect(rev).toHaveLength(1);
     expect(rev[0]).toMatchObject({ actor_client_id: TEST_ADMIN_ID, action: 'client.revoked' });
+  });
+
+  it('records client.updated with what changed, and nothing when nothing changed', async () => {
+    const c = await registerClient(t.url, ['events:write']);
+    const patch = (json: unknown): Promise<HttpResult> =>
+      http(`${t.url}/v1/clients/${c.clientId}`, { method: 'PATCH', token: admin, json });
+    expect((await patch({ name: 'renamed', rate_limit: 50 })).status).toBe(200);
+    expect((await patch({ name: 'renamed' })).status).toBe(200);
+    const updated = await entries('client.updated', c.clientId);
+    expect(updated).toHaveLength(1);
+    expect(updated[0]).toMatchObject({
+      actor_client_id: TEST_ADMIN_ID,
+      details: { name: { from: 'test client', to: 'renamed' }, rate_limit: { from: null, to: 50 } },
+    });
   });
 
   it('records schema.put with the version', async () => {

@@ -1,5 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsString, Length } from 'class-validator';
+import {
+  ArrayMinSize,
+  ArrayUnique,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Length,
+  Max,
+  Min,
+} from 'class-validator';
 import { SCOPES, type Scope } from './scopes';
 
 export class TokenRequestDto {
@@ -50,6 +61,48 @@ export class CreateClientDto {
   scopes!: Scope[];
 }
 
+/** Highest per-client rate limit an admin may set (events/s). */
+export const MAX_RATE_LIMIT = 1_000_000;
+
+export class UpdateClientDto {
+  @ApiPropertyOptional({ example: 'marketing website', minLength: 1, maxLength: 200 })
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  name?: string;
+
+  @ApiPropertyOptional({
+    enum: SCOPES,
+    isArray: true,
+    example: ['events:write'],
+    description:
+      'Replaces the scopes. Applies to tokens issued from now on; tokens already issued keep their scopes ' +
+      'until they expire (rotate the secret as well to cut them at once).',
+  })
+  @IsOptional()
+  @IsArray()
+  @ArrayMinSize(1)
+  @ArrayUnique()
+  @IsIn(SCOPES, { each: true })
+  scopes?: Scope[];
+
+  @ApiPropertyOptional({
+    type: 'integer',
+    nullable: true,
+    minimum: 0,
+    maximum: MAX_RATE_LIMIT,
+    example: 500,
+    description:
+      'Events per second this client may send, across all API processes; null = RATE_LIMIT_EVENTS_PER_SECOND, ' +
+      '0 = unlimited. Applies at once.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_RATE_LIMIT)
+  rate_limit?: number | null;
+}
+
 export class ClientDto {
   @ApiProperty({ example: 'cli_3f2a9c1d0e4b5a6978877665' })
   client_id!: string;
@@ -68,6 +121,22 @@ export class ClientDto {
 
   @ApiProperty({ example: null, nullable: true, type: String })
   revoked_at!: string | null;
+
+  @ApiProperty({
+    example: '2026-11-27T10:05:00.000Z',
+    nullable: true,
+    type: String,
+    description: 'Last token issued or authenticated request (to within a minute); null if never used',
+  })
+  last_used_at!: string | null;
+
+  @ApiProperty({
+    example: null,
+    nullable: true,
+    type: 'integer',
+    description: 'Own events/s limit; null = RATE_LIMIT_EVENTS_PER_SECOND, 0 = unlimited',
+  })
+  rate_limit!: number | null;
 }
 
 export class CreatedClientDto extends ClientDto {

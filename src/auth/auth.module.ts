@@ -3,6 +3,8 @@ import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { AuthGuard } from './auth.guard';
 import { ClientStateService } from './client-state.service';
+import { ClientUsageService } from './client-usage.service';
+import { CredentialThrottle } from './credential-throttle.service';
 import { ClientsController } from './clients.controller';
 import { ClientsService } from './clients.service';
 import { JwtKeyService } from './jwt-key.service';
@@ -16,6 +18,8 @@ import { TokenService } from './token.service';
   providers: [
     JwtKeyService,
     ClientStateService,
+    ClientUsageService,
+    CredentialThrottle,
     ClientsService,
     TokenService,
     AuthGuard,

@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PrismaService } from '../prisma/prisma.service';
 import { redisOptionsFromUrl } from '../redis/redis-options';
 import { REDIS } from '../redis/redis.module';
+import { ClientUsageService } from './client-usage.service';
 
 const CHANNEL = 'the-eye:clients';
 
@@ -36,6 +37,7 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
     private readonly prisma: PrismaService,
+    private readonly usage: ClientUsageService,
   ) {}
 
   onModuleInit(): void {
@@ -70,8 +72,12 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
     return (await this.state(clientId)).active;
   }
 
-  /** The client's current state; an unknown client is inactive. */
+  /**
+   * The client's current state; an unknown client is inactive. Asked on every authenticated
+   * request, so it also notes the client's use (last_used_at).
+   */
   async state(clientId: string): Promise<ClientState> {
+    this.usage.touch(clientId);
     const cached = this.subscribed ? this.active.get(clientId) : undefined;
     if (cached !== undefined) return cached;
     const generation = this.generation;

@@ -1,8 +1,15 @@
-import { Body, Controller, Delete, Get, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Principal, Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
-import { ClientDto, ClientListDto, CreateClientDto, CreatedClientDto, RotatedSecretDto } from './auth.dto';
+import {
+  ClientDto,
+  ClientListDto,
+  CreateClientDto,
+  CreatedClientDto,
+  RotatedSecretDto,
+  UpdateClientDto,
+} from './auth.dto';
 import { ClientsService } from './clients.service';
 import type { AuthPrincipal } from './principal';
 
@@ -27,6 +34,23 @@ export class ClientsController {
   @ApiOkResponse({ type: ClientListDto })
   async list(): Promise<ClientListDto> {
     return { data: await this.clients.list(), next_cursor: null };
+  }
+
+  @Patch(':client_id')
+  @ApiOperation({
+    summary: "Change a client's name, scopes or rate limit",
+    description:
+      'Send only the fields to change. `rate_limit` applies at once in every process; new `scopes` apply to ' +
+      'tokens issued from now on.',
+  })
+  @ApiOkResponse({ type: ClientDto })
+  @ApiErrors(400, 404, 409)
+  update(
+    @Param('client_id') clientId: string,
+    @Body() dto: UpdateClientDto,
+    @Principal() admin: AuthPrincipal,
+  ): Promise<ClientDto> {
+    return this.clients.update(clientId, dto, admin.clientId);
   }
 
   @Delete(':client_id')

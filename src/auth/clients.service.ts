@@ -5,7 +5,15 @@ import { ApiError } from '../common/api-error';
 import { PrismaService } from '../prisma/prisma.service';
 import { ClientStateService } from './client-state.service';
 import { type Scope, isScope } from './scopes';
-import { DUMMY_HASH, hashSecret, newClientId, newSecret, verifySecret } from './secret-hash';
+import { QueueFullError } from './fair-semaphore';
+import {
+  DUMMY_HASH,
+  hashSecret,
+  newClientId,
+  newSecret,
+  verifySecret,
+  verifySecretFairly,
+} from './secret-hash';
 
 export interface ClientView {
   client_id: string;
@@ -14,6 +22,15 @@ export interface ClientView {
   created_at: string;
   rotated_at: string | null;
   revoked_at: string | null;
+  last_used_at: string | null;
+  rate_limit: number | null;
+}
+
+export interface ClientChanges {
+  name?: string;
+  scopes?: Scope[];
+  /** null = back to the default. */
+  rate_limit?: number | null;
 }
 
 export interface ClientWithSecret extends ClientView {
@@ -30,6 +47,8 @@ interface ClientRow {
   createdAt: Date;
   rotatedAt: Date | null;
   revokedAt: Date | null;
+  lastUsedAt: Date | null;
+  rateLimit: number | null;
 }
 
 function toView(row: ClientRow): ClientView {
@@ -40,6 +59,8 @@ function toView(row: ClientRow): ClientView {
     created_at: row.createdAt.toISOString(),
     rotated_at: row.rotatedAt?.toISOString() ?? null,
     revoked_at: row.revokedAt?.toISOString() ?? null,
+    last_used_at: row.lastUsedAt?.toISOString() ?? null,
+    rate_limit: row.rateLimit,
   };
 }
 
@@ -73,6 +94,42 @@ export class ClientsService {
     return rows.map(toView);
   }
 
+  /** Changes what was sent; the rate limit reaches every process at once (client invalidation). */
+  async update(clientId: string, changes: ClientChanges, actorClientId: string): Promise<ClientView> {
+    if (changes.name === undefined && changes.scopes === undefined && changes.rate_limit === undefined) {
+      throw ApiError.validation(
+        [{ path: '/', message: 'send at least one of name, scopes, rate_limit' }],
+        'Nothing to change',
+      );
+    }
+    this.refuseBootstrapAdmin(clientId, 'changed');
+    const existing = await this.prisma.client.findUnique({ where: { id: clientId } });
+    if (!existing) throw ApiError.notFound(`No client ${clientId}`);
+    if (existing.revokedAt) throw new ApiError(409, 'conflict', `Client ${clientId} is revoked`);
+    const data: { name?: string; scopes?: Scope[]; rateLimit?: number | null } = {};
+    const diff: Record<string, { from: unknown; to: unknown }> = {};
+    if (changes.name !== undefined && changes.name !== existing.name) {
+      data.name = changes.name;
+      diff.name = { from: existing.name, to: changes.name };
+    }
+    if (changes.scopes !== undefined) {
+      const scopes = [...new Set(changes.scopes)];
+      if (scopes.join(' ') !== existing.scopes.join(' ')) {
+        data.scopes = scopes;
+        diff.scopes = { from: existing.scopes, to: scopes };
+      }
+    }
+    if (changes.rate_limit !== undefined && changes.rate_limit !== existing.rateLimit) {
+      data.rateLimit = changes.rate_limit;
+      diff.rate_limit = { from: existing.rateLimit, to: changes.rate_limit };
+    }
+    if (Object.keys(diff).length === 0) return toView(existing);
+    const row = await this.prisma.client.update({ where: { id: clientId }, data });
+    await this.clientState.invalidate(clientId);
+    await this.audit.record({ actorClientId, action: 'client.updated', target: clientId, details: diff });
+    return toView(row);
+  }
+
   async revoke(clientId: string, actorClientId: string): Promise<ClientView> {
     this.refuseBootstrapAdmin(clientId, 'revoked');
     const existing = await this.prisma.client.findUnique({ where: { id: clientId } });
@@ -104,15 +161,28 @@ export class ClientsService {
     return { client_id: clientId, client_secret: secret };
   }
 
-  /** Checks client credentials; null when they are wrong or the client is revoked. */
+  /**
+   * Checks client credentials; null when they are wrong or the client is revoked. `source` (the
+   * caller's address) gets its fair share of the bounded secret hashing; 429 when it has too many
+   * verifications waiting already.
+   */
   async authenticate(
     clientId: string,
     secret: string,
+    source: string,
   ): Promise<{ clientId: string; scopes: Scope[]; secretGeneration: number } | null> {
     const row =
       clientId.length <= 64 ? await this.prisma.client.findUnique({ where: { id: clientId } }) : null;
-    const ok = await verifySecret(secret, row?.secretHash ?? DUMMY_HASH);
+    let ok: boolean;
+    try {
+      ok = await verifySecretFairly(source, secret, row?.secretHash ?? DUMMY_HASH);
+    } catch (err) {
+      if (err instanceof QueueFullError)
+        throw ApiError.rateLimited('Too many token requests from this address in progress', 1);
+      throw err;
+    }
     if (!row || !ok || row.revokedAt) return null;
+    await this.prisma.client.updateMany({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
     return { clientId: row.id, scopes: row.scopes.filter(isScope), secretGeneration: row.secretGen };
   }
 

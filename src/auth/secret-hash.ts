@@ -1,5 +1,6 @@
 // Client secrets are stored only as salted scrypt hashes and compared in constant time.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { FairSemaphore } from './fair-semaphore';
 
 const N = 16_384;
 const R = 8;
@@ -30,6 +31,25 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
     p: Number(p),
   });
   return key.length === expected.length && timingSafeEqual(key, expected);
+}
+
+/**
+ * Token requests hash at most this many secrets at once per process (each scrypt takes ~40 ms of a
+ * libuv thread and 16 MiB): a flood of guesses cannot fill the thread pool that every other token
+ * request (and fs/dns work) needs.
+ */
+const MAX_CONCURRENT_VERIFICATIONS = 2;
+/** Verifications one source may have waiting; beyond, its requests are refused (QueueFullError). */
+const MAX_WAITING_PER_SOURCE = 32;
+const verifications = new FairSemaphore(MAX_CONCURRENT_VERIFICATIONS, MAX_WAITING_PER_SOURCE);
+
+/**
+ * verifySecret with bounded concurrency, fair across sources (round-robin): a flood from one
+ * address delays another address's token request by at most one turn. Throws QueueFullError when
+ * `source` already has MAX_WAITING_PER_SOURCE verifications waiting.
+ */
+export function verifySecretFairly(source: string, secret: string, stored: string): Promise<boolean> {
+  return verifications.run(source, () => verifySecret(secret, stored));
 }
 
 /** A dummy hash: unknown client ids cost the same time as known ones (no user enumeration by timing). */

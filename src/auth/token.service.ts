@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ApiError } from '../common/api-error';
 import { ClientsService } from './clients.service';
+import { CredentialThrottle } from './credential-throttle.service';
 import { JwtKeyService } from './jwt-key.service';
 import type { AccessTokenClaims } from './principal';
 import { type Scope, isScope } from './scopes';
@@ -38,6 +39,7 @@ export class TokenService {
     private readonly clients: ClientsService,
     private readonly jwt: JwtService,
     private readonly keys: JwtKeyService,
+    private readonly throttle: CredentialThrottle,
   ) {}
 
   /** Reads the credentials from whichever of the three places carries them. */
@@ -81,9 +83,17 @@ export class TokenService {
     return { clientId: clientId as string, clientSecret: clientSecret as string, scope };
   }
 
-  async issue(credentials: ClientCredentials): Promise<TokenResponse> {
-    const client = await this.clients.authenticate(credentials.clientId, credentials.clientSecret);
-    if (!client) throw invalidClient();
+  /**
+   * `source` is the caller's address: failed secrets are counted per client id and per source, and
+   * either over its limit is refused (429) before any hashing.
+   */
+  async issue(credentials: ClientCredentials, source: string): Promise<TokenResponse> {
+    await this.throttle.check(credentials.clientId, source);
+    const client = await this.clients.authenticate(credentials.clientId, credentials.clientSecret, source);
+    if (!client) {
+      await this.throttle.failed(credentials.clientId, source);
+      throw invalidClient();
+    }
     const scopes = this.narrow(client.scopes, credentials.scope);
     const claims: AccessTokenClaims = {
       sub: client.clientId,
