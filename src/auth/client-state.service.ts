@@ -32,6 +32,7 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
   private subscribed = false;
   /** Bumped on every invalidation: a lookup that raced with one is not cached. */
   private generation = 0;
+  private readonly listeners: ((clientId: string | null) => void)[] = [];
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -49,6 +50,8 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
         () => {
           this.active.clear();
           this.subscribed = true;
+          // Messages sent while we were not subscribed are lost: everything may have changed.
+          this.notify(null);
         },
         (err: Error) => this.logger.warn(`cannot subscribe to ${CHANNEL}: ${err.message}`),
       );
@@ -61,6 +64,7 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
     sub.on('message', (_channel: string, clientId: string) => {
       this.generation++;
       this.active.delete(clientId);
+      this.notify(clientId);
     });
   }
 
@@ -91,10 +95,23 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
     return state;
   }
 
+  /**
+   * Other per-client caches (the rate limiter's limits) hear every invalidation, this process's and
+   * the others', with `null` when some may have been missed (after a reconnection).
+   */
+  onInvalidate(listener: (clientId: string | null) => void): void {
+    this.listeners.push(listener);
+  }
+
+  private notify(clientId: string | null): void {
+    for (const listener of this.listeners) listener(clientId);
+  }
+
   /** Tell every process (this one included) to forget what it knows of `clientId`. */
   async invalidate(clientId: string): Promise<void> {
     this.generation++;
     this.active.delete(clientId);
+    this.notify(clientId);
     try {
       await this.redis.publish(CHANNEL, clientId);
     } catch (err) {

@@ -35,6 +35,7 @@ describe(loadConfig.name, () => {
       maxEventBytes: 65_536,
       metricsPublic: false,
       maxQueueBacklog: 200_000,
+      rateLimitEventsPerSecond: 0,
       workerConcurrency: 16,
       jobLockMs: 30_000,
       queueName: 'events',

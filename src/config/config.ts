@@ -32,6 +32,8 @@ export interface AppConfig {
   readonly metricsPublic: boolean;
   /** Queued-but-not-stored events above which ingestion answers 429. */
   readonly maxQueueBacklog: number;
+  /** Events per second per client, across all API processes (0 = off); clients may override it. */
+  readonly rateLimitEventsPerSecond: number;
   readonly workerConcurrency: number;
   /** Bull lock/stalled-check period: how fast a job of a killed worker is picked up again. */
   readonly jobLockMs: number;
@@ -161,6 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     maxEventBytes: int('MAX_EVENT_BYTES', 65_536, 1_024, 16 * 1024 * 1024),
     metricsPublic,
     maxQueueBacklog: int('MAX_QUEUE_BACKLOG', 200_000, 1, 100_000_000),
+    rateLimitEventsPerSecond: int('RATE_LIMIT_EVENTS_PER_SECOND', 0, 0, 1_000_000),
     workerConcurrency: int('WORKER_CONCURRENCY', 16, 1, 256),
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
     queueName: str('QUEUE_NAME') ?? 'events',

@@ -6,12 +6,13 @@ import { EventStatusService } from './event-status.service';
 import { IngestionController } from './ingestion.controller';
 import { IngestionRoutes } from './ingestion.routes';
 import { IngestionService } from './ingestion.service';
+import { RateLimiter } from './rate-limiter.service';
 
 /** HTTP → envelope checks → Bull (the producer side of the queue). */
 @Module({
   imports: [QueueModule, AuthModule],
   controllers: [IngestionController],
-  providers: [IngestionService, IngestionRoutes, EventProducer, EventStatusService],
+  providers: [IngestionService, IngestionRoutes, EventProducer, EventStatusService, RateLimiter],
   exports: [EventProducer],
 })
 export class IngestionModule {}

@@ -9,6 +9,7 @@ import type { QueuedEvent } from '../queue/queue.contract';
 import { checkEnvelope } from './envelope';
 import { EventProducer } from './event-producer.service';
 import type { BatchResponseDto, BatchResultDto, QueuedDto } from './ingestion.dto';
+import { RateLimiter } from './rate-limiter.service';
 
 @Injectable()
 export class IngestionService {
@@ -18,11 +19,13 @@ export class IngestionService {
     private readonly producer: EventProducer,
     private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) config: AppConfig,
+    private readonly rateLimiter: RateLimiter,
   ) {
     this.limits = { maxDepth: config.maxPayloadDepth, maxBytes: config.maxEventBytes };
   }
 
   async ingestOne(body: unknown, clientId: string): Promise<QueuedDto> {
+    this.rateLimiter.take(clientId, 1);
     const checked = checkEnvelope(body, '', formatMicros(nowMicros()), clientId, this.limits);
     if (!checked.ok) {
       this.metrics.counters.eventsRefused++;
@@ -40,6 +43,7 @@ export class IngestionService {
   /** Each event is judged alone: one bad event never rejects its neighbours. */
   async ingestBatch(body: unknown, clientId: string): Promise<BatchResponseDto> {
     const events = this.batchEvents(body);
+    this.rateLimiter.take(clientId, events.length);
     const receivedAt = formatMicros(nowMicros());
     const results: BatchResultDto[] = new Array<BatchResultDto>(events.length);
     const accepted: QueuedEvent[] = [];
