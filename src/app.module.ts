@@ -8,6 +8,7 @@ import { StringInputsInterceptor } from './common/string-inputs.interceptor';
 import { createValidationPipe } from './common/validation';
 import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { MetricsModule } from './metrics/metrics.module';
@@ -37,7 +38,15 @@ export class AppModule {
       QueueModule,
       HealthModule,
     ];
-    if (serveHttp) imports.push(AuthModule, IngestionModule, SchemasModule, AnalyticsModule, ReplayModule);
+    if (serveHttp)
+      imports.push(
+        AuthModule,
+        IngestionModule,
+        SchemasModule,
+        AnalyticsModule,
+        ReplayModule,
+        DashboardModule,
+      );
     if (consume) imports.push(ProcessingModule);
     return {
       module: AppModule,

@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { QueueModule } from '../queue/queue.module';
 import { HealthController } from './health.controller';
+import { OpsController } from './ops.controller';
+import { OpsService } from './ops.service';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [QueueModule], controllers: [HealthController, OpsController], providers: [OpsService] })
 export class HealthModule {}

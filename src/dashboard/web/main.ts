@@ -1,0 +1,227 @@
+import 'uplot/dist/uPlot.min.css';
+import './style.css';
+import { Api, ApiError, type Session } from './api';
+import { fill, h, note } from './dom';
+import type { Ctx, Panel } from './panel';
+import { eventsChartPanel } from './panels/events-chart';
+import { funnelPanel } from './panels/funnel';
+import { opsPanel } from './panels/ops';
+import { quarantinePanel } from './panels/quarantine';
+import { sessionPanel } from './panels/session';
+import { topTypesPanel } from './panels/top-types';
+import { INTERVALS, type Interval, PRESETS, type Range, fromInputValue, toInputValue } from './time';
+
+const REFRESH_MS = 5_000;
+const root = document.getElementById('root') as HTMLElement;
+const api = new Api((reason) => showSignIn(reason));
+
+let stopDashboard: (() => void) | null = null;
+
+function showSignIn(message = ''): void {
+  stopDashboard?.();
+  stopDashboard = null;
+  const error = h('p', { class: 'form-error', role: 'alert' }, message);
+  const button = h('button', { type: 'submit' }, 'Sign in');
+  const form = h(
+    'form',
+    { class: 'signin', id: 'signin', autocomplete: 'off' },
+    h('h1', null, 'The Eye'),
+    h(
+      'p',
+      { class: 'muted' },
+      'Sign in with the client credentials of an analyst (events:read) or an admin.',
+    ),
+    h(
+      'label',
+      null,
+      'Client id',
+      h('input', { name: 'client_id', required: true, autocomplete: 'username', spellcheck: 'false' }),
+    ),
+    h(
+      'label',
+      null,
+      'Client secret',
+      h('input', {
+        name: 'client_secret',
+        type: 'password',
+        required: true,
+        autocomplete: 'current-password',
+      }),
+    ),
+    button,
+    error,
+    h(
+      'p',
+      { class: 'muted small' },
+      'The token stays in this tab’s memory only: reloading or closing the tab signs out.',
+    ),
+  );
+  form.addEventListener('submit', (e) => {
+    e.preventDefault();
+    const data = new FormData(form);
+    button.disabled = true;
+    fill(error);
+    api
+      .signIn(text(data.get('client_id')).trim(), text(data.get('client_secret')))
+      .then((session) => {
+        if (!session.admin && !session.scopes.includes('events:read')) {
+          api.signOut();
+          throw new ApiError(
+            403,
+            'forbidden',
+            `This client has ${session.scopes.join(', ') || 'no scope'}; the dashboard needs events:read or admin.`,
+          );
+        }
+        showDashboard(session);
+      })
+      .catch((err: unknown) => {
+        button.disabled = false;
+        fill(
+          error,
+          err instanceof ApiError && err.status === 401
+            ? 'Unknown client id or wrong secret.'
+            : err instanceof Error
+              ? err.message
+              : String(err),
+        );
+      });
+  });
+  fill(root, h('main', { class: 'signin-page' }, form));
+  (form.querySelector('input[name=client_id]') as HTMLInputElement).focus();
+}
+
+function showDashboard(session: Session): void {
+  const preset = h(
+    'select',
+    { name: 'range', 'aria-label': 'Time range' },
+    PRESETS.map((p) => h('option', { value: p.id, selected: p.id === '24h' }, p.label)),
+    h('option', { value: 'custom' }, 'Custom (UTC)…'),
+  );
+  const interval = h(
+    'select',
+    { name: 'interval', 'aria-label': 'Interval' },
+    INTERVALS.map((i) => h('option', { value: i, selected: i === 'hour' }, `per ${i}`)),
+  );
+  const now = new Date();
+  const fromInput = h('input', {
+    type: 'datetime-local',
+    name: 'from',
+    'aria-label': 'From (UTC)',
+    value: toInputValue(new Date(now.getTime() - 86_400_000)),
+  });
+  const toInput = h('input', {
+    type: 'datetime-local',
+    name: 'to',
+    'aria-label': 'To (UTC)',
+    value: toInputValue(now),
+  });
+  const custom = h('span', { class: 'custom', hidden: true }, fromInput, ' – ', toInput);
+  const status = h('span', { class: 'muted refresh-status', 'aria-live': 'polite' });
+  const refreshButton = h('button', { type: 'button', class: 'secondary' }, 'Refresh');
+  const signOut = h('button', { type: 'button', class: 'secondary' }, 'Sign out');
+
+  const session_ = sessionPanel();
+  const funnel = funnelPanel();
+  const panels: Panel[] = [
+    eventsChartPanel(),
+    topTypesPanel((types) => funnel.setTypes(types)),
+    quarantinePanel((id) => session_.open(id)),
+    session_,
+    funnel,
+  ];
+  if (session.admin) panels.push(opsPanel());
+
+  const rangeNow = (): Range => {
+    if (preset.value === 'custom') {
+      const from = fromInputValue(fromInput.value);
+      const to = fromInputValue(toInput.value);
+      if (from && to && from < to) return { from, to };
+    }
+    const p = PRESETS.find((x) => x.id === preset.value) ?? PRESETS[2];
+    const to = new Date();
+    return { from: new Date(to.getTime() - p.ms), to };
+  };
+  const ctx = (): Ctx => ({ api, session, range: rangeNow(), interval: interval.value as Interval });
+
+  let timer: number | undefined;
+  let stopped = false;
+  const refreshAll = async (): Promise<void> => {
+    window.clearTimeout(timer);
+    const c = ctx();
+    fill(status, 'Updating…');
+    await Promise.allSettled(panels.map((p) => p.refresh(c)));
+    if (stopped) return;
+    fill(
+      status,
+      `Updated ${new Date().toISOString().slice(11, 19)} UTC · every ${REFRESH_MS / 1000} s while this tab is visible`,
+    );
+    schedule();
+  };
+  const schedule = (): void => {
+    window.clearTimeout(timer);
+    if (!stopped && document.visibilityState === 'visible')
+      timer = window.setTimeout(() => void refreshAll(), REFRESH_MS);
+  };
+  const onVisibility = (): void => {
+    if (document.visibilityState === 'visible') void refreshAll();
+    else {
+      window.clearTimeout(timer);
+      fill(status, 'Paused while the tab is hidden');
+    }
+  };
+  document.addEventListener('visibilitychange', onVisibility);
+
+  preset.addEventListener('change', () => {
+    custom.hidden = preset.value !== 'custom';
+    const p = PRESETS.find((x) => x.id === preset.value);
+    if (p) interval.value = p.interval;
+    void refreshAll();
+  });
+  for (const el of [interval, fromInput, toInput]) el.addEventListener('change', () => void refreshAll());
+  refreshButton.addEventListener('click', () => void refreshAll());
+  signOut.addEventListener('click', () => api.signOut());
+
+  stopDashboard = () => {
+    stopped = true;
+    window.clearTimeout(timer);
+    document.removeEventListener('visibilitychange', onVisibility);
+    for (const p of panels) p.destroy?.();
+  };
+
+  fill(
+    root,
+    h(
+      'header',
+      { class: 'top' },
+      h('h1', null, 'The Eye'),
+      h('div', { class: 'pickers' }, preset, custom, interval, refreshButton),
+      h(
+        'div',
+        { class: 'who' },
+        h('span', { class: 'muted' }, 'Signed in as '),
+        h('b', { 'data-testid': 'client-id' }, session.clientId),
+        ' ',
+        session.scopes.map((s) => h('span', { class: 'badge' }, s)),
+        ' ',
+        signOut,
+      ),
+    ),
+    h('div', { class: 'status-line' }, status),
+    h(
+      'main',
+      { class: 'grid' },
+      panels.map((p) => p.el),
+    ),
+    session.admin
+      ? null
+      : note('Queue depth, processing lag and ingestion rate are shown to admins.', 'info'),
+  );
+  void refreshAll();
+}
+
+/** A text field of a form (never a file here). */
+function text(v: FormDataEntryValue | null): string {
+  return typeof v === 'string' ? v : '';
+}
+
+showSignIn();

@@ -1,0 +1,209 @@
+import { ApiError, describeError } from '../api';
+import { fill, fmt, h, note, utc } from '../dom';
+import { type Ctx, type Panel, panelShell, single } from '../panel';
+
+interface SummaryRow {
+  reason: string;
+  category: string | null;
+  name: string | null;
+  count: number;
+  last_rejected_at: string;
+}
+
+interface Rejected {
+  id: string;
+  reasons: string[];
+  errors: { reason: string; path: string; message: string }[];
+  event: Record<string, unknown>;
+  rejected_at: string;
+  client_id: string;
+}
+
+interface Filter {
+  reason: string;
+  category?: string;
+  name?: string;
+}
+
+const SAMPLES = 8;
+
+/**
+ * The quarantine: counts by reason and type (GET /v1/rejected-events/summary) and the latest
+ * rejected events with their errors (GET /v1/rejected-events); a summary row filters the samples.
+ */
+export function quarantinePanel(openSession: (id: string) => void): Panel {
+  const { el, body } = panelShell(
+    'quarantine',
+    'Quarantine',
+    'Events the worker refused, by reason and type; pick a row for samples with their errors.',
+  );
+  const summaryBox = h('div', { class: 'summary' });
+  const samplesTitle = h('h3', null, 'Latest rejected events');
+  const samplesBox = h('div', { class: 'samples' });
+  body.append(summaryBox, samplesTitle, samplesBox);
+  let filter: Filter | null = null;
+  let lastCtx: Ctx | null = null;
+
+  const refresh = single(async (ctx: Ctx) => {
+    lastCtx = ctx;
+    const range = { from: ctx.range.from.toISOString(), to: ctx.range.to.toISOString() };
+    const [summary, samples] = await Promise.allSettled([
+      ctx.api.all<SummaryRow>('/v1/rejected-events/summary', { ...range, limit: 100 }, 1),
+      ctx.api.get<{ data: Rejected[] }>('/v1/rejected-events', { ...range, ...filter, limit: SAMPLES }),
+    ]);
+    if (summary.status === 'fulfilled') renderSummary(summary.value.rows);
+    else {
+      const err: unknown = summary.reason;
+      fill(
+        summaryBox,
+        note(
+          err instanceof ApiError && err.status === 404
+            ? 'Counts by reason need GET /v1/rejected-events/summary, which this server does not have yet: the latest rejected events are below.'
+            : describeError(err, 'Quarantine summary'),
+          'error',
+        ),
+      );
+    }
+    if (samples.status === 'fulfilled') renderSamples(samples.value.data);
+    else fill(samplesBox, note(describeError(samples.reason, 'Rejected events'), 'error'));
+  });
+
+  function select(next: Filter | null): void {
+    filter = next;
+    if (lastCtx) void refresh(lastCtx);
+  }
+
+  function renderSummary(rows: SummaryRow[]): void {
+    if (!rows.length) {
+      fill(summaryBox, note('Nothing quarantined in this range: every event passed its checks.'));
+      return;
+    }
+    const total = rows.reduce((s, r) => s + r.count, 0);
+    fill(
+      summaryBox,
+      h(
+        'table',
+        { class: 'table' },
+        h(
+          'thead',
+          null,
+          h(
+            'tr',
+            null,
+            h('th', null, 'Reason'),
+            h('th', null, 'Type'),
+            h('th', { class: 'num' }, 'Count'),
+            h('th', null, 'Last'),
+          ),
+        ),
+        h(
+          'tbody',
+          null,
+          rows.map((r) => {
+            const selected =
+              filter?.reason === r.reason &&
+              filter.category === (r.category ?? undefined) &&
+              filter.name === (r.name ?? undefined);
+            return h(
+              'tr',
+              {
+                class: selected ? 'selected clickable' : 'clickable',
+                tabindex: 0,
+                title: 'Show samples of this reason and type',
+                onclick: () =>
+                  select(
+                    selected
+                      ? null
+                      : { reason: r.reason, category: r.category ?? undefined, name: r.name ?? undefined },
+                  ),
+              },
+              h('td', null, h('span', { class: 'badge reason' }, r.reason)),
+              h(
+                'td',
+                null,
+                r.category === null && r.name === null ? '—' : `${r.category ?? '?'} / ${r.name ?? '?'}`,
+              ),
+              h('td', { class: 'num' }, fmt.format(r.count)),
+              h('td', null, utc(r.last_rejected_at)),
+            );
+          }),
+        ),
+        h(
+          'tfoot',
+          null,
+          h(
+            'tr',
+            null,
+            h('td', { colspan: 2 }, 'Total'),
+            h('td', { class: 'num' }, fmt.format(total)),
+            h('td'),
+          ),
+        ),
+      ),
+    );
+  }
+
+  function renderSamples(rows: Rejected[]): void {
+    fill(
+      samplesTitle,
+      filter
+        ? `Latest rejected: ${filter.reason}${filter.name ? ` — ${filter.category ?? '?'} / ${filter.name}` : ''} `
+        : 'Latest rejected events ',
+      filter
+        ? h('button', { class: 'link', type: 'button', onclick: () => select(null) }, '(show all)')
+        : null,
+    );
+    if (!rows.length) {
+      fill(samplesBox, note('No rejected events in this range.'));
+      return;
+    }
+    fill(
+      samplesBox,
+      h(
+        'ul',
+        { class: 'rejected' },
+        rows.map((r) => {
+          const sessionId = typeof r.event.session_id === 'string' ? r.event.session_id : null;
+          const type = `${str(r.event.category)} / ${str(r.event.name)}`;
+          return h(
+            'li',
+            { 'data-id': r.id },
+            h(
+              'div',
+              { class: 'row' },
+              r.reasons.map((reason) => h('span', { class: 'badge reason' }, reason)),
+              h('b', null, type),
+              h('span', { class: 'muted' }, utc(r.rejected_at)),
+              sessionId
+                ? h(
+                    'button',
+                    { class: 'link', type: 'button', onclick: () => openSession(sessionId) },
+                    'session timeline',
+                  )
+                : null,
+            ),
+            h(
+              'ul',
+              { class: 'errors' },
+              r.errors.map((e) => h('li', null, h('code', null, e.path || '/'), ' ', e.message)),
+            ),
+            h(
+              'details',
+              null,
+              h('summary', null, 'event as received'),
+              h('pre', null, JSON.stringify(r.event, null, 2)),
+            ),
+          );
+        }),
+      ),
+    );
+  }
+
+  return { el, refresh };
+}
+
+/** A field of the event as received: it may be missing or of the wrong type (that can be why it was refused). */
+function str(v: unknown): string {
+  if (typeof v === 'string') return v;
+  return v === undefined ? '?' : JSON.stringify(v);
+}
