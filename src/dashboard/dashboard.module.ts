@@ -13,8 +13,10 @@ import { DashboardController } from './dashboard.controller';
 export class DashboardModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}
 
-  async onModuleInit(): Promise<void> {
+  onModuleInit(): void {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    await fastify.register(fastifyStatic, { serve: false });
+    // Queued, not awaited: awaiting would load Fastify's plugin queue now and build the routes
+    // before Nest installs its error handler, so body-parser errors would skip the global filter.
+    void fastify.register(fastifyStatic, { serve: false });
   }
 }
