@@ -181,6 +181,12 @@ describe('dashboard (headless Chromium, e2e)', () => {
     await sample.waitFor({ timeout: 15_000 });
     expect(await sample.locator('.badge.reason').allInnerTexts()).toEqual(['payload_invalid']);
     expect(await sample.locator('.errors').innerText()).toMatch(/campaign/);
+    // …and counted by reason and type in the summary above the samples.
+    await page
+      .locator('#quarantine .summary tbody tr')
+      .filter({ hasText: 'payload_invalid' })
+      .filter({ hasText: 'page interaction / pageview' })
+      .waitFor({ timeout: 10_000 });
 
     // The window of the posted events: counts per category and in total, read from the legend.
     await page.selectOption('select[name=range]', 'custom');
@@ -213,6 +219,22 @@ describe('dashboard (headless Chromium, e2e)', () => {
       .waitFor({ timeout: 10_000 });
     expect(await page.locator('#session .events > li .name').allInnerTexts()).toEqual(own.map((e) => e.name));
     expect(await page.locator('#session .events > li .payload').nth(1).innerText()).toContain('"/pricing"');
+
+    // A funnel over the window: every session viewed a page, every other one then clicked the CTA.
+    const steps = page.locator('#funnel .steps > li');
+    await steps.nth(0).locator('input[name=category]').fill('page interaction');
+    await steps.nth(0).locator('input[name=name]').fill('pageview');
+    await steps.nth(1).locator('input[name=category]').fill('page interaction');
+    await steps.nth(1).locator('input[name=name]').fill('cta click');
+    await page.click('#funnel button[type=submit]');
+    const funnel = page.locator('#funnel .funnel-result li .count');
+    await funnel.nth(1).waitFor({ timeout: 10_000 });
+    const sessionsWith = (name: string): number =>
+      new Set(posted.filter((e) => e.name === name).map((e) => e.session_id)).size;
+    expect((await funnel.allInnerTexts()).map((s) => s.split(' ')[0])).toEqual([
+      String(sessionsWith('pageview')),
+      String(sessionsWith('cta click')),
+    ]);
 
     if (SCREENSHOTS) {
       mkdirSync(SCREENSHOTS, { recursive: true });

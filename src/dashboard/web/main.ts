@@ -1,7 +1,7 @@
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
 import { Api, ApiError, type Session } from './api';
-import { fill, h, note } from './dom';
+import { fill, h } from './dom';
 import type { Ctx, Panel } from './panel';
 import { eventsChartPanel } from './panels/events-chart';
 import { funnelPanel } from './panels/funnel';
@@ -59,6 +59,7 @@ function showSignIn(message = ''): void {
   form.addEventListener('submit', (e) => {
     e.preventDefault();
     const data = new FormData(form);
+    performance.mark('the-eye:sign-in');
     button.disabled = true;
     fill(error);
     api
@@ -91,31 +92,37 @@ function showSignIn(message = ''): void {
 }
 
 function showDashboard(session: Session): void {
+  performance.mark('the-eye:signed-in');
+  // The pickers live in the URL fragment (#range=7d&interval=hour, or custom from/to): a view can be
+  // bookmarked or shared, and it survives the reload that signs out.
+  const saved = new URLSearchParams(location.hash.slice(1));
+  const savedRange = saved.get('range') ?? '24h';
+  const savedInterval = saved.get('interval') ?? 'hour';
   const preset = h(
     'select',
     { name: 'range', 'aria-label': 'Time range' },
-    PRESETS.map((p) => h('option', { value: p.id, selected: p.id === '24h' }, p.label)),
-    h('option', { value: 'custom' }, 'Custom (UTC)…'),
+    PRESETS.map((p) => h('option', { value: p.id, selected: p.id === savedRange }, p.label)),
+    h('option', { value: 'custom', selected: savedRange === 'custom' }, 'Custom (UTC)…'),
   );
   const interval = h(
     'select',
     { name: 'interval', 'aria-label': 'Interval' },
-    INTERVALS.map((i) => h('option', { value: i, selected: i === 'hour' }, `per ${i}`)),
+    INTERVALS.map((i) => h('option', { value: i, selected: i === savedInterval }, `per ${i}`)),
   );
   const now = new Date();
   const fromInput = h('input', {
     type: 'datetime-local',
     name: 'from',
     'aria-label': 'From (UTC)',
-    value: toInputValue(new Date(now.getTime() - 86_400_000)),
+    value: saved.get('from') ?? toInputValue(new Date(now.getTime() - 86_400_000)),
   });
   const toInput = h('input', {
     type: 'datetime-local',
     name: 'to',
     'aria-label': 'To (UTC)',
-    value: toInputValue(now),
+    value: saved.get('to') ?? toInputValue(now),
   });
-  const custom = h('span', { class: 'custom', hidden: true }, fromInput, ' – ', toInput);
+  const custom = h('span', { class: 'custom', hidden: savedRange !== 'custom' }, fromInput, ' – ', toInput);
   const status = h('span', { class: 'muted refresh-status', 'aria-live': 'polite' });
   const refreshButton = h('button', { type: 'button', class: 'secondary' }, 'Refresh');
   const signOut = h('button', { type: 'button', class: 'secondary' }, 'Sign out');
@@ -145,9 +152,19 @@ function showDashboard(session: Session): void {
 
   let timer: number | undefined;
   let stopped = false;
+  const saveView = (): void => {
+    const view = new URLSearchParams({ range: preset.value, interval: interval.value });
+    if (preset.value === 'custom') {
+      view.set('from', fromInput.value);
+      view.set('to', toInput.value);
+    }
+    history.replaceState(null, '', `#${view.toString()}`);
+  };
+
   const refreshAll = async (): Promise<void> => {
     window.clearTimeout(timer);
     const c = ctx();
+    saveView();
     fill(status, 'Updating…');
     await Promise.allSettled(panels.map((p) => p.refresh(c)));
     if (stopped) return;
@@ -206,15 +223,17 @@ function showDashboard(session: Session): void {
         signOut,
       ),
     ),
-    h('div', { class: 'status-line' }, status),
+    h(
+      'div',
+      { class: 'status-line' },
+      status,
+      session.admin ? null : ' · queue depth, processing lag and ingestion rate are shown to admins',
+    ),
     h(
       'main',
       { class: 'grid' },
       panels.map((p) => p.el),
     ),
-    session.admin
-      ? null
-      : note('Queue depth, processing lag and ingestion rate are shown to admins.', 'info'),
   );
   void refreshAll();
 }

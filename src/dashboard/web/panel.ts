@@ -18,15 +18,28 @@ export interface Panel {
   destroy?(): void;
 }
 
-export function panelShell(id: string, title: string, hint: string): { el: HTMLElement; body: HTMLElement } {
+export function panelShell(
+  id: string,
+  title: string,
+  hint: string,
+  auto = true,
+): { el: HTMLElement; body: HTMLElement } {
   const body = h('div', { class: 'panel-body' });
   const el = h(
     'section',
-    { class: 'panel', id, 'aria-labelledby': `${id}-title` },
+    { class: 'panel', id, 'aria-labelledby': `${id}-title`, 'data-auto': auto },
     h('header', null, h('h2', { id: `${id}-title` }, title), h('p', { class: 'hint' }, hint)),
     body,
   );
   return { el, body };
+}
+
+/**
+ * Marks the moment a panel has shown what it read (data, empty state or error), so first paint can
+ * be timed from outside (scripts/dashboard-paint.js reads these performance marks).
+ */
+export function painted(id: string): void {
+  performance.mark(`the-eye:painted:${id}`);
 }
 
 export const PALETTE = [
@@ -46,13 +59,15 @@ export const PALETTE = [
  * Runs `task` one call at a time: a call made while one runs is queued (the latest context wins),
  * so a slow answer never piles up refreshes and a picker change is never lost.
  */
-export function single(task: (ctx: Ctx) => Promise<void>): (ctx: Ctx) => Promise<void> {
+export function single(id: string, task: (ctx: Ctx) => Promise<void>): (ctx: Ctx) => Promise<void> {
   let running: Promise<void> | null = null;
   let queued: { ctx: Ctx; done: Promise<void> } | null = null;
   const run = (ctx: Ctx): Promise<void> => {
-    running = task(ctx).finally(() => {
-      running = null;
-    });
+    running = task(ctx)
+      .then(() => painted(id))
+      .finally(() => {
+        running = null;
+      });
     return running;
   };
   return (ctx) => {

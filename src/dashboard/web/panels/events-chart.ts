@@ -32,7 +32,7 @@ export function eventsChartPanel(): Panel {
   const resize = new ResizeObserver(() => plot?.setSize({ width: chartBox.clientWidth, height: 260 }));
   resize.observe(chartBox);
 
-  const refresh = single(async (ctx: Ctx) => {
+  const refresh = single('events-over-time', async (ctx: Ctx) => {
     const interval = usableInterval(ctx.range, ctx.interval);
     let rows: StatsRow[];
     let truncated: boolean;

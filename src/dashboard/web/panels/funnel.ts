@@ -1,6 +1,6 @@
 import { describeError } from '../api';
 import { fill, fmt, h, note } from '../dom';
-import { type Ctx, type Panel, panelShell } from '../panel';
+import { type Ctx, type Panel, painted, panelShell } from '../panel';
 import type { EventType } from './top-types';
 
 interface Step {
@@ -22,6 +22,7 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
     'funnel',
     'Funnel',
     'Sessions that did step 1 in the range, then each next step after the previous one, within the window of step 1.',
+    false,
   );
   const categories = h('datalist', { id: 'funnel-categories' });
   const names = h('datalist', { id: 'funnel-names' });
@@ -114,6 +115,7 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
     } catch (err) {
       fill(result, note(describeError(err, 'The funnel'), 'error'));
     }
+    painted('funnel');
   }
 
   function render(res: FunnelResult): void {

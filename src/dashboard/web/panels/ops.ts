@@ -27,7 +27,7 @@ export function opsPanel(): Panel {
     'Pipeline',
     'Queue depth, processing lag and ingestion rate (admin).',
   );
-  const refresh = single(async (ctx: Ctx) => {
+  const refresh = single('ops', async (ctx: Ctx) => {
     let o: OpsOverview;
     try {
       o = await ctx.api.get<OpsOverview>('/v1/ops/overview');

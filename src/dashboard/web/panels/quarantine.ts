@@ -44,7 +44,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
   let filter: Filter | null = null;
   let lastCtx: Ctx | null = null;
 
-  const refresh = single(async (ctx: Ctx) => {
+  const refresh = single('quarantine', async (ctx: Ctx) => {
     lastCtx = ctx;
     const range = { from: ctx.range.from.toISOString(), to: ctx.range.to.toISOString() };
     const [summary, samples] = await Promise.allSettled([

@@ -1,6 +1,6 @@
 import { describeError } from '../api';
 import { fill, fmt, h, note, utc } from '../dom';
-import { type Ctx, type Panel, panelShell, single } from '../panel';
+import { type Ctx, type Panel, painted, panelShell, single } from '../panel';
 
 interface EventView {
   id: string;
@@ -68,6 +68,11 @@ export function sessionPanel(): Panel & { open(id: string): void } {
   }
 
   async function load(c: Ctx, id: string): Promise<void> {
+    await show(c, id);
+    painted('session-timeline');
+  }
+
+  async function show(c: Ctx, id: string): Promise<void> {
     fill(timeline, note('Loading…', 'info'));
     let rows: EventView[];
     let truncated: boolean;
@@ -122,7 +127,7 @@ export function sessionPanel(): Panel & { open(id: string): void } {
     );
   }
 
-  const refresh = single(async (c: Ctx) => {
+  const refresh = single('session', async (c: Ctx) => {
     ctx = c;
     try {
       const page = await c.api.get<{ data: SessionSummary[] }>('/v1/sessions', {

@@ -25,7 +25,7 @@ export function topTypesPanel(onTypes: (types: EventType[]) => void): Panel {
     'Top event types',
     'Stored events by type (category / name) in the range.',
   );
-  const refresh = single(async (ctx: Ctx) => {
+  const refresh = single('top-types', async (ctx: Ctx) => {
     let rows: StatsRow[];
     try {
       ({ rows } = await ctx.api.all<StatsRow>('/v1/stats/events', {

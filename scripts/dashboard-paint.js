@@ -1,0 +1,121 @@
+#!/usr/bin/env node
+// Times the dashboard in headless Chromium against a running server: the sign-in (token request),
+// then from the signed-in page's start to each panel's first paint (the page marks
+// `the-eye:painted:<panel>` when a panel has rendered its data, empty state or error), then a session's timeline and a funnel from their button to their paint. Medians of --runs
+// fresh browser contexts (cold asset cache each time).
+//
+//   BASE_URL=http://127.0.0.1:3000 CLIENT_ID=admin CLIENT_SECRET=… \
+//     node scripts/dashboard-paint.js [--range '#range=custom&from=2026-10-01T00:00&to=2026-10-31T00:00&interval=day'] [--runs 5]
+//
+// --range is the page's URL fragment (what the pickers write there), so the first paint is of that range.
+'use strict';
+const { chromium } = require('playwright-core');
+
+const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:3000';
+const CLIENT_ID = process.env.CLIENT_ID || 'admin';
+const CLIENT_SECRET = process.env.CLIENT_SECRET;
+const args = process.argv.slice(2);
+const arg = (name, fallback) => {
+  const i = args.indexOf(name);
+  return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : fallback;
+};
+const RANGE = arg('--range', '');
+const RUNS = Number(arg('--runs', 5));
+
+async function run(browser) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (err) => errors.push(err.message));
+  await page.goto(`${BASE_URL}/dashboard${RANGE}`);
+  await page.fill('input[name=client_id]', CLIENT_ID);
+  await page.fill('input[name=client_secret]', CLIENT_SECRET);
+  await page.click('form#signin button[type=submit]');
+  await page.waitForSelector('[data-testid=client-id]');
+  const panels = await page.$$eval('section.panel[data-auto]', (els) => els.map((el) => el.id));
+  const marks = (names) =>
+    page.waitForFunction(
+      (wanted) => {
+        const click = performance.getEntriesByName('the-eye:sign-in')[0];
+        const start = performance.getEntriesByName('the-eye:signed-in')[0];
+        if (!start) return false;
+        const out = { 'sign-in (token)': start.startTime - click.startTime };
+        for (const name of wanted) {
+          const m = performance
+            .getEntriesByName(`the-eye:painted:${name}`)
+            .find((e) => e.startTime >= start.startTime);
+          if (!m) return false;
+          out[name] = m.startTime - start.startTime;
+        }
+        return out;
+      },
+      names,
+      { timeout: 60_000, polling: 20 },
+    );
+  const result = await (await marks(panels)).jsonValue();
+
+  // A session's timeline: the first session of the "latest sessions" list.
+  const chip = page.locator('#session button.chip').first();
+  if (await chip.count()) {
+    const t0 = await page.evaluate(() => performance.now());
+    await chip.click();
+    const t1 = await page.waitForFunction(
+      (since) =>
+        performance.getEntriesByName('the-eye:painted:session-timeline').find((e) => e.startTime >= since)
+          ?.startTime,
+      t0,
+      { timeout: 60_000, polling: 20 },
+    );
+    result['session-timeline'] = (await t1.jsonValue()) - t0;
+  }
+  // A funnel over the two most frequent types (pre-filled by the page).
+  const t0 = await page.evaluate(() => performance.now());
+  await page.click('#funnel button[type=submit]');
+  const t1 = await page.waitForFunction(
+    (since) =>
+      performance.getEntriesByName('the-eye:painted:funnel').find((e) => e.startTime >= since)?.startTime,
+    t0,
+    { timeout: 60_000, polling: 20 },
+  );
+  result.funnel = (await t1.jsonValue()) - t0;
+  result.funnelNote = await page.locator('#funnel .funnel-result').innerText();
+  await context.close();
+  if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
+  return result;
+}
+
+async function main() {
+  if (!CLIENT_SECRET) throw new Error('CLIENT_SECRET is required');
+  const browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+    ],
+  });
+  try {
+    const runs = [];
+    for (let i = 0; i < RUNS; i++) runs.push(await run(browser));
+    const names = Object.keys(runs[0]).filter((k) => typeof runs[0][k] === 'number');
+    const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    console.log(`${BASE_URL}/dashboard${RANGE} — ${RUNS} runs, ms (median / max):`);
+    for (const name of names) {
+      const xs = runs.map((r) => r[name]).filter((x) => typeof x === 'number');
+      console.log(
+        `  ${name.padEnd(18)} ${Math.round(median(xs)).toString().padStart(6)} / ${Math.round(Math.max(...xs))}`,
+      );
+    }
+    console.log(`  funnel answered: ${runs[0].funnelNote.split('\n')[0]}`);
+  } finally {
+    await browser.close();
+  }
+}
+
+main().catch((err) => {
+  console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});
