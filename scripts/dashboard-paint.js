@@ -8,7 +8,9 @@
 //     node scripts/dashboard-paint.js [--range '#range=custom&from=2026-10-01T00:00&to=2026-10-31T00:00&interval=day'] [--runs 5]
 //
 // --range is the page's URL fragment (what the pickers write there), so the first paint is of that range.
+// --screenshots DIR also writes DIR/dashboard.png and DIR/dashboard-details.png (the README's).
 'use strict';
+const { join } = require('node:path');
 const { chromium } = require('playwright-core');
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:3000';
@@ -21,8 +23,9 @@ const arg = (name, fallback) => {
 };
 const RANGE = arg('--range', '');
 const RUNS = Number(arg('--runs', 5));
+const SCREENSHOTS = arg('--screenshots', '');
 
-async function run(browser) {
+async function run(browser, screenshots) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   const page = await context.newPage();
   const errors = [];
@@ -54,8 +57,9 @@ async function run(browser) {
     );
   const result = await (await marks(panels)).jsonValue();
 
-  // A session's timeline: the first session of the "latest sessions" list.
-  const chip = page.locator('#session button.chip').first();
+  // A session's timeline: one of the "latest sessions" list.
+  const chips = page.locator('#session button.chip');
+  const chip = chips.nth(Math.min(3, Math.max(0, (await chips.count()) - 1)));
   if (await chip.count()) {
     const t0 = await page.evaluate(() => performance.now());
     await chip.click();
@@ -79,9 +83,24 @@ async function run(browser) {
   );
   result.funnel = (await t1.jsonValue()) - t0;
   result.funnelNote = await page.locator('#funnel .funnel-result').innerText();
+  if (screenshots) await screenshot(page, screenshots);
   await context.close();
   if (errors.length) throw new Error(`page errors: ${errors.join('; ')}`);
   return result;
+}
+
+async function screenshot(page, dir) {
+  // A second read of the pipeline, so its rates are shown; the chart's hover readout at a bar.
+  await page.waitForTimeout(5_500);
+  await page.evaluate('window.scrollTo(0, 0)');
+  await page.hover('#events-over-time .u-over', { position: { x: 400, y: 150 } });
+  const top = { x: 0, y: 0, width: 1280, height: 1180 };
+  await page.screenshot({ path: join(dir, 'dashboard.png'), clip: top, fullPage: true });
+  const from = await page.locator('#session').boundingBox();
+  const to = await page.locator('section.panel').last().boundingBox();
+  const height = Math.min(1400, to.y + to.height + 16 - from.y);
+  const details = { x: 0, y: from.y - 8, width: 1280, height };
+  await page.screenshot({ path: join(dir, 'dashboard-details.png'), clip: details, fullPage: true });
 }
 
 async function main() {
@@ -99,7 +118,7 @@ async function main() {
   });
   try {
     const runs = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await run(browser));
+    for (let i = 0; i < RUNS; i++) runs.push(await run(browser, i === RUNS - 1 && SCREENSHOTS));
     const names = Object.keys(runs[0]).filter((k) => typeof runs[0][k] === 'number');
     const median = (xs) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
     console.log(`${BASE_URL}/dashboard${RANGE} — ${RUNS} runs, ms (median / max):`);

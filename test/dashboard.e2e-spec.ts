@@ -1,14 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
-import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { adminToken, http, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
 import { launchBrowser } from './helpers/browser';
 import { waitProcessed } from './helpers/db';
 import { TEST_ADMIN_ID, TEST_ADMIN_SECRET } from './helpers/env';
-
-// Set DASHBOARD_SCREENSHOTS=docs to (re)write the README's screenshots from this run.
-const SCREENSHOTS = process.env.DASHBOARD_SCREENSHOTS;
 
 interface Posted {
   id: string;
@@ -235,11 +230,6 @@ describe('dashboard (headless Chromium, e2e)', () => {
       String(sessionsWith('pageview')),
       String(sessionsWith('cta click')),
     ]);
-
-    if (SCREENSHOTS) {
-      mkdirSync(SCREENSHOTS, { recursive: true });
-      await page.screenshot({ path: join(SCREENSHOTS, 'dashboard.png'), fullPage: true });
-    }
 
     // The token lives in memory only.
     expect(await page.evaluate('[localStorage.length, sessionStorage.length, document.cookie]')).toEqual([

@@ -133,20 +133,19 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
           const prev = i ? res.steps[i - 1].sessions : s.sessions;
           return h(
             'li',
-            { 'data-step': i + 1 },
+            {
+              'data-step': i + 1,
+              title: i
+                ? `${pct(s.sessions, first)} of step 1, ${pct(s.sessions, prev)} of the previous step`
+                : undefined,
+            },
             h('span', { class: 'label' }, `${i + 1}. ${s.category} / `, h('b', null, s.name)),
             h('span', { class: 'bar', style: `width:${Math.max(1, (100 * s.sessions) / first)}%` }),
             h(
               'span',
               { class: 'count' },
               fmt.format(s.sessions),
-              h(
-                'span',
-                { class: 'muted' },
-                i
-                  ? ` ${pct(s.sessions, first)} of step 1, ${pct(s.sessions, prev)} of previous`
-                  : ' sessions',
-              ),
+              h('span', { class: 'muted' }, i ? ` (${pct(s.sessions, first)})` : ' sessions'),
             ),
           );
         }),

@@ -25,7 +25,9 @@ interface Filter {
   name?: string;
 }
 
-const SAMPLES = 8;
+const SAMPLES = 5;
+/** Summary rows shown before "show all": the most frequent first. */
+const SUMMARY_ROWS = 8;
 
 /**
  * The quarantine: counts by reason and type (GET /v1/rejected-events/summary) and the latest
@@ -42,6 +44,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
   const samplesBox = h('div', { class: 'samples' });
   body.append(summaryBox, samplesTitle, samplesBox);
   let filter: Filter | null = null;
+  let expanded = false;
   let lastCtx: Ctx | null = null;
 
   const refresh = single('quarantine', async (ctx: Ctx) => {
@@ -79,6 +82,22 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
       return;
     }
     const total = rows.reduce((s, r) => s + r.count, 0);
+    const shown = expanded ? rows : rows.slice(0, SUMMARY_ROWS);
+    const toggle =
+      rows.length > SUMMARY_ROWS
+        ? h(
+            'button',
+            {
+              type: 'button',
+              class: 'link',
+              onclick: () => {
+                expanded = !expanded;
+                renderSummary(rows);
+              },
+            },
+            expanded ? 'show fewer' : `show all ${rows.length} rows`,
+          )
+        : null;
     fill(
       summaryBox,
       h(
@@ -99,7 +118,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
         h(
           'tbody',
           null,
-          rows.map((r) => {
+          shown.map((r) => {
             const selected =
               filter?.reason === r.reason &&
               filter.category === (r.category ?? undefined) &&
@@ -134,7 +153,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
           h(
             'tr',
             null,
-            h('td', { colspan: 2 }, 'Total'),
+            h('td', { colspan: 2 }, 'Total ', toggle),
             h('td', { class: 'num' }, fmt.format(total)),
             h('td'),
           ),
