@@ -6,30 +6,36 @@ import { EVENTS_QUEUE, QUEUED_EVENTS_KEY } from '../src/queue/queue.contract';
 import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
 import { TEST_REDIS_URL } from './helpers/env';
 
-/** Parses the Prometheus text format into `name{labels}` → value, checking every line's shape. */
+/**
+ * Parses the Prometheus text format into `name{labels}` → value, checking every line's shape
+ * (prom-client writes NaN as `Nan`, which Prometheus parses case-insensitively).
+ */
 function parseExposition(text: string): { values: Map<string, number>; types: Map<string, string> } {
   const values = new Map<string, number>();
   const types = new Map<string, string>();
   const helps = new Set<string>();
   expect(text.endsWith('\n')).toBe(true);
   for (const line of text.trimEnd().split('\n')) {
+    if (line === '') continue; // prom-client separates families with a blank line, which the format allows
     if (line.startsWith('# HELP ')) {
       helps.add(line.split(' ')[2]);
       continue;
     }
-    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge)$/.exec(line);
+    const type = /^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary)$/.exec(line);
     if (type) {
       expect(helps.has(type[1])).toBe(true);
       types.set(type[1], type[2]);
       continue;
     }
     const sample =
-      /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[a-z_]+="[^"]*"(?:,[a-z_]+="[^"]*")*\})?) (NaN|[+-]Inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/.exec(
+      /^([a-zA-Z_:][a-zA-Z0-9_:]*(?:\{[a-z_]+="[^"]*"(?:,[a-z_]+="[^"]*")*\})?) (NaN|Nan|[+-]Inf|-?\d+(?:\.\d+)?(?:e[+-]?\d+)?)$/.exec(
         line,
       );
     expect({ line, valid: sample !== null }).toEqual({ line, valid: true });
     const name = sample![1].replace(/\{.*/, '');
-    expect(types.has(name)).toBe(true);
+    // Histograms and summaries (prom-client's default GC metrics) expose _bucket/_sum/_count samples.
+    const family = types.has(name) ? name : name.replace(/_(bucket|sum|count)$/, '');
+    expect(types.has(family)).toBe(true);
     values.set(sample![1], Number(sample![2]));
   }
   return { values, types };

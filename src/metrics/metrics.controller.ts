@@ -1,8 +1,9 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { Registry } from 'prom-client';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { PublicWhen, Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
-import { PROMETHEUS_CONTENT_TYPE, PrometheusExporter } from './prometheus.exporter';
+import { PrometheusExporter } from './prometheus.exporter';
 
 @ApiTags('operations')
 @Controller('metrics')
@@ -12,7 +13,7 @@ export class MetricsController {
   @Scopes('admin')
   @PublicWhen('metricsPublic')
   @Get()
-  @Header('Content-Type', PROMETHEUS_CONTENT_TYPE)
+  @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
   @ApiBearerAuth()
   @ApiOperation({

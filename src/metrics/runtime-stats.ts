@@ -1,5 +1,6 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { constants, createHistogram, performance, PerformanceObserver } from 'node:perf_hooks';
+import { Counter, Gauge, type Registry } from 'prom-client';
 
 const GC_KINDS: Record<number, string> = {
   [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
@@ -77,5 +78,50 @@ export class RuntimeStats implements OnModuleInit, OnModuleDestroy {
     this.loop.reset();
     this.gcMaxPause = 0;
     return window;
+  }
+
+  /**
+   * Exposes the windows on a registry: the delay quantiles and the longest GC pause cover the time
+   * since the previous scrape (one window per scrape, taken by the first gauge collected), GC time
+   * per kind is a counter since start.
+   */
+  register(registry: Registry): void {
+    const registers = [registry];
+    // eslint-disable-next-line @typescript-eslint/no-this-alias -- prom-client calls collect() with the metric as `this`
+    const runtime = this;
+    let window: RuntimeWindow | undefined;
+    new Gauge({
+      name: 'nodejs_eventloop_delay_seconds',
+      help: 'Event-loop delay since the previous scrape: how late this process ran its callbacks.',
+      labelNames: ['quantile'],
+      registers,
+      collect() {
+        window = runtime.takeWindow();
+        this.set({ quantile: '0.5' }, window.loopDelay.p50);
+        this.set({ quantile: '0.99' }, window.loopDelay.p99);
+        this.set({ quantile: '1' }, window.loopDelay.max);
+      },
+    });
+    new Gauge({
+      name: 'nodejs_gc_max_pause_seconds',
+      help: 'Longest garbage-collection pause since the previous scrape.',
+      registers,
+      collect() {
+        this.set(window?.gcMaxPause ?? 0);
+      },
+    });
+    const reported: Record<string, number> = {};
+    new Counter({
+      name: 'nodejs_gc_pause_seconds_total',
+      help: 'Garbage-collection pause time by kind since the process started.',
+      labelNames: ['kind'],
+      registers,
+      collect() {
+        for (const [kind, seconds] of Object.entries(runtime.gcSeconds)) {
+          this.inc({ kind }, seconds - (reported[kind] ?? 0));
+          reported[kind] = seconds;
+        }
+      },
+    });
   }
 }
