@@ -39,7 +39,7 @@ export async function spawnService(env: Record<string, string | undefined> = {})
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   const url = `http://127.0.0.1:${port}`;
   const role = fullEnv.ROLE ?? 'all';
-  await waitFor(
+  const started = waitFor(
     async () => {
       if (child.exitCode !== null) throw new Error(`service exited early (${child.exitCode}):\n${out}`);
       if (role === 'worker') return out.includes('worker started');
@@ -48,9 +48,15 @@ export async function spawnService(env: Record<string, string | undefined> = {})
         () => false,
       );
     },
-    30_000,
+    60_000,
     'the service to start',
   );
+  // A service that did not come up in time is killed: left running, it would keep taking jobs from
+  // the test queue (and CPU) behind every later test.
+  await started.catch((err: unknown) => {
+    child.kill('SIGKILL');
+    throw err;
+  });
   return {
     child,
     url,
