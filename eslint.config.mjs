@@ -7,7 +7,7 @@ export default tseslint.config(
     ignores: [
       'dist/**',
       'dist-*/**',
-      'bench-results/**',
+      'bench/results/**',
       'node_modules/**',
       'src/generated/**',
       'coverage/**',
@@ -47,7 +47,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.js', 'packages/*/bench/**/*.js', 'packages/*/bin/**/*.js', 'jest.config.js'],
+    files: ['scripts/**/*.js', 'bench/**/*.js', 'packages/*/bench/**/*.js', 'packages/*/bin/**/*.js', 'jest.config.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -31,7 +31,7 @@ module.exports = {
     {
       ...shared,
       displayName: 'e2e',
-      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
+      testMatch: ['<rootDir>/test/**/*.e2e-spec.ts', '<rootDir>/bench/**/*.e2e-spec.ts'],
       globalSetup: '<rootDir>/test/global-setup.ts',
     },
   ],

@@ -8,7 +8,7 @@
 //   npx tsc -p tsconfig.build.json --outDir dist-analytics
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/the_eye_seed node scripts/latency.js [--requests 200] [--url http://…]
 //
-// Prints a table and writes bench-results/analytics-latency.json.
+// Prints a table and writes bench/results/analytics-latency.json.
 'use strict';
 const { spawn } = require('node:child_process');
 const { mkdirSync, writeFileSync } = require('node:fs');
@@ -208,7 +208,7 @@ async function main() {
         `| ${r.path} | ${r.avg_rows} | ${r.p50_ms} | ${r.p95_ms}${flag} | ${r.p99_ms} | ${r.max_ms} |`,
       );
     }
-    const out = join(__dirname, '..', 'bench-results');
+    const out = join(__dirname, '..', 'bench', 'results');
     mkdirSync(out, { recursive: true });
     writeFileSync(
       join(out, 'analytics-latency.json'),
@@ -224,7 +224,7 @@ async function main() {
         ? `\n${missed.length} path(s) at or over ${TARGET_P95_MS} ms p95`
         : `\nall paths under ${TARGET_P95_MS} ms p95`,
     );
-    console.log('written to bench-results/analytics-latency.json');
+    console.log('written to bench/results/analytics-latency.json');
     if (missed.length) process.exitCode = 1;
   } finally {
     if (service.child) {

@@ -1,10 +1,10 @@
 'use strict';
 /**
  * Benchmark probe, loaded into the service with
- * `BENCH_NODE_FLAGS="--require ./scripts/bench/probes/loop-gc.js" npm run bench`: records every
+ * `BENCH_NODE_FLAGS="--require ./bench/probes/loop-gc.js" npm run bench`: records every
  * event-loop stall over 3 ms (a 2 ms interval timer that ran late) and every GC pause over 3 ms
  * (perf_hooks 'gc' entries; kind 1 = scavenge, 4 = mark-compact, 8 = incremental marking), with
- * epoch times, and writes `bench-results/probe-loop-gc.csv` ("type,epoch ms,ms,kind") when the
+ * epoch times, and writes `bench/results/probe-loop-gc.csv` ("type,epoch ms,ms,kind") when the
  * service exits. Lined up with the generator's trace (BENCH_TRACE=1) it shows which stalls the slow
  * acks sat through.
  */
@@ -29,5 +29,5 @@ new PerformanceObserver((list) => {
       );
 }).observe({ entryTypes: ['gc'] });
 process.on('exit', () => {
-  fs.writeFileSync(path.join(process.cwd(), 'bench-results', 'probe-loop-gc.csv'), lines.join('\n') + '\n');
+  fs.writeFileSync(path.join(process.cwd(), 'bench/results', 'probe-loop-gc.csv'), lines.join('\n') + '\n');
 });

@@ -1,7 +1,7 @@
 /* eslint-disable */
 'use strict';
 /**
- * Open-loop constant-rate load generator of the benchmark, run by scripts/bench.js as a child process
+ * Open-loop constant-rate load generator of the benchmark, run by bench/bench.js as a child process
  * (`fork`): it gets its options as one IPC message and answers one result message.
  *
  * Requests are evenly spaced at `rate` per second whatever the server does, and latency is measured

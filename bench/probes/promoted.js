@@ -1,13 +1,13 @@
 'use strict';
 /**
  * Benchmark probe, loaded into the service with
- * `BENCH_NODE_FLAGS="--require ./scripts/bench/probes/promoted.js" npm run bench`: a sampling
+ * `BENCH_NODE_FLAGS="--require ./bench/probes/promoted.js" npm run bench`: a sampling
  * heap profile (inspector HeapProfiler) that keeps the samples of objects that survived the young
  * generation (promoted: what fills the old generation and so sets the pace of mark-compacts),
  * including those a mark-compact collected later (objects allocated straight into the old
  * generation, pretenured or large, count too). At exit it writes the raw profile to
- * `bench-results/probe-promoted.json` and the top allocation sites and packages by promoted bytes
- * to `bench-results/probe-promoted.txt`.
+ * `bench/results/probe-promoted.json` and the top allocation sites and packages by promoted bytes
+ * to `bench/results/probe-promoted.txt`.
  */
 const fs = require('node:fs');
 const path = require('node:path');
@@ -41,7 +41,7 @@ function packageOf(url) {
 process.on('exit', () => {
   session.post('HeapProfiler.stopSampling', (err, result) => {
     if (err) return;
-    const out = path.join(process.cwd(), 'bench-results');
+    const out = path.join(process.cwd(), 'bench/results');
     fs.writeFileSync(path.join(out, 'probe-promoted.json'), JSON.stringify(result.profile));
     const bySite = new Map();
     const byPackage = new Map();

@@ -1,5 +1,4 @@
 #!/usr/bin/env node
-/* eslint-disable */
 'use strict';
 /**
  * The Eye benchmark (issue 5): `npm run bench`.
@@ -24,24 +23,24 @@
  *   BENCH_BATCH_SIZE=100         events per batch request
  *   BENCH_PHASES=a,b,...         subset of the phases above (default: all)
  *   BENCH_RATE_TOOL=paced        fixed-rate runs: `paced` (open loop, evenly spaced, latency from the scheduled
- *                                send time; a child process, scripts/bench/paced.js), `paced-http` (the same
+ *                                send time; a child process, bench/paced.js), `paced-http` (the same
  *                                from this process with node:http, for comparison) or `autocannon`
  *                                (overallRate; bursts at each second, see docs)
  *   BENCH_NODE_FLAGS="..."       extra node flags for the service, e.g. --trace-gc
  *   BENCH_TRACE=1                paced phases also write every request's scheduled time, latency and status to
- *                                bench-results/trace-<phase>.csv (to see when the slow ones happened)
+ *                                bench/results/trace-<phase>.csv (to see when the slow ones happened)
  *   BENCH_IDS=1                  send client-chosen UUIDv7 ids (0: let the server assign them)
  *   BENCH_RATE60_SINGLE=n, BENCH_RATE60_BATCH=n   run the rate60 phases at n events/s instead of 60 % of this
  *                                run's ceiling (same offered load across runs, for before/after comparisons)
  *   BENCH_PROFILE=1              run the service under --cpu-prof (single phase only unless BENCH_PHASES) and
- *                                summarise self time; results go to bench-results/profile-latest.*
+ *                                summarise self time; results go to bench/results/profile-latest.*
  *   BENCH_URL=http://host:port   target a running instance instead (then BENCH_ADMIN_ID/BENCH_ADMIN_SECRET,
  *                                BENCH_DATABASE_URL, BENCH_REDIS_URL must match it; BENCH_SERVICE_PID for RSS)
  *   BENCH_DATABASE_URL, BENCH_REDIS_URL, BENCH_MAX_BACKLOG (MAX_QUEUE_BACKLOG given to the service),
  *   BENCH_DRAIN_TIMEOUT (s), BENCH_STALL_SECONDS, BENCH_WARMUP_SECONDS, BENCH_SKIP_BUILD=1, BENCH_SERVICE_ENV
  *   (extra KEY=VALUE,... for the service, e.g. WORKER_CONCURRENCY=8)
  *
- *   node scripts/bench.js --profile-summary file.cpuprofile [top]   summarise an existing CPU profile
+ *   node bench/bench.js --profile-summary file.cpuprofile [top]   summarise an existing CPU profile
  */
 const { spawn, execFileSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -50,12 +49,11 @@ const http = require('node:http');
 const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
-const { performance } = require('node:perf_hooks');
-const { pace, summarize } = require('./bench/pace');
-const { makePayloads } = require('./bench/payloads');
+const { pace, summarize } = require('./pace');
+const { makePayloads } = require('./payloads');
 
 const ROOT = path.resolve(__dirname, '..');
-const OUT_DIR = path.join(ROOT, 'bench-results');
+const OUT_DIR = path.join(ROOT, 'bench', 'results');
 const PROFILE_DIR = path.join(OUT_DIR, 'profiles');
 const BUILD_DIR = 'dist-bench';
 
@@ -149,7 +147,9 @@ async function stopChild(child, signal = 'SIGTERM', graceMs = 15_000) {
   const t = setTimeout(() => {
     try {
       process.kill(child.pid, 'SIGKILL');
-    } catch {}
+    } catch {
+      // already gone
+    }
   }, graceMs);
   await exited;
   clearTimeout(t);
@@ -164,7 +164,9 @@ process.on('exit', () => {
   for (const c of children) {
     try {
       process.kill(c.pid, 'SIGKILL');
-    } catch {}
+    } catch {
+      // already gone
+    }
   }
 });
 for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
@@ -259,7 +261,9 @@ function cpuSnapshot(dbName) {
       } else continue;
       const f = s.slice(s.lastIndexOf(')') + 2).split(' ');
       snap.set(d, { name, cpu: (Number(f[11]) + Number(f[12])) / CLK_TCK });
-    } catch {}
+    } catch {
+      // the process ended between the listing and the read
+    }
   }
   return snap;
 }
@@ -322,14 +326,14 @@ function autocannonRun({ base, path: p, token, bodyFn, connections, seconds, ove
 }
 
 /**
- * Open-loop constant-rate load from scripts/bench/paced.js, a child process with a lean raw-socket HTTP
+ * Open-loop constant-rate load from bench/paced.js, a child process with a lean raw-socket HTTP
  * client (see there). Its result includes `cpuS`, the CPU seconds it used.
  */
 function pacedRun({ base, path: p, token, kind, rate, seconds, traceFile }) {
   const { fork } = require('node:child_process');
   const u = new URL(base);
   return new Promise((resolve, reject) => {
-    const child = track(fork(path.join(__dirname, 'bench', 'paced.js'), { stdio: 'inherit' }), 'generator');
+    const child = track(fork(path.join(__dirname, 'paced.js'), { stdio: 'inherit' }), 'generator');
     let result;
     child.once('message', (m) => (result = m));
     child.once('error', reject);
@@ -356,7 +360,7 @@ function pacedRun({ base, path: p, token, kind, rate, seconds, traceFile }) {
  * The same open-loop load from this process with Node's http client (`BENCH_RATE_TOOL=paced-http`), the
  * generator of the first two sessions: kept to compare generators. It costs ~2.4 times the CPU per
  * request of the child's client and shares this process's event loop with the sampling; both show in
- * the latencies it reports (see scripts/bench/paced.js).
+ * the latencies it reports (see bench/paced.js).
  */
 function pacedHttpRun({ base, path: p, token, bodyFn, rate, seconds, timeoutMs = 10_000 }) {
   const u = new URL(base);
@@ -474,6 +478,7 @@ function startSampler(ctx) {
       s.redisMaxMb = Math.max(s.redisMaxMb, used);
       s.hlenMax = Math.max(s.hlenMax, hlen);
     } catch {
+      // Redis busy or restarting: this sample is skipped
     } finally {
       busy = false;
     }
@@ -909,7 +914,9 @@ async function startService(port) {
     try {
       const r = await httpJson('GET', `${base}/health`, undefined, undefined, 2000);
       if (r.status === 200) break;
-    } catch {}
+    } catch {
+      // not up yet: retry until the deadline
+    }
     if (Date.now() > deadline)
       throw new Error(`service not healthy after 120 s; see ${logPath}:\n${tail(logPath)}`);
     await sleep(250);
@@ -1396,7 +1403,7 @@ async function main() {
   fs.writeFileSync(path.join(OUT_DIR, `${stem}.json`), JSON.stringify(result, null, 2) + '\n');
   fs.writeFileSync(path.join(OUT_DIR, `${stem}.md`), md + '\n');
   console.log(md);
-  log(`wrote bench-results/${stem}.json and bench-results/${stem}.md`);
+  log(`wrote bench/results/${stem}.json and bench/results/${stem}.md`);
 }
 
 function gitInfo() {

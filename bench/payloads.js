@@ -1,6 +1,6 @@
 'use strict';
 /**
- * Request bodies of the benchmark (scripts/bench.js and its paced generator, scripts/bench/paced.js):
+ * Request bodies of the benchmark (bench/bench.js and its paced generator, bench/paced.js):
  * events shaped like SPEC.md's example, each with a fresh UUIDv7 id (as the reusable client sends it)
  * unless `ids` is false, a session drawn from a pool of 1,000 and a current timestamp in the space form
  * with 6 fractional digits.

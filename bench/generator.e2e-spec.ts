@@ -1,4 +1,4 @@
-// The benchmark's paced load generator (scripts/bench/paced.js) against a real local HTTP server:
+// The benchmark's paced load generator (bench/paced.js) against a real local HTTP server:
 // its latencies back the issue 5 figures, so its counting and its response parsing are tested here.
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -18,7 +18,7 @@ interface PacedResult {
   cpuS: number;
 }
 
-const GENERATOR = join(__dirname, '..', 'scripts', 'bench', 'paced.js');
+const GENERATOR = join(__dirname, 'paced.js');
 
 function runGenerator(options: Record<string, unknown>): Promise<PacedResult> {
   return new Promise((resolve, reject) => {
@@ -30,7 +30,7 @@ function runGenerator(options: Record<string, unknown>): Promise<PacedResult> {
   });
 }
 
-describe('bench paced generator (scripts/bench/paced.js)', () => {
+describe('bench paced generator (bench/paced.js)', () => {
   let server: Server;
   let port: number;
   const seen: { path: string; auth?: string; body: unknown }[] = [];

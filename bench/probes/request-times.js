@@ -1,9 +1,9 @@
 'use strict';
 /**
  * Benchmark probe, loaded into the service with
- * `BENCH_NODE_FLAGS="--require ./scripts/bench/probes/request-times.js" npm run bench`:
+ * `BENCH_NODE_FLAGS="--require ./bench/probes/request-times.js" npm run bench`:
  * times every POST inside the service, from Node's 'request' event (headers parsed) to the
- * response's 'finish', and writes `bench-results/probe-request-times.csv` ("epoch ms,duration ms")
+ * response's 'finish', and writes `bench/results/probe-request-times.csv` ("epoch ms,duration ms")
  * when the service exits. Compared with the generator's trace (BENCH_TRACE=1) it separates the
  * service's share of an ack latency from the load generator's and the kernel's.
  */
@@ -33,7 +33,7 @@ process.on('exit', () => {
   for (let i = 0; i < n; i++)
     lines.push(`${(performance.timeOrigin + starts[i]).toFixed(1)},${durations[i].toFixed(3)}`);
   fs.writeFileSync(
-    path.join(process.cwd(), 'bench-results', 'probe-request-times.csv'),
+    path.join(process.cwd(), 'bench/results', 'probe-request-times.csv'),
     lines.join('\n') + '\n',
   );
 });
