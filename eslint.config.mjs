@@ -47,7 +47,13 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.js', 'bench/**/*.js', 'packages/*/bench/**/*.js', 'packages/*/bin/**/*.js', 'jest.config.js'],
+    files: [
+      'scripts/**/*.js',
+      'bench/**/*.js',
+      'packages/*/bench/**/*.js',
+      'packages/*/bin/**/*.js',
+      'jest.config.js',
+    ],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
