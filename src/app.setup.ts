@@ -2,6 +2,8 @@ import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { requestId } from './logging/logging';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/config';
 import { INGESTION_OPENAPI_MODELS, addIngestionOpenApiPaths } from './ingestion/ingestion.openapi';
@@ -16,20 +18,26 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bodyLimit: config.maxBodyBytes,
     trustProxy: true,
     routerOptions: { maxParamLength: 500 },
+    genReqId: requestId,
   });
+  // Nest's own start-up lines wait for the pino logger (JSON lines, LOG_LEVEL) instead of printing as text.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    logger: levelsFrom(config.logLevel),
-    bufferLogs: false,
+    bufferLogs: true,
   });
+  app.useLogger(app.get(Logger));
+  // init() alone (ROLE=worker) never flushes the buffer: do it here.
+  app.flushLogs();
+  app
+    .getHttpAdapter()
+    .getInstance()
+    .addHook('onRequest', (request, reply, done) => {
+      void reply.header('x-request-id', request.id);
+      done();
+    });
   // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   if (config.role !== 'worker') setupSwagger(app);
   return app;
-}
-
-function levelsFrom(level: AppConfig['logLevel']): ('error' | 'warn' | 'log' | 'debug')[] {
-  const order = ['error', 'warn', 'log', 'debug'] as const;
-  return order.slice(0, order.indexOf(level) + 1);
 }
 
 export function buildOpenApi(app: INestApplication): ReturnType<typeof SwaggerModule.createDocument> {
