@@ -67,7 +67,9 @@ describe('payload schemas: bounded validation, readable by analysts (e2e)', () =
         await waitProcessed(ids);
       })(),
     );
-    expect(slowest).toBeLessThan(200);
+    // V8's engine took 43 s on the first of these (and forever on the second); a busy machine adds
+    // scheduling delay to every answer, hence a bound far above /health's usual ~1 ms.
+    expect(slowest).toBeLessThan(2_000);
     expect((await statusOf(ids[0])).body).toMatchObject({
       status: 'rejected',
       errors: [{ reason: 'payload_invalid', path: '/data/q', message: 'must match pattern "^(a+)+$"' }],
@@ -105,6 +107,7 @@ describe('payload schemas: bounded validation, readable by analysts (e2e)', () =
     for (let i = 0; i < 800; i++) properties[`p${i}`] = { type: 'string', pattern: `^[a-z]+${i}$` };
     const category = `wide ${randomUUID().slice(0, 8)}`;
     let status = 0;
+    const started = performance.now();
     const slowest = await slowestHealthDuring(
       t.url,
       http(schemaUrl(category, 'form'), {
@@ -113,9 +116,12 @@ describe('payload schemas: bounded validation, readable by analysts (e2e)', () =
         json: { type: 'object', properties, additionalProperties: false },
       }).then((r) => (status = r.status)),
     );
+    const putMs = performance.now() - started;
     expect(status).toBe(200);
-    // Ajv spends over a second on this schema (on this thread it stalled every request); /health answers throughout.
-    expect(slowest).toBeLessThan(200);
+    // Ajv spends over a second on this schema: compiled on the event loop, one /health answer would
+    // wait for all of it. Relative to the PUT, so a busy machine does not fail it.
+    expect(putMs).toBeGreaterThan(500);
+    expect(slowest).toBeLessThan(putMs / 3);
   });
 
   it('keeps 20 violations of an event with 5,000 unexpected keys, and the count of the rest', async () => {

@@ -49,7 +49,7 @@ describe(SchemaCompiler.name, () => {
     // V8's backtracking engine takes tens of seconds on this input (and doubles per extra "a").
     expect(validate(`${'a'.repeat(5_000)}!`)).toBe(false);
     expect(validate('a'.repeat(5_000))).toBe(true);
-    expect(performance.now() - started).toBeLessThan(500);
+    expect(performance.now() - started).toBeLessThan(2_000);
   });
 
   it('applies patternProperties with the same engine', async () => {
@@ -106,6 +106,7 @@ describe(SchemaCompiler.name, () => {
       longestGap = Math.max(longestGap, now - last);
       last = now;
     }, 5);
+    const started = performance.now();
     try {
       const validate = await sut.compile({ type: 'object', properties, additionalProperties: false });
       expect(validate({ p7: 'abc7' })).toBe(true);
@@ -113,7 +114,10 @@ describe(SchemaCompiler.name, () => {
     } finally {
       clearInterval(ticker);
     }
-    // The compile itself takes seconds on this machine; the loop only loads the result.
-    expect(longestGap).toBeLessThan(150);
+    const compileMs = performance.now() - started;
+    // On this thread the loop would stall for the whole compile (seconds); off it, the longest gap
+    // is only loading the result. Relative to the compile, so a busy machine does not fail it.
+    expect(compileMs).toBeGreaterThan(500);
+    expect(longestGap).toBeLessThan(compileMs / 3);
   });
 });
