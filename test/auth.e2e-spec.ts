@@ -181,7 +181,7 @@ describe('auth (e2e)', () => {
       ] as const) {
         const op = doc.body.paths[path].post;
         expect(op.tags).toEqual(['ingestion']);
-        expect(op.security).toEqual([{ bearer: [] }]);
+        expect(op.security).toEqual([{ oauth2: ['events:write'] }, { bearer: [] }]);
         expect(op.requestBody.content['application/json'].schema.$ref).toBe(`#/components/schemas/${body}`);
         expect(op.responses['202'].content['application/json'].schema.$ref).toBe(
           `#/components/schemas/${accepted}`,

@@ -169,11 +169,11 @@ describe('GET /metrics (e2e)', () => {
       }
     });
 
-    it('is documented under "operations" as text/plain with bearer auth', async () => {
+    it('is documented under "operations" as text/plain with the admin scope (OAuth2 or bearer)', async () => {
       const doc = await http<OpenApiDoc>(`${t.url}/docs-json`);
       const op = doc.body.paths['/metrics'].get;
       expect(op.tags).toEqual(['operations']);
-      expect(op.security).toEqual([{ bearer: [] }]);
+      expect(op.security).toEqual([{ oauth2: ['admin'] }, { bearer: [] }]);
       expect(Object.keys(op.responses['200'].content ?? {})).toEqual(['text/plain']);
       expect(Object.keys(op.responses)).toEqual(expect.arrayContaining(['401', '403']));
     });

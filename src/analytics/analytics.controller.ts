@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Param, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../common/decorators';
 import type { JsonText } from '../common/event-view';
 import { ApiErrors } from '../common/swagger';
@@ -20,8 +20,7 @@ const JSON_TEXT = 'application/json; charset=utf-8';
 
 // GET /v1/events/{id} and POST /v1/events live in the ingestion controller; this one only lists.
 @ApiTags('analytics')
-@ApiBearerAuth()
-@ApiErrors(400, 401, 403)
+@ApiErrors(400, 401, 403, { status: 503, examples: ['query_timeout', 'service_unavailable'] })
 @Scopes('events:read')
 @Controller('v1')
 export class AnalyticsController {

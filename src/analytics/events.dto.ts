@@ -12,22 +12,21 @@ import {
 export class SessionEventsQueryDto extends OrderedPageQueryDto {}
 
 export class EventsQueryDto extends OrderedPageQueryDto {
-  @ApiPropertyOptional({ example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423', maxLength: 128 })
+  @ApiPropertyOptional({ maxLength: 128, description: 'Only this session' })
   @IsOptional()
   @IsString()
   @Length(1, 128)
   session_id?: string;
 
-  @ApiPropertyOptional({ example: 'page interaction', maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: 100, description: 'Event category, e.g. `page interaction`' })
   @IsOptional()
   @IsString()
   @Length(1, 100)
   category?: string;
 
   @ApiPropertyOptional({
-    example: 'pageview',
     maxLength: 100,
-    description: 'Event name (usually with category)',
+    description: 'Event name, e.g. `pageview` (usually with category)',
   })
   @IsOptional()
   @IsString()
@@ -35,7 +34,6 @@ export class EventsQueryDto extends OrderedPageQueryDto {
   name?: string;
 
   @ApiPropertyOptional({
-    example: 'cli_3f2a9c1d0e4b5a6978877665',
     maxLength: 64,
     description: 'Client that sent it',
   })
@@ -44,13 +42,13 @@ export class EventsQueryDto extends OrderedPageQueryDto {
   @Length(1, 64)
   client_id?: string;
 
-  @ApiPropertyOptional({ example: '2021-01-01', description: `Earliest event timestamp: ${TIME_FORMAT}` })
+  @ApiPropertyOptional({ format: 'date-time', description: `Earliest event timestamp: ${TIME_FORMAT}` })
   @IsOptional()
   @IsTimestampOrDate()
   from?: string;
 
   @ApiPropertyOptional({
-    example: '2021-01-31T23:59:59.999999Z',
+    format: 'date-time',
     description: `Latest event timestamp: ${TIME_FORMAT}`,
   })
   @IsOptional()
@@ -79,22 +77,21 @@ export class ExportQueryDto {
   @IsIn(ORDERS)
   order?: Order;
 
-  @ApiPropertyOptional({ example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423', maxLength: 128 })
+  @ApiPropertyOptional({ maxLength: 128, description: 'Only this session' })
   @IsOptional()
   @IsString()
   @Length(1, 128)
   session_id?: string;
 
-  @ApiPropertyOptional({ example: 'page interaction', maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: 100, description: 'Event category, e.g. `page interaction`' })
   @IsOptional()
   @IsString()
   @Length(1, 100)
   category?: string;
 
   @ApiPropertyOptional({
-    example: 'pageview',
     maxLength: 100,
-    description: 'Event name (usually with category)',
+    description: 'Event name, e.g. `pageview` (usually with category)',
   })
   @IsOptional()
   @IsString()
@@ -102,7 +99,6 @@ export class ExportQueryDto {
   name?: string;
 
   @ApiPropertyOptional({
-    example: 'cli_3f2a9c1d0e4b5a6978877665',
     maxLength: 64,
     description: 'Client that sent it',
   })
@@ -111,13 +107,13 @@ export class ExportQueryDto {
   @Length(1, 64)
   client_id?: string;
 
-  @ApiPropertyOptional({ example: '2021-01-01', description: `Earliest event timestamp: ${TIME_FORMAT}` })
+  @ApiPropertyOptional({ format: 'date-time', description: `Earliest event timestamp: ${TIME_FORMAT}` })
   @IsOptional()
   @IsTimestampOrDate()
   from?: string;
 
   @ApiPropertyOptional({
-    example: '2021-01-31T23:59:59.999999Z',
+    format: 'date-time',
     description: `Latest event timestamp: ${TIME_FORMAT}`,
   })
   @IsOptional()
@@ -126,7 +122,7 @@ export class ExportQueryDto {
 }
 
 export class EventViewDto {
-  @ApiProperty({ example: '0192c0de-0000-7000-8000-000000000001' })
+  @ApiProperty({ format: 'uuid', example: '0192c0de-0000-7000-8000-000000000001' })
   id!: string;
 
   @ApiProperty({ example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423' })
@@ -145,10 +141,18 @@ export class EventViewDto {
   })
   data!: Record<string, unknown>;
 
-  @ApiProperty({ example: '2021-01-01T09:15:27.243860Z', description: 'When it happened on the client (µs)' })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2021-01-01T09:15:27.243860Z',
+    description: 'When it happened on the client (µs)',
+  })
   timestamp!: string;
 
-  @ApiProperty({ example: '2021-01-01T09:15:27.301122Z', description: 'When the server received it (µs)' })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2021-01-01T09:15:27.301122Z',
+    description: 'When the server received it (µs)',
+  })
   received_at!: string;
 
   @ApiProperty({ example: 'cli_3f2a9c1d0e4b5a6978877665', description: 'Client that sent it' })

@@ -56,18 +56,25 @@ export class FunnelRequestDto {
   @Matches(WITHIN_RE, { message: 'within must be a duration such as 90s, 30m, 2h or 1d' })
   within!: string;
 
-  @ApiProperty({ example: '2026-10-01', description: `Step 1 at or after: ${TIME_FORMAT}` })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-10-01',
+    description: `Step 1 at or after: ${TIME_FORMAT}`,
+  })
   @IsString()
   @IsTimestampOrDate()
   from!: string;
 
-  @ApiProperty({ example: '2026-10-31', description: `Step 1 at or before: ${TIME_FORMAT}` })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-10-31',
+    description: `Step 1 at or before: ${TIME_FORMAT}`,
+  })
   @IsString()
   @IsTimestampOrDate()
   to!: string;
 
   @ApiPropertyOptional({
-    example: 'web-frontend',
     maxLength: 64,
     description: "Only this client's events (every step)",
   })
@@ -85,6 +92,7 @@ export class FunnelStepResultDto {
   name!: string;
 
   @ApiProperty({
+    type: 'integer',
     example: 1234,
     description: 'Sessions that did this step after the previous ones, within `within` of step 1',
   })

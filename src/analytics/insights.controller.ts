@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Post, Query, StreamableFile } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
 import { ExportQueryDto } from './events.dto';
@@ -9,8 +9,7 @@ import { FunnelsService } from './funnels.service';
 
 /** The analysts' bulk questions: the streamed export and funnels. */
 @ApiTags('analytics')
-@ApiBearerAuth()
-@ApiErrors(400, 401, 403, 503)
+@ApiErrors(400, 401, 403, { status: 503, examples: ['query_timeout', 'service_unavailable'] })
 @Scopes('events:read')
 @Controller('v1')
 export class InsightsController {

@@ -54,8 +54,6 @@ export class PageQueryDto {
   limit?: number;
 
   @ApiPropertyOptional({
-    example:
-      'eyJ2IjoxLCJrIjoiZXZlbnRzIiwibyI6ImFzYyIsInQiOiIyMDIxLTAxLTAxVDA5OjE1OjI3LjI0Mzg2MFoiLCJzIjoiNDIifQ',
     description:
       'Opaque `next_cursor` of the previous page (same filters and order); absent for the first page',
   })

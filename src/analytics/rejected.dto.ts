@@ -1,10 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
+import { RejectionErrorDto } from '../common/error.dto';
 import { IsTimestampOrDate, NEXT_CURSOR, ORDERS, type Order, PageQueryDto, TIME_FORMAT } from './page.dto';
 
 export class RejectedEventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
-    example: 'payload_invalid',
     description:
       'Only events rejected for this reason (payload_invalid, timestamp_in_future, unknown_event_type, …)',
   })
@@ -15,7 +15,6 @@ export class RejectedEventsQueryDto extends PageQueryDto {
   reason?: string;
 
   @ApiPropertyOptional({
-    example: 'cli_3f2a9c1d0e4b5a6978877665',
     maxLength: 64,
     description: 'Client that sent it',
   })
@@ -24,20 +23,20 @@ export class RejectedEventsQueryDto extends PageQueryDto {
   @Length(1, 64)
   client_id?: string;
 
-  @ApiPropertyOptional({ example: 'form interaction', maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: 100, description: 'Event category, e.g. `form interaction`' })
   @IsOptional()
   @IsString()
   @Length(1, 100)
   category?: string;
 
-  @ApiPropertyOptional({ example: 'submit', maxLength: 100 })
+  @ApiPropertyOptional({ maxLength: 100, description: 'Event name, e.g. `submit`' })
   @IsOptional()
   @IsString()
   @Length(1, 100)
   name?: string;
 
   @ApiPropertyOptional({
-    example: '2021-01-01',
+    format: 'date-time',
     description: `Quarantined at or after (rejected_at): ${TIME_FORMAT}`,
   })
   @IsOptional()
@@ -45,7 +44,7 @@ export class RejectedEventsQueryDto extends PageQueryDto {
   from?: string;
 
   @ApiPropertyOptional({
-    example: '2021-01-31',
+    format: 'date-time',
     description: `Quarantined at or before (rejected_at): ${TIME_FORMAT}`,
   })
   @IsOptional()
@@ -63,19 +62,8 @@ export class RejectedEventsQueryDto extends PageQueryDto {
   order?: Order;
 }
 
-export class RejectionErrorDto {
-  @ApiProperty({ example: 'payload_invalid' })
-  reason!: string;
-
-  @ApiProperty({ example: '/data/path', description: 'JSON pointer into the event' })
-  path!: string;
-
-  @ApiProperty({ example: 'must be string' })
-  message!: string;
-}
-
 export class RejectedEventDto {
-  @ApiProperty({ example: '0192c0de-0000-7000-8000-000000000001', description: 'Event id' })
+  @ApiProperty({ format: 'uuid', example: '0192c0de-0000-7000-8000-000000000001', description: 'Event id' })
   id!: string;
 
   @ApiProperty({ type: [String], example: ['payload_invalid'] })
@@ -101,10 +89,14 @@ export class RejectedEventDto {
   })
   event!: Record<string, unknown>;
 
-  @ApiProperty({ example: '2021-01-01T09:15:27.301122Z' })
+  @ApiProperty({ format: 'date-time', example: '2021-01-01T09:15:27.301122Z' })
   received_at!: string;
 
-  @ApiProperty({ example: '2021-01-01T09:15:27.512000Z', description: 'When the worker quarantined it' })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2021-01-01T09:15:27.512000Z',
+    description: 'When the worker quarantined it',
+  })
   rejected_at!: string;
 
   @ApiProperty({ example: 'cli_3f2a9c1d0e4b5a6978877665' })
@@ -121,7 +113,7 @@ export class RejectedEventPageDto {
 
 export class RejectedSummaryQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
-    example: '2026-10-01',
+    format: 'date-time',
     description: `Quarantined at or after (rejected_at): ${TIME_FORMAT}`,
   })
   @IsOptional()
@@ -129,14 +121,14 @@ export class RejectedSummaryQueryDto extends PageQueryDto {
   from?: string;
 
   @ApiPropertyOptional({
-    example: '2026-10-31',
+    format: 'date-time',
     description: `Quarantined at or before (rejected_at): ${TIME_FORMAT}`,
   })
   @IsOptional()
   @IsTimestampOrDate()
   to?: string;
 
-  @ApiPropertyOptional({ example: 'web-frontend', maxLength: 64, description: 'Client that sent them' })
+  @ApiPropertyOptional({ maxLength: 64, description: 'Client that sent them' })
   @IsOptional()
   @IsString()
   @Length(1, 64)
@@ -156,10 +148,18 @@ export class RejectedSummaryRowDto {
   @ApiProperty({ example: 'submit' })
   name!: string;
 
-  @ApiProperty({ example: 42, description: 'Quarantined events of this type for this reason' })
+  @ApiProperty({
+    type: 'integer',
+    example: 42,
+    description: 'Quarantined events of this type for this reason',
+  })
   count!: number;
 
-  @ApiProperty({ example: '2026-10-31T23:12:09.000000Z', description: 'The latest of them (rejected_at)' })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-10-31T23:12:09.000000Z',
+    description: 'The latest of them (rejected_at)',
+  })
   last_rejected_at!: string;
 }
 

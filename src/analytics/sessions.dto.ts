@@ -4,7 +4,7 @@ import { IsTimestampOrDate, NEXT_CURSOR, OrderedPageQueryDto, TIME_FORMAT } from
 
 export class SessionsQueryDto extends OrderedPageQueryDto {
   @ApiPropertyOptional({
-    example: '2021-01-01',
+    format: 'date-time',
     description: `Sessions that started at or after: ${TIME_FORMAT}`,
   })
   @IsOptional()
@@ -12,7 +12,7 @@ export class SessionsQueryDto extends OrderedPageQueryDto {
   from?: string;
 
   @ApiPropertyOptional({
-    example: '2021-01-02',
+    format: 'date-time',
     description: `Sessions that started at or before: ${TIME_FORMAT}`,
   })
   @IsOptional()
@@ -24,13 +24,13 @@ export class SessionSummaryDto {
   @ApiProperty({ example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423' })
   session_id!: string;
 
-  @ApiProperty({ example: '2021-01-01T09:15:27.243860Z' })
+  @ApiProperty({ format: 'date-time', example: '2021-01-01T09:15:27.243860Z' })
   first_event_at!: string;
 
-  @ApiProperty({ example: '2021-01-01T09:31:02.000001Z' })
+  @ApiProperty({ format: 'date-time', example: '2021-01-01T09:31:02.000001Z' })
   last_event_at!: string;
 
-  @ApiProperty({ example: 17 })
+  @ApiProperty({ type: 'integer', example: 17 })
   event_count!: number;
 
   @ApiProperty({

@@ -9,7 +9,7 @@ export type GroupBy = (typeof GROUP_BYS)[number];
 
 export class StatsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
-    example: '2026-10-01',
+    format: 'date-time',
     description:
       `${TIME_FORMAT}. The bucket containing \`from\` is counted whole. ` +
       'Default: 60 minutes, 48 hours, 30 days, 12 weeks or 12 months before `to`, by interval',
@@ -19,7 +19,7 @@ export class StatsQueryDto extends PageQueryDto {
   from?: string;
 
   @ApiPropertyOptional({
-    example: '2026-10-31',
+    format: 'date-time',
     description: `${TIME_FORMAT}. The bucket containing \`to\` is counted whole. Default: now`,
   })
   @IsOptional()
@@ -47,26 +47,25 @@ export class StatsQueryDto extends PageQueryDto {
   @IsIn(GROUP_BYS)
   group_by?: GroupBy;
 
-  @ApiPropertyOptional({ example: 'page interaction', maxLength: 100, description: 'Only this category' })
+  @ApiPropertyOptional({ maxLength: 100, description: 'Only this category' })
   @IsOptional()
   @IsString()
   @Length(1, 100)
   category?: string;
 
-  @ApiPropertyOptional({ example: 'pageview', maxLength: 100, description: 'Only this event name' })
+  @ApiPropertyOptional({ maxLength: 100, description: 'Only this event name' })
   @IsOptional()
   @IsString()
   @Length(1, 100)
   name?: string;
 
-  @ApiPropertyOptional({ example: 'web-frontend', maxLength: 64, description: "Only this client's events" })
+  @ApiPropertyOptional({ maxLength: 64, description: "Only this client's events" })
   @IsOptional()
   @IsString()
   @Length(1, 64)
   client_id?: string;
 
   @ApiPropertyOptional({
-    example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423',
     maxLength: 128,
     description: "Only this session's events (counted from the session's events, not the rollups)",
   })
@@ -87,7 +86,11 @@ export class StatsQueryDto extends PageQueryDto {
 }
 
 export class StatsRowDto {
-  @ApiProperty({ example: '2026-10-01T00:00:00.000000Z', description: 'Start of the bucket (UTC instant)' })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-10-01T00:00:00.000000Z',
+    description: 'Start of the bucket (UTC instant)',
+  })
   bucket!: string;
 
   @ApiPropertyOptional({ example: 'page interaction', description: 'With group_by=category or name' })
@@ -100,6 +103,7 @@ export class StatsRowDto {
   client_id?: string;
 
   @ApiProperty({
+    type: 'integer',
     example: 1234,
     description: 'Stored events whose timestamp falls in the bucket (0 when none)',
   })

@@ -1,12 +1,11 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
 import { AuditEventPageDto, AuditEventsQueryDto } from './audit.dto';
 import { AuditService } from './audit.service';
 
 @ApiTags('audit (admin)')
-@ApiBearerAuth()
 @Scopes('admin')
 @ApiErrors(401, 403)
 @Controller('v1/audit-events')

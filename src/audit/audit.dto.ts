@@ -30,17 +30,17 @@ function IsTimestampOrDate(): PropertyDecorator {
 }
 
 export class AuditEventsQueryDto {
-  @ApiPropertyOptional({ enum: AUDIT_ACTIONS, example: 'client.created', description: 'Only this action' })
+  @ApiPropertyOptional({ enum: AUDIT_ACTIONS, description: 'Only this action' })
   @IsOptional()
   @IsIn(AUDIT_ACTIONS)
   action?: AuditAction;
 
-  @ApiPropertyOptional({ example: '2026-12-01', description: `Earliest entry: ${TIME_FORMAT}` })
+  @ApiPropertyOptional({ format: 'date-time', description: `Earliest entry: ${TIME_FORMAT}` })
   @IsOptional()
   @IsTimestampOrDate()
   from?: string;
 
-  @ApiPropertyOptional({ example: '2030-12-31', description: `Latest entry: ${TIME_FORMAT}` })
+  @ApiPropertyOptional({ format: 'date-time', description: `Latest entry: ${TIME_FORMAT}` })
   @IsOptional()
   @IsTimestampOrDate()
   to?: string;
@@ -55,7 +55,14 @@ export class AuditEventsQueryDto {
   @IsIn(['asc', 'desc'])
   order?: 'asc' | 'desc';
 
-  @ApiPropertyOptional({ example: 100, minimum: 1, maximum: 1000, default: 100, description: 'Page size' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    example: 100,
+    minimum: 1,
+    maximum: 1000,
+    default: 100,
+    description: 'Page size',
+  })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -77,7 +84,11 @@ export class AuditEventDto {
   @ApiProperty({ example: '42', description: 'Append order (a bigint, as text)' })
   id!: string;
 
-  @ApiProperty({ example: '2026-12-02T14:05:00.123456Z', description: 'When the action happened (UTC, µs)' })
+  @ApiProperty({
+    format: 'date-time',
+    example: '2026-12-02T14:05:00.123456Z',
+    description: 'When the action happened (UTC, µs)',
+  })
   at!: string;
 
   @ApiProperty({ example: 'test-admin', description: 'The admin client that acted' })

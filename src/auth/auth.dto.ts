@@ -27,8 +27,8 @@ export class TokenRequestDto {
   client_secret!: string;
 
   @ApiPropertyOptional({
-    example: 'events:write',
-    description: "Space-separated subset of the client's scopes",
+    description:
+      "Optional space-separated subset of the client's scopes (events:write, events:read, admin); absent or empty: all of them",
   })
   scope?: string;
 }
@@ -43,7 +43,7 @@ export class TokenResponseDto {
   @ApiProperty({ example: 3600, description: 'Seconds until the token expires' })
   expires_in!: number;
 
-  @ApiProperty({ example: 'events:write', description: 'Space-separated scopes the token carries' })
+  @ApiProperty({ example: 'events:read', description: 'Space-separated scopes the token carries' })
   scope!: string;
 }
 
@@ -113,13 +113,13 @@ export class ClientDto {
   @ApiProperty({ enum: SCOPES, isArray: true, example: ['events:write'] })
   scopes!: Scope[];
 
-  @ApiProperty({ example: '2026-11-27T10:00:00.000Z' })
+  @ApiProperty({ format: 'date-time', example: '2026-11-27T10:00:00.000Z' })
   created_at!: string;
 
-  @ApiProperty({ example: null, nullable: true, type: String })
+  @ApiProperty({ example: null, nullable: true, type: String, format: 'date-time' })
   rotated_at!: string | null;
 
-  @ApiProperty({ example: null, nullable: true, type: String })
+  @ApiProperty({ example: null, nullable: true, type: String, format: 'date-time' })
   revoked_at!: string | null;
 
   @ApiProperty({

@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Principal, Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
 import {
@@ -14,7 +14,6 @@ import { ClientsService } from './clients.service';
 import type { AuthPrincipal } from './principal';
 
 @ApiTags('clients (admin)')
-@ApiBearerAuth()
 @Scopes('admin')
 @ApiErrors(401, 403)
 @Controller('v1/clients')

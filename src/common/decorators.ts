@@ -1,6 +1,14 @@
-import { SetMetadata, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import {
+  SetMetadata,
+  applyDecorators,
+  createParamDecorator,
+  type ExecutionContext,
+  type Type,
+} from '@nestjs/common';
+import { ApiSecurity } from '@nestjs/swagger';
 import type { Scope } from '../auth/scopes';
 import type { AuthPrincipal } from '../auth/principal';
+import { scopeSecurity } from './swagger';
 
 export const IS_PUBLIC = 'the-eye:public';
 export const REQUIRED_SCOPES = 'the-eye:scopes';
@@ -22,9 +30,40 @@ export const PUBLIC_WHEN = 'the-eye:public-when';
 export const PublicWhen = (flag: 'metricsPublic'): MethodDecorator & ClassDecorator =>
   SetMetadata(PUBLIC_WHEN, flag);
 
-/** Route needs a token carrying one of these scopes (`admin` always passes). */
-export const Scopes = (...scopes: Scope[]): MethodDecorator & ClassDecorator =>
-  SetMetadata(REQUIRED_SCOPES, scopes);
+/**
+ * Route needs a token carrying one of these scopes (`admin` always passes). Also documents it in
+ * OpenAPI: the OAuth2 client-credentials and bearer security requirements of the operation (and,
+ * through `buildOpenApi`, a "Scope:" line in its description), so a route cannot need a scope
+ * without saying which.
+ *
+ * The guard reads the method's scopes before the controller's (method overrides class); the docs
+ * must say the same, and Swagger would concatenate class- and method-level security. So on a
+ * class this documents each route method that has no @Scopes()/@Public() of its own (class
+ * decorators run after the method decorators, so those are already known).
+ */
+export function Scopes(...scopes: Scope[]): MethodDecorator & ClassDecorator {
+  const metadata = SetMetadata(REQUIRED_SCOPES, scopes);
+  // A fresh ApiSecurity per method: one instance accumulates the requirements of every target.
+  const security = (): MethodDecorator[] =>
+    scopeSecurity(scopes).map((requirement) => ApiSecurity(requirement));
+  return ((target: object, key?: string | symbol, descriptor?: PropertyDescriptor) => {
+    if (descriptor) {
+      applyDecorators(metadata, ...security())(target, key, descriptor);
+      return descriptor;
+    }
+    metadata(target as Type<unknown>);
+    const proto = (target as Type<unknown>).prototype as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const method = Object.getOwnPropertyDescriptor(proto, name);
+      const fn = method?.value as object | undefined;
+      // Non-route methods may get the metadata too: Swagger only reads it from routes.
+      if (name === 'constructor' || typeof fn !== 'function') continue;
+      if (Reflect.hasMetadata(REQUIRED_SCOPES, fn) || Reflect.hasMetadata(IS_PUBLIC, fn)) continue;
+      for (const decorate of security()) decorate(proto, name, method!);
+    }
+    return target;
+  }) as MethodDecorator & ClassDecorator;
+}
 
 export function principalOf(_data: unknown, ctx: ExecutionContext): AuthPrincipal {
   return ctx.switchToHttp().getRequest<{ user: AuthPrincipal }>().user;

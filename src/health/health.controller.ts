@@ -1,9 +1,10 @@
 import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import type { Pool } from 'pg';
 import { ApiError } from '../common/api-error';
 import { Public } from '../common/decorators';
+import { ApiErrors } from '../common/swagger';
 import { PG_POOL } from '../prisma/pg-pool';
 import { REDIS } from '../redis/redis.module';
 import { HealthDto, ReadyDto } from './health.dto';
@@ -32,7 +33,7 @@ export class HealthController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Readiness: PostgreSQL and Redis answer (503 otherwise)' })
   @ApiOkResponse({ type: ReadyDto })
-  @ApiServiceUnavailableResponse({ description: 'A dependency is down; the body says which' })
+  @ApiErrors({ status: 503, examples: ['service_unavailable'] })
   async ready(): Promise<ReadyDto> {
     const [postgres, redis] = await Promise.all([
       withTimeout(this.pool.query('SELECT 1'), CHECK_TIMEOUT_MS).then(

@@ -1,5 +1,5 @@
 import { Controller, Get, Header, Param } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../auth/principal';
 import { Principal, Scopes } from '../common/decorators';
 import type { JsonText } from '../common/event-view';
@@ -9,7 +9,6 @@ import { EventStatusDto } from './ingestion.dto';
 
 /** The status of a sent event. Sending is served by IngestionRoutes (plain Fastify routes). */
 @ApiTags('ingestion')
-@ApiBearerAuth()
 @ApiErrors(401, 403)
 @Controller('v1/events')
 export class IngestionController {
@@ -21,8 +20,14 @@ export class IngestionController {
     summary: 'What became of an event: queued, stored or rejected (with reasons)',
     description: 'Allowed to the client that sent it and to events:read / admin tokens; others get 404.',
   })
+  @ApiParam({
+    name: 'id',
+    format: 'uuid',
+    example: '0192c0de-0000-7000-8000-000000000001',
+    description: 'The id answered by POST /v1/events (or chosen by the client)',
+  })
   @ApiOkResponse({ type: EventStatusDto })
-  @ApiErrors(400, 404, 503)
+  @ApiErrors(400, 404, { status: 503, examples: ['queue_unavailable', 'service_unavailable'] })
   @Header('content-type', 'application/json; charset=utf-8')
   status(@Param('id') id: string, @Principal() principal: AuthPrincipal): Promise<JsonText<EventStatusDto>> {
     return this.statuses.status(id, principal);

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { FieldErrorDto } from '../common/error.dto';
+import { FieldErrorDto, RejectionErrorDto } from '../common/error.dto';
 import { EVENT_TYPE_PART_MAX_LENGTH, MAX_BATCH_EVENTS, SESSION_ID_MAX_LENGTH } from '../common/limits';
 
 /** Documentation of the wire format; the checks themselves are in envelope.ts (~1 µs/event). */
@@ -48,7 +48,7 @@ export class BatchDto {
 }
 
 export class QueuedDto {
-  @ApiProperty({ example: '0192c0de-0000-7000-8000-000000000001' })
+  @ApiProperty({ format: 'uuid', example: '0192c0de-0000-7000-8000-000000000001' })
   id!: string;
 
   @ApiProperty({ example: 'queued', enum: ['queued'] })
@@ -56,10 +56,10 @@ export class QueuedDto {
 }
 
 export class BatchResultDto {
-  @ApiProperty({ example: 0, description: 'Position of the event in the request' })
+  @ApiProperty({ type: 'integer', example: 0, description: 'Position of the event in the request' })
   index!: number;
 
-  @ApiPropertyOptional({ example: '0192c0de-0000-7000-8000-000000000001' })
+  @ApiPropertyOptional({ format: 'uuid', example: '0192c0de-0000-7000-8000-000000000001' })
   id?: string;
 
   @ApiProperty({ enum: ['queued', 'rejected'], example: 'queued' })
@@ -70,10 +70,10 @@ export class BatchResultDto {
 }
 
 export class BatchResponseDto {
-  @ApiProperty({ example: 99 })
+  @ApiProperty({ type: 'integer', example: 99 })
   accepted!: number;
 
-  @ApiProperty({ example: 1 })
+  @ApiProperty({ type: 'integer', example: 1 })
   rejected!: number;
 
   @ApiProperty({ type: [BatchResultDto] })
@@ -81,17 +81,17 @@ export class BatchResponseDto {
 }
 
 export class EventStatusDto {
-  @ApiProperty({ example: '0192c0de-0000-7000-8000-000000000001' })
+  @ApiProperty({ format: 'uuid', example: '0192c0de-0000-7000-8000-000000000001' })
   id!: string;
 
   @ApiProperty({ enum: ['queued', 'stored', 'rejected'], example: 'stored' })
   status!: 'queued' | 'stored' | 'rejected';
 
   @ApiPropertyOptional({
+    type: [RejectionErrorDto],
     description: 'Why the worker quarantined it (rejected only): reason codes with JSON-pointer paths',
-    example: [{ reason: 'payload_invalid', path: '/data/path', message: 'must be string' }],
   })
-  errors?: { reason: string; path: string; message: string }[];
+  errors?: RejectionErrorDto[];
 
   @ApiPropertyOptional({
     type: 'object',

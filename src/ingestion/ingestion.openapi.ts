@@ -1,6 +1,6 @@
 import { type OpenAPIObject, getSchemaPath } from '@nestjs/swagger';
 import { ErrorDto } from '../common/error.dto';
-import { errorResponses } from '../common/swagger';
+import { errorResponses, scopeSecurity } from '../common/swagger';
 import { BatchDto, BatchResponseDto, EventDto, QueuedDto } from './ingestion.dto';
 
 type PathItem = OpenAPIObject['paths'][string];
@@ -27,10 +27,10 @@ function post(
     requestBody: { required: true, content: json(body) },
     responses: {
       '202': { description: '', content: json(accepted) },
-      ...errorResponses(400, 401, 403, 413, 415, 429, 503),
+      ...errorResponses(400, 401, 403, 413, 415, 429, { status: 503, examples: ['queue_unavailable'] }),
     },
     // Scope events:write (see IngestionRoutes).
-    security: [{ bearer: [] }],
+    security: scopeSecurity(['events:write']),
   };
 }
 

@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { PublicWhen, Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
 import { PrometheusExporter } from './prometheus.exporter';
@@ -15,7 +15,6 @@ export class MetricsController {
   @Get()
   @Header('Content-Type', Registry.PROMETHEUS_CONTENT_TYPE)
   @Header('Cache-Control', 'no-store')
-  @ApiBearerAuth()
   @ApiOperation({
     summary: 'Prometheus metrics of this process (admin token unless METRICS_PUBLIC=true)',
     description:

@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../auth/principal';
 import { Principal, Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
@@ -7,7 +7,6 @@ import { ReplayFilterDto, ReplayResultDto } from './replay.dto';
 import { ReplayService } from './replay.service';
 
 @ApiTags('quarantine')
-@ApiBearerAuth()
 @Controller('v1/rejected-events')
 export class ReplayController {
   constructor(private readonly replays: ReplayService) {}

@@ -36,6 +36,7 @@ export class ReplayFilterDto {
   reason?: string;
 
   @ApiPropertyOptional({
+    format: 'date-time',
     example: '2026-11-27T00:00:00Z',
     description: 'Quarantined at or after (inclusive)',
   })
@@ -44,6 +45,7 @@ export class ReplayFilterDto {
   from?: string;
 
   @ApiPropertyOptional({
+    format: 'date-time',
     example: '2026-11-28T00:00:00Z',
     description: 'Quarantined at or before (inclusive)',
   })
@@ -51,7 +53,13 @@ export class ReplayFilterDto {
   @IsISO8601()
   to?: string;
 
-  @ApiPropertyOptional({ type: [String], example: ['0192c0de-0000-7000-8000-000000000001'], maxItems: 10000 })
+  @ApiPropertyOptional({
+    type: 'string',
+    format: 'uuid',
+    isArray: true,
+    example: ['0192c0de-0000-7000-8000-000000000001'],
+    maxItems: 10000,
+  })
   @IsOptional()
   @IsArray()
   @ArrayMaxSize(10_000)
@@ -61,15 +69,24 @@ export class ReplayFilterDto {
 
 export class ReplayResultDto {
   @ApiProperty({
+    type: 'integer',
     example: 12,
     description: 'Quarantined events that matched the filter (at most 10,000 per call)',
   })
   matched!: number;
 
-  @ApiProperty({ example: 10, description: 'Now valid: stored and removed from the quarantine' })
+  @ApiProperty({
+    type: 'integer',
+    example: 10,
+    description: 'Now valid: stored and removed from the quarantine',
+  })
   stored!: number;
 
-  @ApiProperty({ example: 2, description: 'Still invalid: left in the quarantine with their new reasons' })
+  @ApiProperty({
+    type: 'integer',
+    example: 2,
+    description: 'Still invalid: left in the quarantine with their new reasons',
+  })
   still_rejected!: number;
 
   @ApiProperty({ example: false, description: 'True when more than 10,000 matched: call again' })

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
-import { ApiBearerAuth, ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../auth/principal';
 import { Principal, Scopes } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
@@ -7,7 +7,6 @@ import { EventSchemaDto, EventSchemaListDto } from './schemas.dto';
 import { SchemasService } from './schemas.service';
 
 @ApiTags('schemas')
-@ApiBearerAuth()
 @ApiErrors(401, 403)
 @Controller('v1/schemas')
 export class SchemasController {
