@@ -7,11 +7,12 @@
 //
 //   npx tsc -p tsconfig.build.json --outDir dist-analytics
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/the_eye_seed node scripts/latency.js [--requests 200] [--url http://…]
+//   … node scripts/latency.js --export [csv|ndjson]   # streams the whole events table once, sampling the service's RSS
 //
-// Prints a table and writes bench/results/analytics-latency.json.
+// Prints a table and writes bench/results/analytics-latency.json (the export: analytics-export.json).
 'use strict';
 const { spawn } = require('node:child_process');
-const { mkdirSync, writeFileSync } = require('node:fs');
+const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { createServer } = require('node:net');
 const { loadavg } = require('node:os');
 const { join } = require('node:path');
@@ -132,7 +133,10 @@ function variants(s) {
     ['events: deep cursor page', (i) => `/v1/events?cursor=${pickFrom(s.deep, i)}`],
     ['events: limit=1000', (i) => `/v1/events?from=${pickFrom(s.days, i)}&limit=1000`],
     ['sessions list', (i) => `/v1/sessions?from=${pickFrom(s.days, i)}`],
-    ['stats: minute', (i) => `/v1/stats/events?interval=minute&from=${pickFrom(s.days, i)}&to=2026-10-31`],
+    [
+      'stats: minute (1 day)',
+      (i) => `/v1/stats/events?interval=minute&from=${pickFrom(s.days, i)}&to=${pickFrom(s.days, i)}`,
+    ],
     [
       'stats: hour',
       (i) =>
@@ -143,13 +147,103 @@ function variants(s) {
       (i) =>
         `/v1/stats/events?interval=day&group_by=${pickFrom(['name', 'category'], i)}&from=2026-10-01&to=2026-10-31`,
     ],
+    [
+      'stats: day by client, 30 days',
+      () => `/v1/stats/events?interval=day&group_by=client_id&from=2026-10-01&to=2026-10-31`,
+    ],
+    [
+      'stats: day by type, Europe/Paris, 30 days',
+      () => `/v1/stats/events?interval=day&group_by=name&tz=Europe/Paris&from=2026-10-01&to=2026-10-31`,
+    ],
+    [
+      'stats: week/month, filtered',
+      (i) =>
+        i % 2
+          ? `/v1/stats/events?interval=week&category=form%20interaction&from=2026-10-01&to=2026-10-31`
+          : `/v1/stats/events?interval=month&client_id=legacy-importer&from=2026-01-01&to=2026-12-31`,
+    ],
+    [
+      'stats: hour, session filter',
+      (i) => `/v1/stats/events?session_id=${enc(pickFrom(s.sessions, i))}&from=2026-10-01&to=2026-10-31`,
+    ],
     ['rejected list', () => `/v1/rejected-events`],
+    ['rejected summary: 30 days', () => `/v1/rejected-events/summary?from=2026-10-01&to=2026-10-31`],
+    [
+      'rejected summary: client, 1 day',
+      (i) =>
+        `/v1/rejected-events/summary?client_id=partner-widget&from=${pickFrom(s.days, i)}&to=${pickFrom(s.days, i)}`,
+    ],
+    [
+      'funnel: 3 steps, 30m, 1 day',
+      (i) => ({
+        path: '/v1/funnels',
+        body: {
+          steps: [
+            { category: 'page interaction', name: 'pageview' },
+            { category: 'page interaction', name: 'cta click' },
+            { category: 'form interaction', name: 'submit' },
+          ],
+          within: '30m',
+          from: pickFrom(s.days, i),
+          to: pickFrom(s.days, i),
+        },
+      }),
+    ],
     [
       'rejected: reason/client filter',
       (i) =>
         `/v1/rejected-events?reason=${pickFrom(['payload_invalid', 'unknown_event_type', 'payload_unstorable'], i)}&client_id=${pickFrom(['web-frontend', 'partner-widget'], i)}`,
     ],
   ];
+}
+
+/** Resident set size of a process, MB (Linux /proc). */
+function rssMb(pid) {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** GET /v1/events/export of every event, read as fast as this client can, RSS sampled every 100 ms. */
+async function measureExport(service, token) {
+  const format = ['csv', 'ndjson'].includes(argValue('--export')) ? argValue('--export') : 'csv';
+  if (!service.child) throw new Error('--export measures the memory of the service it starts: no --url');
+  const pid = service.child.pid;
+  const samplesMb = [rssMb(pid)];
+  const timer = setInterval(() => samplesMb.push(rssMb(pid)), 100);
+  const started = Date.now();
+  let bytes = 0;
+  let lines = 0;
+  try {
+    const res = await fetch(`${service.url}/v1/events/export?format=${format}`, {
+      headers: { authorization: `Bearer ${token}` },
+    });
+    if (res.status !== 200) throw new Error(`export → ${res.status} ${await res.text()}`);
+    for await (const chunk of res.body) {
+      bytes += chunk.length;
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) lines++;
+    }
+  } finally {
+    clearInterval(timer);
+  }
+  const seconds = (Date.now() - started) / 1000;
+  const sorted = [...samplesMb].sort((a, b) => a - b);
+  const result = {
+    measured_at: new Date().toISOString(),
+    format,
+    lines,
+    bytes,
+    seconds: +seconds.toFixed(1),
+    rss_mb: {
+      before: +samplesMb[0].toFixed(0),
+      p50: +percentile(sorted, 50).toFixed(0),
+      max: +sorted[sorted.length - 1].toFixed(0),
+    },
+    load_average: loadavg().map((l) => +l.toFixed(2)),
+  };
+  console.log(JSON.stringify(result, null, 2));
+  const out = join(__dirname, '..', 'bench', 'results');
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'analytics-export.json'), JSON.stringify(result, null, 2) + '\n');
 }
 
 function percentile(sorted, p) {
@@ -163,27 +257,42 @@ async function main() {
     const tokenRes = await fetch(`${service.url}/v1/auth/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: ADMIN_ID, client_secret: ADMIN_SECRET }),
+      body: JSON.stringify({
+        client_id: ADMIN_ID,
+        client_secret: ADMIN_SECRET,
+      }),
     });
     if (!tokenRes.ok) throw new Error(`token: ${tokenRes.status} ${await tokenRes.text()}`);
     const { access_token: token } = await tokenRes.json();
+    if (args.includes('--export')) return await measureExport(service, token);
     const s = await samples();
     const results = [];
     for (const [label, path] of variants(s)) {
       const times = [];
       let rows = 0;
       for (let i = 0; i < WARMUP + REQUESTS; i++) {
+        const target = path(i);
+        const req = typeof target === 'string' ? { path: target } : target;
         const started = process.hrtime.bigint();
-        const res = await fetch(`${service.url}${path(i)}`, {
-          headers: { authorization: `Bearer ${token}` },
+        const res = await fetch(`${service.url}${req.path}`, {
+          method: req.body ? 'POST' : 'GET',
+          headers: {
+            authorization: `Bearer ${token}`,
+            'content-type': 'application/json',
+          },
+          body: req.body ? JSON.stringify(req.body) : undefined,
         });
         const body = await res.json();
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         if (res.status !== 200)
-          throw new Error(`${label}: ${path(i)} → ${res.status} ${JSON.stringify(body)}`);
+          throw new Error(`${label}: ${req.path} → ${res.status} ${JSON.stringify(body)}`);
         if (i >= WARMUP) {
           times.push(ms);
-          rows += Array.isArray(body.data) ? body.data.length : 0;
+          rows += Array.isArray(body.data)
+            ? body.data.length
+            : Array.isArray(body.steps)
+              ? body.steps.length
+              : 0;
         }
       }
       times.sort((a, b) => a - b);
@@ -213,7 +322,11 @@ async function main() {
     writeFileSync(
       join(out, 'analytics-latency.json'),
       JSON.stringify(
-        { measured_at: new Date().toISOString(), target_p95_ms: TARGET_P95_MS, results },
+        {
+          measured_at: new Date().toISOString(),
+          target_p95_ms: TARGET_P95_MS,
+          results,
+        },
         null,
         2,
       ) + '\n',

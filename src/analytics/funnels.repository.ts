@@ -1,7 +1,8 @@
 // Funnels in one statement. Step 1: each session's first event of the type within [from, to]
 // (events_type_time_idx range scan). Each next step: per session that reached the previous step,
 // its first event of that type after the previous step and within `within` of step 1 — a LATERAL
-// lookup on events_session_time_idx (session_id, timestamp, seq) that stops at the first match.
+// lookup on events_session_time_idx (session_id, timestamp, seq) that stops at the first match
+// (ordered by that index's columns, so the planner never walks the type index instead).
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -43,12 +44,12 @@ export class FunnelsRepository {
         SELECT e.timestamp AS t FROM events e
         WHERE e.session_id = s.session_id AND e.timestamp > s.tp AND e.timestamp <= s.t1 + ${within}
           AND e.category = ${p(step.category)} AND e.name = ${p(step.name)}${client}
-        ORDER BY e.timestamp LIMIT 1) x)`);
+        ORDER BY e.session_id, e.timestamp, e.seq LIMIT 1) x)`);
     }
     const counts = q.steps.map((_s, i) => `(SELECT count(*) FROM s${i + 1})::text AS c${i + 1}`);
     const sql = `WITH ${ctes.join(',\n')}\nSELECT ${counts.join(', ')}`;
     try {
-      const row = (await this.pool.query<Record<string, string>>(sql, params)).rows[0];
+      const row = (await this.pool.query<Record<string, string>>(sql, params)).rows[0] ?? {};
       return q.steps.map((_s, i) => Number(row[`c${i + 1}`]));
     } catch (err) {
       throw analyticsQueryError(err, this.config?.analyticsStatementTimeoutMs ?? 0);
