@@ -20,6 +20,7 @@ import { ReplayModule } from './processing/replay.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 import { SchemasModule } from './schemas/schemas.module';
+import { SegmentModule } from './segment/segment.module';
 
 /**
  * The whole service. ROLE=api serves HTTP only, ROLE=worker consumes the queue only, ROLE=all
@@ -45,6 +46,7 @@ export class AppModule {
       imports.push(
         AuthModule,
         IngestionModule,
+        SegmentModule,
         SchemasModule,
         AnalyticsModule,
         ReplayModule,

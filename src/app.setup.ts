@@ -6,6 +6,8 @@ import { Logger } from 'nestjs-pino';
 import { requestId } from './logging/logging';
 import { AppModule } from './app.module';
 import { BEARER_SCHEME, OAUTH2_SCHEME, SCOPE_DESCRIPTIONS, describeScopes } from './common/swagger';
+import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { applyBodyLimits } from './common/body-limit';
 import type { AppConfig } from './config/config';
 import { INGESTION_OPENAPI_MODELS, addIngestionOpenApiPaths } from './ingestion/ingestion.openapi';
 
@@ -37,7 +39,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     });
   // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
-  if (config.role !== 'worker') setupSwagger(app);
+  if (config.role !== 'worker') {
+    // Before init(), which registers the routes: @BodyLimit() routes get their own limit.
+    applyBodyLimits(app.getHttpAdapter().getInstance(), app.get(AllExceptionsFilter));
+    setupSwagger(app);
+  }
   return app;
 }
 

@@ -10,23 +10,26 @@ import { ClientsService } from './clients.service';
 import { JwtKeyService } from './jwt-key.service';
 import { TokenController } from './token.controller';
 import { TokenService } from './token.service';
+import { WriteKeysController } from './write-keys.controller';
+import { WriteKeysService } from './write-keys.service';
 
 /** Trusted clients, tokens, and the global deny-by-default guard. */
 @Module({
   imports: [JwtModule.register({})],
-  controllers: [TokenController, ClientsController],
+  controllers: [TokenController, ClientsController, WriteKeysController],
   providers: [
     JwtKeyService,
     ClientStateService,
     ClientUsageService,
     CredentialThrottle,
     ClientsService,
+    WriteKeysService,
     TokenService,
     AuthGuard,
     // By class as well: routes served outside Nest's pipeline call AuthGuard.authenticate.
     { provide: APP_GUARD, useExisting: AuthGuard },
   ],
-  exports: [ClientsService, ClientStateService, AuthGuard],
+  exports: [ClientsService, ClientStateService, AuthGuard, WriteKeysService],
 })
 export class AuthModule implements OnApplicationBootstrap {
   constructor(private readonly clients: ClientsService) {}

@@ -14,7 +14,9 @@ export type RejectReason =
   | 'unknown_event_type'
   | 'payload_unstorable'
   | 'payload_too_deep'
-  | 'event_too_large';
+  | 'event_too_large'
+  | 'envelope_invalid'
+  | 'message_too_large';
 
 export interface RejectError {
   reason: RejectReason;
@@ -83,6 +85,59 @@ export function isQueuedEvent(e: unknown): e is QueuedEvent {
     parseTimestamp(q.received_at) !== null &&
     str(q.client_id, CLIENT_ID_MAX_LENGTH)
   );
+}
+
+/** Errors kept per event (the rest are counted in one more error). */
+const MAX_KEPT_ERRORS = 20;
+const MAX_ERROR_TEXT = 1_000;
+const REQUEST_REASONS = new Set<string>(['envelope_invalid', 'message_too_large']);
+
+/** `s` (or a placeholder) made storable and cut to a column's width. */
+const fit = (s: unknown, max: number): string =>
+  typeof s === 'string' ? storableText(s.length > max ? s.slice(0, max) : s) : '';
+
+/**
+ * The reasons of an event the request already rejected (QueuedEvent.rejected), made to fit the
+ * quarantine: null when the event carries none, or lacks what a quarantine row needs (an id, a
+ * client, parseable times), which only a producer bug or a hand-made job can cause. Its text
+ * fields are fitted in place (cut to their column widths, NUL and lone surrogates replaced), so
+ * nothing in it can fail the insert the rest of the batch shares.
+ */
+export function requestRejection(e: unknown): RejectError[] | null {
+  if (e === null || typeof e !== 'object') return null;
+  const q = e as Record<string, unknown>;
+  if (!Array.isArray(q.rejected) || q.rejected.length === 0) return null;
+  if (
+    typeof q.id !== 'string' ||
+    !UUID_RE.test(q.id) ||
+    typeof q.timestamp !== 'string' ||
+    parseTimestamp(q.timestamp) === null ||
+    typeof q.received_at !== 'string' ||
+    parseTimestamp(q.received_at) === null ||
+    !str(q.client_id, 64)
+  )
+    return null;
+  q.session_id = fit(q.session_id, 128);
+  q.category = fit(q.category, 100);
+  q.name = fit(q.name, 100);
+  const errors: RejectError[] = [];
+  for (const x of q.rejected.slice(0, MAX_KEPT_ERRORS) as unknown[]) {
+    const r = (x ?? {}) as Record<string, unknown>;
+    errors.push({
+      reason: (typeof r.reason === 'string' && REQUEST_REASONS.has(r.reason)
+        ? r.reason
+        : 'envelope_invalid') as RejectReason,
+      path: fit(r.path, MAX_ERROR_TEXT),
+      message: fit(r.message, MAX_ERROR_TEXT) || 'rejected at the request',
+    });
+  }
+  if (q.rejected.length > MAX_KEPT_ERRORS)
+    errors.push({
+      reason: errors[0].reason,
+      path: '',
+      message: `and ${q.rejected.length - MAX_KEPT_ERRORS} more error(s)`,
+    });
+  return errors;
 }
 
 /**

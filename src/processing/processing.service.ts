@@ -9,7 +9,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { PG_POOL } from '../prisma/pg-pool';
 import { EVENTS_QUEUE, QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
 import { ValidatorRegistry } from '../schemas/validator-registry';
-import { type CheckPolicy, checkEvent, isQueuedEvent, storableText } from './event-checks';
+import { type CheckPolicy, checkEvent, isQueuedEvent, requestRejection, storableText } from './event-checks';
 import { EventsRepository, type Quarantined, type StoreResult } from './events.repository';
 
 const DEADLOCK = '40P01';
@@ -75,6 +75,13 @@ export class ProcessingService {
     const rejected: Quarantined[] = [];
     let malformed = 0;
     for (const e of events) {
+      if ((e as Partial<QueuedEvent> | null)?.rejected !== undefined) {
+        // Judged at the request (a bad Segment message): quarantined as it is, never validated.
+        const errors = requestRejection(e);
+        if (errors) rejected.push({ event: e as QueuedEvent, errors });
+        else malformed++;
+        continue;
+      }
       if (!isQueuedEvent(e)) {
         // Cannot be keyed or stored: only a producer bug or a hand-made job gets here.
         malformed++;

@@ -25,6 +25,19 @@ export interface QueuedEvent {
   /** Server clock at ingestion, RFC 3339 UTC with 6 fractional digits. */
   received_at: string;
   client_id: string;
+  /**
+   * Set when the request already found the event bad but must still keep it (Segment ingestion
+   * answers 200 and quarantines a bad message): the worker quarantines it with these reasons,
+   * without validating it. Its envelope fields then only fit the quarantine's columns.
+   */
+  rejected?: RequestRejection[];
+}
+
+/** A reason found at the request, in the quarantine's vocabulary (processing/event-checks.ts). */
+export interface RequestRejection {
+  reason: 'envelope_invalid' | 'message_too_large';
+  path: string;
+  message: string;
 }
 
 export interface IngestJobData {
