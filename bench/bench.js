@@ -8,6 +8,7 @@
  *   baseline       bare node:http server answering 202 to the same body (child process)
  *   single         POST /v1/events as fast as it goes: acked req/s, ack p50/p99, events/s persisted
  *   batch          POST /v1/events/batch of 100 events: acked events/s, events/s persisted
+ *   segment-batch  POST /v1/batch (Segment's API, write key) of 100 track messages, as the batch phase
  *   rate1k-single  1,000 events/s offered (single), ack p50/p99
  *   rate1k-batch   1,000 events/s offered (10 batches/s), ack p50/p99
  *   rate60-single  60 % of the single ceiling offered
@@ -61,6 +62,7 @@ const ALL_PHASES = [
   'baseline',
   'single',
   'batch',
+  'segment-batch',
   'rate1k-single',
   'rate1k-batch',
   'rate60-single',
@@ -188,10 +190,14 @@ function freePort() {
   });
 }
 
-async function httpJson(method, url, body, token, timeoutMs = 10_000) {
+async function httpJson(method, url, body, token, timeoutMs = 10_000, headers = {}) {
   const res = await fetch(url, {
     method,
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
     body: body === undefined ? undefined : JSON.stringify(body),
     signal: AbortSignal.timeout(timeoutMs),
   });
@@ -274,10 +280,10 @@ function cpuDelta(a, b) {
 }
 
 // ---------------------------------------------------------------------------------------------- payloads
-const { singleBody, batchBody } = makePayloads({ ids: cfg.ids, batchSize: cfg.batchSize });
+const { singleBody, batchBody, segmentBatchBody } = makePayloads({ ids: cfg.ids, batchSize: cfg.batchSize });
 
 // ---------------------------------------------------------------------------------------------- load generators
-function autocannonRun({ base, path: p, token, bodyFn, connections, seconds, overallRate }) {
+function autocannonRun({ base, path: p, token, authorization, bodyFn, connections, seconds, overallRate }) {
   const autocannon = require('autocannon');
   const u = new URL(base);
   return new Promise((resolve, reject) => {
@@ -289,7 +295,7 @@ function autocannonRun({ base, path: p, token, bodyFn, connections, seconds, ove
         method: 'POST',
         headers: {
           'content-type': 'application/json',
-          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(authorization ? { authorization } : token ? { authorization: `Bearer ${token}` } : {}),
         },
         body: bodyFn(),
         requests: [
@@ -614,10 +620,12 @@ async function countRows(pg) {
  * count rows, truncate.
  */
 async function servicePhase(ctx, name, { endpoint, connections, rate }) {
-  const batch = endpoint === 'batch';
-  const p = batch ? '/v1/events/batch' : '/v1/events';
-  const bodyFn = batch ? () => batchBody() : singleBody;
+  const segment = endpoint === 'segment-batch';
+  const batch = endpoint === 'batch' || segment;
+  const p = segment ? '/v1/batch' : batch ? '/v1/events/batch' : '/v1/events';
+  const bodyFn = segment ? () => segmentBatchBody() : batch ? () => batchBody() : singleBody;
   const perReq = batch ? cfg.batchSize : 1;
+  if (segment && rate) throw new Error('segment-batch is a ceiling phase only');
   const before = await queueState(ctx.redis);
   const cpu0 = {
     svc: ctx.pid ? procCpuSec(ctx.pid) : null,
@@ -657,6 +665,7 @@ async function servicePhase(ctx, name, { endpoint, connections, rate }) {
             base: ctx.base,
             path: p,
             token: ctx.token,
+            authorization: segment ? ctx.segmentAuth : undefined,
             bodyFn,
             connections: rate ? Math.min(connections, reqRate) : connections,
             seconds: cfg.seconds,
@@ -950,8 +959,17 @@ async function authenticate(base) {
     client_secret: created.body.client_secret,
   });
   if (tok.status !== 200) throw new Error(`client token: ${tok.status} ${JSON.stringify(tok.body)}`);
+  const key = await httpJson(
+    'POST',
+    `${base}/v1/clients/${created.body.client_id}/write-keys`,
+    {},
+    admin.body.access_token,
+  );
+  if (key.status !== 201) throw new Error(`write key: ${key.status} ${JSON.stringify(key.body)}`);
   return {
     token: tok.body.access_token,
+    // Segment SDKs send the write key as HTTP Basic user name with an empty password.
+    segmentAuth: `Basic ${Buffer.from(`${key.body.write_key}:`).toString('base64')}`,
     clientId: created.body.client_id,
     adminToken: admin.body.access_token,
   };
@@ -968,6 +986,18 @@ async function sanityCheck(ctx) {
       `POST /v1/events/batch answered ${many.status}: ${JSON.stringify(many.body).slice(0, 500)}`,
     );
   }
+  const seg = await httpJson(
+    'POST',
+    `${ctx.base}/v1/batch`,
+    JSON.parse(segmentBatchBody()),
+    undefined,
+    undefined,
+    {
+      authorization: ctx.segmentAuth,
+    },
+  );
+  if (seg.status !== 200 || seg.body.success !== true)
+    throw new Error(`POST /v1/batch answered ${seg.status}: ${JSON.stringify(seg.body).slice(0, 500)}`);
 }
 
 // ---------------------------------------------------------------------------------------------- profile summary
@@ -1165,6 +1195,13 @@ function targetChecks(phases) {
       phases.batch.persisted_events_per_s >= 20000 && clean(phases.batch) && phases.batch.drained,
       `${phases.batch.persisted_events_per_s} ev/s`,
     );
+  const seg = phases['segment-batch'];
+  if (seg && phases.batch)
+    add(
+      'segment-batch (POST /v1/batch) ≥ 80 % of batch, events/s persisted, no errors',
+      seg.persisted_events_per_s >= 0.8 * phases.batch.persisted_events_per_s && clean(seg) && seg.drained,
+      `${seg.persisted_events_per_s} ev/s = ${Math.round((100 * seg.persisted_events_per_s) / (phases.batch.persisted_events_per_s || 1))} % of batch`,
+    );
   if (phases.single) {
     const s = phases.single;
     add(
@@ -1275,6 +1312,7 @@ async function main() {
     const auth = await authenticate(base);
     ctx.token = auth.token;
     ctx.adminToken = auth.adminToken;
+    ctx.segmentAuth = auth.segmentAuth;
     await sanityCheck(ctx);
     log('auth and sanity requests OK');
 
@@ -1308,6 +1346,11 @@ async function main() {
         ph.single = await servicePhase(ctx, phase, { endpoint: 'single', connections: cfg.connections });
       else if (phase === 'batch')
         ph.batch = await servicePhase(ctx, phase, { endpoint: 'batch', connections: cfg.batchConnections });
+      else if (phase === 'segment-batch')
+        ph[phase] = await servicePhase(ctx, phase, {
+          endpoint: 'segment-batch',
+          connections: cfg.batchConnections,
+        });
       else if (phase === 'rate1k-single')
         ph[phase] = await servicePhase(ctx, phase, {
           endpoint: 'single',

@@ -50,7 +50,26 @@ function makePayloads({ ids = true, batchSize = 100 } = {}) {
     for (let i = 0; i < size; i++) parts[i] = eventJson();
     return `{"events":[${parts.join(',')}]}`;
   };
-  return { singleBody, batchBody };
+  /**
+   * The same batch as Segment's HTTP Tracking API carries it (/v1/batch, what @segment/analytics-node
+   * sends): track calls with a messageId (the idempotency key), the session as anonymousId, the SDK's
+   * per-message context, an ISO timestamp and the request's sentAt. A type without a schema
+   * (catalog/Product Viewed), so every message is stored.
+   */
+  const segmentMessageJson = () => {
+    const sid = sessions[(sessionCursor = (sessionCursor + 7) % sessions.length)];
+    return (
+      `{"type":"track","messageId":"${uuidv7()}","anonymousId":"${sid}","event":"Product Viewed",` +
+      `"properties":{"category":"catalog","host":"www.consumeraffairs.com","path":"/"},` +
+      `"context":{"library":{"name":"@segment/analytics-node","version":"3.1.0"}},"timestamp":"${new Date().toISOString()}"}`
+    );
+  };
+  const segmentBatchBody = (size = batchSize) => {
+    const parts = new Array(size);
+    for (let i = 0; i < size; i++) parts[i] = segmentMessageJson();
+    return `{"batch":[${parts.join(',')}],"sentAt":"${new Date().toISOString()}"}`;
+  };
+  return { singleBody, batchBody, segmentBatchBody };
 }
 
 module.exports = { makePayloads };
