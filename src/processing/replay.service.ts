@@ -8,6 +8,8 @@ import { ProcessingService } from './processing.service';
 import type { ReplayFilterDto, ReplayResultDto } from './replay.dto';
 
 const MAX_REPLAY = 10_000;
+/** Quarantined events read, checked and stored per transaction. */
+const REPLAY_CHUNK = 500;
 
 /**
  * Re-checks quarantined events against the schemas in force now and stores those that pass,
@@ -38,13 +40,51 @@ export class ReplayService {
     if (filter.from !== undefined) add('rejected_at >= ?::timestamptz', filter.from);
     if (filter.to !== undefined) add('rejected_at <= ?::timestamptz', filter.to);
     if (filter.ids !== undefined) add('event_id = ANY(?::uuid[])', filter.ids);
-    const rows = await this.pool.query<{ raw: string }>(
-      `SELECT raw FROM rejected_events ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        ORDER BY rejected_at, seq LIMIT ${MAX_REPLAY + 1}`,
-      params,
-    );
-    const more = rows.rows.length > MAX_REPLAY;
-    const events = rows.rows.slice(0, MAX_REPLAY).map((r) => JSON.parse(r.raw) as QueuedEvent);
+    const outcome = { matched: 0, stored: 0, still_rejected: 0, more: false };
+    // Chunk by chunk along (rejected_at, seq) (rejected_time_idx): memory and each transaction stay
+    // bounded however much matches, and rows left in the quarantine are never read twice.
+    let after: { rejected_at: string; seq: string } | undefined;
+    while (outcome.matched < MAX_REPLAY) {
+      const take = Math.min(REPLAY_CHUNK, MAX_REPLAY - outcome.matched);
+      const chunkParams = after ? [...params, after.rejected_at, after.seq] : params;
+      const chunkWhere = after
+        ? [
+            ...where,
+            `(rejected_at, seq) > ($${params.length + 1}::timestamptz, $${params.length + 2}::bigint)`,
+          ]
+        : where;
+      const rows = await this.pool.query<{ raw: string; rejected_at: string; seq: string }>(
+        `SELECT raw, rejected_at::text AS rejected_at, seq::text AS seq FROM rejected_events
+          ${chunkWhere.length ? `WHERE ${chunkWhere.join(' AND ')}` : ''}
+          ORDER BY rejected_at, seq LIMIT ${take}`,
+        chunkParams,
+      );
+      if (rows.rows.length === 0) break;
+      after = rows.rows[rows.rows.length - 1];
+      const chunk = await this.replayChunk(rows.rows.map((r) => JSON.parse(r.raw) as QueuedEvent));
+      outcome.matched += rows.rows.length;
+      outcome.stored += chunk.stored;
+      outcome.still_rejected += chunk.stillRejected;
+      if (rows.rows.length < take) break;
+    }
+    if (outcome.matched >= MAX_REPLAY && after) {
+      const next = await this.pool.query(
+        `SELECT 1 FROM rejected_events WHERE ${[...where, `(rejected_at, seq) > ($${params.length + 1}::timestamptz, $${params.length + 2}::bigint)`].join(' AND ')} LIMIT 1`,
+        [...params, after.rejected_at, after.seq],
+      );
+      outcome.more = next.rows.length > 0;
+    }
+    await this.audit.record({
+      actorClientId,
+      action: 'quarantine.replayed',
+      target: 'rejected-events',
+      details: { filter: { ...filter }, ...outcome },
+    });
+    return outcome;
+  }
+
+  /** One chunk: store what now passes (leaving the quarantine), refresh the reasons of the rest. */
+  private async replayChunk(events: QueuedEvent[]): Promise<{ stored: number; stillRejected: number }> {
     const { valid, rejected } = this.processing.classify(events);
     const result = await this.processing.storeWithRetry(valid, []);
     if (rejected.length) {
@@ -68,18 +108,6 @@ export class ReplayService {
         valid.map((e) => e.id),
       ]);
     }
-    const outcome = {
-      matched: events.length,
-      stored: result.inserted,
-      still_rejected: rejected.length,
-      more,
-    };
-    await this.audit.record({
-      actorClientId,
-      action: 'quarantine.replayed',
-      target: 'rejected-events',
-      details: { filter: { ...filter }, ...outcome },
-    });
-    return outcome;
+    return { stored: result.inserted, stillRejected: rejected.length };
   }
 }
