@@ -222,6 +222,14 @@ describe('Segment-compatible ingestion (e2e)', () => {
       },
       { type: 'track', messageId: randomUUID(), event: 'n'.repeat(101), anonymousId: sid },
       { type: 'track', messageId: randomUUID(), event: 'Good 2', anonymousId: sid, timestamp: now },
+      // NUL in a payload is the message's problem (PostgreSQL cannot store it), not the request's.
+      {
+        type: 'track',
+        messageId: randomUUID(),
+        event: 'Nul',
+        anonymousId: sid,
+        properties: { q: 'a\u0000b' },
+      },
     ];
     const res = await postSegment('/v1/batch', { batch, sentAt: now });
     expect(res.status).toBe(200);
@@ -242,6 +250,7 @@ describe('Segment-compatible ingestion (e2e)', () => {
     expect((await quarantined(ids[4])).errors).toEqual([
       expect.objectContaining({ path: '/batch/4/event', message: 'must be 1-100 characters long' }),
     ]);
+    expect((await quarantined(ids[6])).reasons).toEqual(['payload_unstorable']);
     // Every quarantined row stays readable through the API.
     const list = await http(`${t.url}/v1/rejected-events?client_id=${writer.clientId}&limit=1000`, {
       token: reader.token,

@@ -1,7 +1,7 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BodyLimit } from '../common/body-limit';
-import { Public } from '../common/decorators';
+import { Public, RawPayload } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
 import { SegmentBatchDto, SegmentMessageDto, SegmentSuccessDto } from './segment.dto';
 import { SegmentService } from './segment.service';
@@ -21,6 +21,8 @@ const AUTH =
  */
 @ApiTags('segment')
 @Public()
+// Payload strings PostgreSQL cannot store send that message to the quarantine, not the batch to a 400.
+@RawPayload()
 @ApiErrors(400, 401, 429, 503)
 @Controller('v1')
 export class SegmentController {
