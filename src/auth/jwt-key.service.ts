@@ -42,8 +42,8 @@ export class JwtKeyService implements OnModuleInit {
 
   /**
    * The verification key as a KeyObject, built once. Given a string, jsonwebtoken tries
-   * createPublicKey() on it for every token (and catches the failure): half the CPU of an
-   * authenticated request in the profile of issue 5.
+   * createPublicKey() on it for every token (and catches the failure), which dominated the CPU of
+   * an authenticated request.
    */
   get verifyKey(): KeyObject {
     if (!this.keyObject) throw new Error('JWT key requested before initialisation');

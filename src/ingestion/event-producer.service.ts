@@ -18,25 +18,23 @@ const ENQUEUE_TIMEOUT_MS = 1_500;
  * Events per Bull job (a single larger request travels alone); reaching it flushes at once.
  * 200 typical events serialize to ~60 KB: under V8's 128 KiB large-object size, above which
  * every copy of the job's JSON (stringify, the Redis write, the worker's read) pays fresh-page
- * faults that cost more than the serialization itself (issue 5 profile).
+ * faults that cost more than the serialization itself.
  */
 const MAX_EVENTS_PER_JOB = 200;
 /** Flushes in flight at once; requests arriving meanwhile are grouped into the next one. */
 const MAX_INFLIGHT_FLUSHES = 2;
 /**
  * How long a small group of events waits for others to share its job. Every job costs ~8 round
- * trips between the API, Redis, the worker and PostgreSQL, and on these machines a round trip's
- * syscalls cost more CPU than the event: at 1,000 single events/s, 3 ms cut the CPU of the whole
- * machine from 1.62 to 1.13 cores and the ack p99 from 30 to 17 ms (issue 5). The group waits it
- * out even when a flush in flight completes first (that used to end the wait: at 3,900 single
- * events/s, jobs of a few events; waiting cut the service's CPU per event by ~10 % and the
- * machine's by ~12 %), unless it reaches LINGER_BELOW events.
+ * trips between the API, Redis, the worker and PostgreSQL, and a round trip's syscalls cost more
+ * CPU than the event itself, so a few milliseconds of waiting lower both the machine's CPU and the
+ * tail latency at low rates (docs/benchmark.md). The group waits it out even when a flush in
+ * flight completes first (otherwise jobs shrink to a few events under load), unless it reaches
+ * LINGER_BELOW events.
  */
 const LINGER_MS = 3;
 /**
  * Events from which a group is sent without lingering: a job's fixed cost is already shared by 50
- * events, and a batch request would otherwise wait LINGER_MS for nothing (at 188 batches of 100/s,
- * every one of them did).
+ * events, and a batch request would otherwise wait LINGER_MS for nothing.
  */
 const LINGER_BELOW = 50;
 const BACKLOG_POLL_MS = 200;
