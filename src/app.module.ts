@@ -1,17 +1,15 @@
 import { type DynamicModule, Module, type ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
-import { LoggerModule } from 'nestjs-pino';
 import { AnalyticsModule } from './analytics/analytics.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { StringInputsInterceptor } from './common/string-inputs.interceptor';
 import { createValidationPipe } from './common/validation';
-import { APP_CONFIG, type AppConfig } from './config/config';
+import type { AppConfig } from './config/config';
 import { ConfigModule } from './config/config.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { HealthModule } from './health/health.module';
-import { loggerParams } from './logging/logging';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
@@ -34,7 +32,6 @@ export class AppModule {
     const consume = config.role !== 'api';
     const imports: ModuleMetadata['imports'] = [
       ConfigModule.forRoot(config),
-      LoggerModule.forRootAsync({ inject: [APP_CONFIG], useFactory: loggerParams }),
       PrismaModule,
       RedisModule,
       AuditModule,

@@ -2,8 +2,6 @@ import { type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
-import { requestId } from './logging/logging';
 import { AppModule } from './app.module';
 import { BEARER_SCHEME, OAUTH2_SCHEME, SCOPE_DESCRIPTIONS, describeScopes } from './common/swagger';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
@@ -21,22 +19,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     bodyLimit: config.maxBodyBytes,
     trustProxy: true,
     routerOptions: { maxParamLength: 500 },
-    genReqId: requestId,
   });
-  // Nest's own start-up lines wait for the pino logger (JSON lines, LOG_LEVEL) instead of printing as text.
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config), adapter, {
-    bufferLogs: true,
+    logger: levelsFrom(config.logLevel),
+    bufferLogs: false,
   });
-  app.useLogger(app.get(Logger));
-  // init() alone (ROLE=worker) never flushes the buffer: do it here.
-  app.flushLogs();
-  app
-    .getHttpAdapter()
-    .getInstance()
-    .addHook('onRequest', (request, reply, done) => {
-      void reply.header('x-request-id', request.id);
-      done();
-    });
   // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
   if (config.role !== 'worker') {
@@ -45,6 +32,11 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     setupSwagger(app);
   }
   return app;
+}
+
+function levelsFrom(level: AppConfig['logLevel']): ('error' | 'warn' | 'log' | 'debug')[] {
+  const order = ['error', 'warn', 'log', 'debug'] as const;
+  return order.slice(0, order.indexOf(level) + 1);
 }
 
 export function buildOpenApi(app: INestApplication): OpenAPIObject {

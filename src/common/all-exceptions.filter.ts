@@ -74,8 +74,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
   /** Answers with the contract's error body (also used by routes served outside Nest's pipeline). */
   send(reply: FastifyReply, exception: unknown): void {
     const { status, body, headers } = this.toResponse(exception);
-    // Refusals are the client's business; at LOG_LEVEL=debug they show up with the request's id.
-    if (status < 500) this.logger.debug(`${status} ${body.code}: ${body.message}`);
     if (headers) void reply.headers(headers);
     void reply.status(status).send(body);
   }

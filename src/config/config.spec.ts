@@ -40,7 +40,6 @@ describe(loadConfig.name, () => {
       jobLockMs: 30_000,
       queueName: 'events',
       logLevel: 'log',
-      logFormat: 'json',
     });
   });
 
@@ -140,7 +139,6 @@ describe(loadConfig.name, () => {
     ['UNKNOWN_EVENT_TYPES', 'maybe'],
     ['METRICS_PUBLIC', 'yes'],
     ['LOG_LEVEL', 'verbose'],
-    ['LOG_FORMAT', 'text'],
     ['JWT_EXPIRES_IN', '59'],
     ['MAX_BODY_BYTES', '1023'],
     ['WORKER_CONCURRENCY', '0'],
