@@ -77,7 +77,10 @@ describe('dashboard (headless Chromium, e2e)', () => {
   });
 
   afterAll(async () => {
-    await browser?.close();
+    // A browser that does not close within 10 s must not hold the suite; its keep-alive sockets
+    // would otherwise keep the app's close() waiting.
+    await Promise.race([browser?.close(), new Promise((r) => setTimeout(r, 10_000).unref())]);
+    t?.app.getHttpServer().closeAllConnections();
     await t?.close();
   });
 

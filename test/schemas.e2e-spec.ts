@@ -104,7 +104,7 @@ describe('payload schemas: bounded validation, readable by analysts (e2e)', () =
 
   it('compiles a large schema off the event loop', async () => {
     const properties: Record<string, unknown> = {};
-    for (let i = 0; i < 800; i++) properties[`p${i}`] = { type: 'string', pattern: `^[a-z]+${i}$` };
+    for (let i = 0; i < 1_200; i++) properties[`p${i}`] = { type: 'string', pattern: `^[a-z]+${i}$` };
     const category = `wide ${randomUUID().slice(0, 8)}`;
     let status = 0;
     const started = performance.now();
@@ -120,7 +120,7 @@ describe('payload schemas: bounded validation, readable by analysts (e2e)', () =
     expect(status).toBe(200);
     // Ajv spends over a second on this schema: compiled on the event loop, one /health answer would
     // wait for all of it. Relative to the PUT, so a busy machine does not fail it.
-    expect(putMs).toBeGreaterThan(500);
+    expect(putMs).toBeGreaterThan(300);
     expect(slowest).toBeLessThan(putMs / 3);
   });
 
