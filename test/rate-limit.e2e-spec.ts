@@ -82,11 +82,12 @@ describe('per-client rate limit (e2e)', () => {
     expect(run.limited.length).toBeGreaterThan(0);
     expect(run.limited[0].body.code).toBe('rate_limited');
     expect(run.limited[0].headers.get('retry-after')).toBe('1');
-    // 10 events/s over ~3 s spans at most 4-5 calendar seconds; slack: what the other instance
-    // admitted since the last sync (each instance alone would admit 10/s, twice the limit).
+    // 10 events/s over ~3 s spans at most 4-5 calendar seconds. The documented worst case between
+    // syncs is each of the two instances admitting the limit on its own (twice the limit); that
+    // the instances share one count through Redis is checked by the test below.
     const windows = Math.ceil(run.seconds) + 1;
     expect(run.accepted).toBeGreaterThanOrEqual(10);
-    expect(run.accepted).toBeLessThanOrEqual(10 * windows * 1.5);
+    expect(run.accepted).toBeLessThanOrEqual(10 * windows * 2);
     // The other client (no limit) is not affected.
     expect(other.limited).toHaveLength(0);
     expect(other.other).toEqual([]);
