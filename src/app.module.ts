@@ -14,7 +14,7 @@ import { IngestionModule } from './ingestion/ingestion.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { PrismaModule } from './prisma/prisma.module';
 import { ProcessingModule } from './processing/processing.module';
-import { ReplayModule } from './processing/replay.module';
+import { WorkerModule } from './processing/worker.module';
 import { QueueModule } from './queue/queue.module';
 import { RedisModule } from './redis/redis.module';
 import { SchemasModule } from './schemas/schemas.module';
@@ -46,10 +46,10 @@ export class AppModule {
         SegmentModule,
         SchemasModule,
         AnalyticsModule,
-        ReplayModule,
+        ProcessingModule,
         DashboardModule,
       );
-    if (consume) imports.push(ProcessingModule);
+    if (consume) imports.push(WorkerModule);
     return {
       module: AppModule,
       imports,

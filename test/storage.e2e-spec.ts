@@ -23,24 +23,15 @@ describe('EventsRepository (e2e, real PostgreSQL)', () => {
     client_id: 'storage-test',
   });
 
-  async function store(valid: QueuedEvent[], rejected: QueuedEvent[]) {
-    const client = await pool.connect();
-    try {
-      await client.query('BEGIN');
-      const result = await EventsRepository.store(
-        client,
-        valid,
-        rejected.map((e) => ({
-          event: e,
-          errors: [{ reason: 'payload_invalid', path: '/data', message: 'x' }],
-        })),
-      );
-      await client.query('COMMIT');
-      return result;
-    } finally {
-      client.release();
-    }
-  }
+  const repository = new EventsRepository(pool);
+  const store = (valid: QueuedEvent[], rejected: QueuedEvent[]) =>
+    repository.store(
+      valid,
+      rejected.map((e) => ({
+        event: e,
+        errors: [{ reason: 'payload_invalid' as const, path: '/data', message: 'x' }],
+      })),
+    );
 
   it('splits rows into JSON arrays of at most 200, in order', () => {
     const rows = Array.from({ length: 450 }, (_, i) => ({ i }));

@@ -4,8 +4,8 @@
 // docs/analytics-performance.md for the EXPLAIN plans at 1M events (scripts/explain.js).
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
-import { EVENT_VIEW_COLUMNS, type EventViewRow } from '../common/event-view';
-import { sqlTimestamp } from '../common/timestamp';
+import type { EventViewRow } from '../common/event-view';
+import { EVENT_VIEW_COLUMNS, Sql, sqlTimestamp } from '../prisma/sql';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ANALYTICS_POOL, analyticsQuery } from './analytics-pool';
 import type { Order } from './page.dto';
@@ -53,25 +53,6 @@ export interface RejectedRow {
   rejected_at: string;
   client_id: string;
   seq: string;
-}
-
-/** Collects `$n` parameters and WHERE conditions. */
-class Sql {
-  readonly params: unknown[] = [];
-  readonly where: string[] = [];
-
-  param(value: unknown): string {
-    this.params.push(value);
-    return `$${this.params.length}`;
-  }
-
-  and(condition: string): void {
-    this.where.push(condition);
-  }
-
-  whereClause(): string {
-    return this.where.length ? `WHERE ${this.where.join(' AND ')}` : '';
-  }
 }
 
 const DIRECTION: Record<Order, { sql: 'ASC' | 'DESC'; after: '>' | '<' }> = {

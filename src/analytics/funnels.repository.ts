@@ -6,6 +6,7 @@
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
+import { Sql } from '../prisma/sql';
 import { ANALYTICS_POOL, analyticsQueryError } from './analytics-pool';
 
 export interface FunnelQuery {
@@ -25,11 +26,8 @@ export class FunnelsRepository {
 
   /** Sessions that reached each step, in step order. */
   async sessionsPerStep(q: FunnelQuery): Promise<number[]> {
-    const params: unknown[] = [];
-    const p = (v: unknown): string => {
-      params.push(v);
-      return `$${params.length}`;
-    };
+    const sql = new Sql();
+    const p = (v: unknown): string => sql.param(v);
     const client = q.clientId === undefined ? '' : ` AND e.client_id = ${p(q.clientId)}`;
     const within = `${p(q.withinMs * 1000)}::bigint * interval '1 microsecond'`;
     const ctes = [
@@ -47,9 +45,9 @@ export class FunnelsRepository {
         ORDER BY e.session_id, e.timestamp, e.seq LIMIT 1) x)`);
     }
     const counts = q.steps.map((_s, i) => `(SELECT count(*) FROM s${i + 1})::text AS c${i + 1}`);
-    const sql = `WITH ${ctes.join(',\n')}\nSELECT ${counts.join(', ')}`;
+    const text = `WITH ${ctes.join(',\n')}\nSELECT ${counts.join(', ')}`;
     try {
-      const row = (await this.pool.query<Record<string, string>>(sql, params)).rows[0] ?? {};
+      const row = (await this.pool.query<Record<string, string>>(text, sql.params)).rows[0] ?? {};
       return q.steps.map((_s, i) => Number(row[`c${i + 1}`]));
     } catch (err) {
       throw analyticsQueryError(err, this.config?.analyticsStatementTimeoutMs ?? 0);

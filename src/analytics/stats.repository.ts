@@ -6,7 +6,7 @@
 // buckets only, so a page costs what its buckets hold whatever the range.
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
-import { sqlTimestamp } from '../common/timestamp';
+import { Sql, sqlTimestamp } from '../prisma/sql';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ANALYTICS_POOL, analyticsQuery } from './analytics-pool';
 import type { GroupBy, Interval } from './stats.dto';
@@ -58,23 +58,15 @@ const KEYS: Record<GroupBy | 'none', [string, string]> = {
   client_id: ['c.client_id::text', `''::text`],
 };
 
-class Params {
-  readonly values: unknown[] = [];
-  p(value: unknown): string {
-    this.values.push(value);
-    return `$${this.values.length}`;
-  }
-}
-
-function sourceSql(source: StatsSource, filter: StatsFilter, q: Params): { from: string; where: string[] } {
+function sourceSql(source: StatsSource, filter: StatsFilter, q: Sql): { from: string; where: string[] } {
   const where: string[] = [];
-  if (filter.category !== undefined) where.push(`c.category = ${q.p(filter.category)}`);
-  if (filter.name !== undefined) where.push(`c.name = ${q.p(filter.name)}`);
-  if (filter.clientId !== undefined) where.push(`c.client_id = ${q.p(filter.clientId)}`);
+  if (filter.category !== undefined) where.push(`c.category = ${q.param(filter.category)}`);
+  if (filter.name !== undefined) where.push(`c.name = ${q.param(filter.name)}`);
+  if (filter.clientId !== undefined) where.push(`c.client_id = ${q.param(filter.clientId)}`);
   if (source === 'session') {
     return {
       from: `(SELECT e.timestamp AS bucket, e.category, e.name, e.client_id, 1 AS count FROM events e
-        WHERE e.session_id = ${q.p(filter.sessionId)}) c`,
+        WHERE e.session_id = ${q.param(filter.sessionId)}) c`,
       where,
     };
   }
@@ -101,7 +93,7 @@ export class StatsRepository {
     to: string,
     max: number,
   ): Promise<[string, string][]> {
-    const q = new Params();
+    const q = new Sql();
     const { from: fromSql, where } = sourceSql(source, filter, q);
     const unit = {
       event_counts: 'minute',
@@ -109,25 +101,25 @@ export class StatsRepository {
       event_counts_daily: 'day',
       session: 'microseconds',
     }[source];
-    where.push(`c.bucket >= date_trunc('${unit}', ${q.p(from)}::timestamptz, 'UTC')`);
-    where.push(`c.bucket <= ${q.p(to)}::timestamptz`);
+    where.push(`c.bucket >= date_trunc('${unit}', ${q.param(from)}::timestamptz, 'UTC')`);
+    where.push(`c.bucket <= ${q.param(to)}::timestamptz`);
     const [k1, k2] = KEYS[groupBy];
     const sql = `SELECT DISTINCT ${k1} AS k1, ${k2} AS k2 FROM ${fromSql} WHERE ${where.join(' AND ')}
-      ORDER BY 1, 2 LIMIT ${q.p(max + 1)}`;
-    return (await this.run<{ k1: string; k2: string }>(sql, q.values)).map((r) => [r.k1, r.k2]);
+      ORDER BY 1, 2 LIMIT ${q.param(max + 1)}`;
+    return (await this.run<{ k1: string; k2: string }>(sql, q.params)).map((r) => [r.k1, r.k2]);
   }
 
   /** One page of (bucket, group) rows in (bucket, k1, k2) order, zero where nothing was counted. */
   async page(s: StatsPageQuery): Promise<StatsRow[]> {
-    const q = new Params();
+    const q = new Sql();
     const { from: fromSql, where } = sourceSql(s.source, s.filter, q);
-    const unit = q.p(s.interval);
-    const tz = q.p(s.tz);
-    const step = `${q.p(STEP[s.interval])}::interval`;
-    const start = s.after ? `${q.p(s.after[0])}::timestamptz` : `${q.p(s.from)}::timestamptz`;
-    const to = `${q.p(s.to)}::timestamptz`;
+    const unit = q.param(s.interval);
+    const tz = q.param(s.tz);
+    const step = `${q.param(STEP[s.interval])}::interval`;
+    const start = s.after ? `${q.param(s.after[0])}::timestamptz` : `${q.param(s.from)}::timestamptz`;
+    const to = `${q.param(s.to)}::timestamptz`;
     // Buckets the page can need: enough for `take` rows of every group, plus the cursor's own.
-    const bucketsNeeded = q.p(Math.ceil(s.take / Math.max(1, s.groups.length)) + 1);
+    const bucketsNeeded = q.param(Math.ceil(s.take / Math.max(1, s.groups.length)) + 1);
     // Day, week and month edges are local midnights (a day may last 23 or 25 hours): step in local
     // time. Minutes and hours are fixed lengths: step in absolute time.
     const buckets =
@@ -143,10 +135,10 @@ export class StatsRepository {
     // per-row time zone arithmetic).
     where.push('c.bucket >= b.bucket', 'c.bucket < b.bucket_end');
     const groups = s.groups.length ? s.groups : [['', ''] as [string, string]];
-    const k1s = q.p(groups.map((g) => g[0]));
-    const k2s = q.p(groups.map((g) => g[1]));
+    const k1s = q.param(groups.map((g) => g[0]));
+    const k2s = q.param(groups.map((g) => g[1]));
     const after = s.after
-      ? `WHERE (b.bucket, g.k1, g.k2) > (${q.p(s.after[0])}::timestamptz, ${q.p(s.after[1])}, ${q.p(s.after[2])})`
+      ? `WHERE (b.bucket, g.k1, g.k2) > (${q.param(s.after[0])}::timestamptz, ${q.param(s.after[1])}, ${q.param(s.after[2])})`
       : '';
     const sql = `WITH buckets AS MATERIALIZED (${buckets}),
       grp AS (SELECT * FROM unnest(${k1s}::text[], ${k2s}::text[]) AS g(k1, k2)),
@@ -158,7 +150,7 @@ export class StatsRepository {
         FROM buckets b CROSS JOIN grp g
         LEFT JOIN counts n ON n.bucket = b.bucket AND n.k1 = g.k1 AND n.k2 = g.k2
         ${after}
-        ORDER BY b.bucket, g.k1, g.k2 LIMIT ${q.p(s.take)}`;
-    return this.run<StatsRow>(sql, q.values);
+        ORDER BY b.bucket, g.k1, g.k2 LIMIT ${q.param(s.take)}`;
+    return this.run<StatsRow>(sql, q.params);
   }
 }

@@ -3,7 +3,7 @@
 // with `action`, else audit_events_time_idx.
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { sqlTimestamp } from '../common/timestamp';
+import { sqlTimestamp } from '../prisma/sql';
 import { PG_POOL } from '../prisma/pg-pool';
 
 export interface AuditRow {

@@ -2,7 +2,6 @@
 // selected as `data::text` and spliced into the response, never parsed and re-serialized. A row
 // whose payload nests thousands of levels (stored before the depth limit existed) would overflow
 // the stack of JSON.stringify; splicing is also cheaper and tells each row's exact size in bytes.
-import { sqlTimestamp } from './timestamp';
 
 /** An event as the API returns it (snake_case, timestamps RFC 3339 UTC with 6 digits). */
 export interface EventView {
@@ -16,12 +15,8 @@ export interface EventView {
   client_id: string;
 }
 
-/** An EventView as selected: `data` is the stored jsonb's text. */
+/** An EventView as selected (prisma/sql.ts EVENT_VIEW_COLUMNS): `data` is the stored jsonb's text. */
 export type EventViewRow = Omit<EventView, 'data'> & { data: string };
-
-/** SELECT list producing an EventViewRow from `events` aliased as `e`. */
-export const EVENT_VIEW_COLUMNS = `e.id::text AS id, e.session_id, e.category, e.name, e.data::text AS data,
-  ${sqlTimestamp('e.timestamp')} AS timestamp, ${sqlTimestamp('e.received_at')} AS received_at, e.client_id`;
 
 /**
  * JSON text of a value of type T, built by splicing texts that are JSON already. The type

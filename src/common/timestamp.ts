@@ -91,11 +91,3 @@ export function formatMicros(micros: number): string {
 export function nowMicros(): number {
   return Math.round((performance.timeOrigin + performance.now()) * 1000);
 }
-
-/**
- * SQL expression rendering a timestamptz column as RFC 3339 UTC with 6 digits; use it in every
- * SELECT that returns a timestamp to a client (pg would otherwise parse it into a ms-only Date).
- */
-export function sqlTimestamp(column: string): string {
-  return `to_char(${column} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
-}

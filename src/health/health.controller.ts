@@ -1,13 +1,12 @@
 import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
-import type { Pool } from 'pg';
 import { ApiError } from '../common/api-error';
 import { Public } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
-import { PG_POOL } from '../prisma/pg-pool';
 import { REDIS } from '../redis/redis.module';
 import { HealthDto, ReadyDto } from './health.dto';
+import { HealthRepository } from './health.repository';
 import { withTimeout } from '../common/with-timeout';
 
 const CHECK_TIMEOUT_MS = 1_500;
@@ -16,7 +15,7 @@ const CHECK_TIMEOUT_MS = 1_500;
 @Controller()
 export class HealthController {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly database: HealthRepository,
     @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
@@ -36,7 +35,7 @@ export class HealthController {
   @ApiErrors({ status: 503, examples: ['service_unavailable'] })
   async ready(): Promise<ReadyDto> {
     const [postgres, redis] = await Promise.all([
-      withTimeout(this.pool.query('SELECT 1'), CHECK_TIMEOUT_MS).then(
+      withTimeout(this.database.ping(), CHECK_TIMEOUT_MS).then(
         () => 'up' as const,
         () => 'down' as const,
       ),

@@ -4,8 +4,8 @@ import type { AuthPrincipal } from '../auth/principal';
 import { Principal, Scopes } from '../common/decorators';
 import type { JsonText } from '../common/event-view';
 import { ApiErrors } from '../common/swagger';
-import { EventStatusService } from './event-status.service';
-import { EventStatusDto } from './ingestion.dto';
+import { EventStatusDto } from '../processing/event-status.dto';
+import { EventStatusService } from '../processing/event-status.service';
 
 /** The status of a sent event. Sending is served by IngestionRoutes (plain Fastify routes). */
 @ApiTags('ingestion')

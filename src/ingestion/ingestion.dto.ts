@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { FieldErrorDto, RejectionErrorDto } from '../common/error.dto';
+import { FieldErrorDto } from '../common/error.dto';
 import { EVENT_TYPE_PART_MAX_LENGTH, MAX_BATCH_EVENTS, SESSION_ID_MAX_LENGTH } from '../common/limits';
 
 /** Documentation of the wire format; the checks themselves are in envelope.ts (~1 µs/event). */
@@ -78,26 +78,4 @@ export class BatchResponseDto {
 
   @ApiProperty({ type: [BatchResultDto] })
   results!: BatchResultDto[];
-}
-
-export class EventStatusDto {
-  @ApiProperty({ format: 'uuid', example: '0192c0de-0000-7000-8000-000000000001' })
-  id!: string;
-
-  @ApiProperty({ enum: ['queued', 'stored', 'rejected'], example: 'stored' })
-  status!: 'queued' | 'stored' | 'rejected';
-
-  @ApiPropertyOptional({
-    type: [RejectionErrorDto],
-    description: 'Why the worker quarantined it (rejected only): reason codes with JSON-pointer paths',
-  })
-  errors?: RejectionErrorDto[];
-
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    description:
-      'The stored event (with received_at and client_id), or the quarantined one as it was received',
-  })
-  event?: object;
 }

@@ -1,8 +1,8 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
+import { ProcessingModule } from '../processing/processing.module';
 import { QueueModule } from '../queue/queue.module';
 import { EventProducer } from './event-producer.service';
-import { EventStatusService } from './event-status.service';
 import { IngestionController } from './ingestion.controller';
 import { IngestionRoutes } from './ingestion.routes';
 import { IngestionService } from './ingestion.service';
@@ -10,9 +10,9 @@ import { RateLimiter } from './rate-limiter.service';
 
 /** HTTP → envelope checks → Bull (the producer side of the queue). */
 @Module({
-  imports: [QueueModule, AuthModule],
+  imports: [QueueModule, AuthModule, ProcessingModule],
   controllers: [IngestionController],
-  providers: [IngestionService, IngestionRoutes, EventProducer, EventStatusService, RateLimiter],
+  providers: [IngestionService, IngestionRoutes, EventProducer, RateLimiter],
   exports: [EventProducer],
 })
 export class IngestionModule {}

@@ -1,4 +1,8 @@
-import type { PoolClient, QueryConfig } from 'pg';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool, QueryConfig } from 'pg';
+import type { EventViewRow } from '../common/event-view';
+import { PG_POOL } from '../prisma/pg-pool';
+import { EVENT_VIEW_COLUMNS, Sql } from '../prisma/sql';
 import type { QueuedEvent } from '../queue/queue.contract';
 import type { RejectError } from './event-checks';
 
@@ -10,6 +14,29 @@ export interface Quarantined {
 export interface StoreResult {
   inserted: number;
   quarantined: number;
+}
+
+/** A quarantined event as GET /v1/events/{id} serves it: its raw text and errors (JSON text). */
+export interface QuarantineRow {
+  raw: string;
+  client_id: string;
+  errors: string;
+}
+
+/** Which quarantined events a replay takes (all filters AND-ed). */
+export interface QuarantineFilter {
+  category?: string;
+  name?: string;
+  reason?: string;
+  from?: string;
+  to?: string;
+  ids?: string[];
+}
+
+/** A replay's position in the quarantine: the (rejected_at, seq) of the last row read. */
+export interface QuarantineKey {
+  rejected_at: string;
+  seq: string;
 }
 
 /*
@@ -115,39 +142,136 @@ function prepared(
 const INSERT_EVENTS = prepared('the-eye-insert-events', insertEventsSql);
 const QUARANTINE = prepared('the-eye-quarantine', quarantineSql);
 
+/**
+ * The `events` and `rejected_events` tables (and the sessions and counts the insert keeps): the
+ * worker's writes, the status of one event, and the quarantine reads and updates of a replay.
+ */
+@Injectable()
 export class EventsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
   /**
-   * Stores valid events and quarantines the others: one statement each, each atomic on its own;
-   * when both run, the caller wraps them in one transaction.
+   * Stores valid events and quarantines the others, atomically. A single statement (the usual
+   * case: nothing to quarantine) is its own transaction, without the two extra round trips of
+   * BEGIN and COMMIT. Errors are thrown as pg raised them (the caller retries deadlocks).
    */
-  static async store(
-    client: PoolClient,
-    valid: QueuedEvent[],
-    rejected: Quarantined[],
-  ): Promise<StoreResult> {
-    let inserted = 0;
-    if (valid.length) {
-      const res = await client.query<{ inserted: number }>(INSERT_EVENTS(jsonChunks(valid)));
-      inserted = res.rows[0].inserted;
+  async store(valid: QueuedEvent[], rejected: Quarantined[]): Promise<StoreResult> {
+    const explicit = valid.length > 0 && rejected.length > 0;
+    const client = await this.pool.connect();
+    try {
+      if (explicit) await client.query('BEGIN');
+      let inserted = 0;
+      if (valid.length) {
+        const res = await client.query<{ inserted: number }>(INSERT_EVENTS(jsonChunks(valid)));
+        inserted = res.rows[0].inserted;
+      }
+      let quarantined = 0;
+      if (rejected.length) {
+        const res = await client.query(QUARANTINE(jsonChunks(rejected.map(quarantineRow))));
+        quarantined = res.rowCount ?? 0;
+      }
+      if (explicit) await client.query('COMMIT');
+      return { inserted, quarantined };
+    } catch (err) {
+      if (explicit) await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
     }
-    let quarantined = 0;
-    if (rejected.length) {
-      const rows = rejected.map(({ event, errors }) => ({
-        id: event.id,
-        session_id: event.session_id,
-        category: event.category,
-        name: event.name,
-        // JSON.stringify escapes NUL and lone surrogates as \uXXXX text: the raw text stores as-is.
-        raw: JSON.stringify(event),
-        timestamp: event.timestamp,
-        received_at: event.received_at,
-        client_id: event.client_id,
-        reasons: [...new Set(errors.map((e) => e.reason))],
-        errors,
-      }));
-      const res = await client.query(QUARANTINE(jsonChunks(rows)));
-      quarantined = res.rowCount ?? 0;
-    }
-    return { inserted, quarantined };
   }
+
+  /** A stored event (events_pkey), or null. */
+  async stored(id: string): Promise<EventViewRow | null> {
+    const res = await this.pool.query<EventViewRow>(
+      `SELECT ${EVENT_VIEW_COLUMNS} FROM events e WHERE e.id = $1`,
+      [id],
+    );
+    return res.rows[0] ?? null;
+  }
+
+  /** A quarantined event (rejected_events_pkey), or null. */
+  async quarantined(id: string): Promise<QuarantineRow | null> {
+    const res = await this.pool.query<QuarantineRow>(
+      'SELECT raw, client_id, errors::text AS errors FROM rejected_events WHERE event_id = $1',
+      [id],
+    );
+    return res.rows[0] ?? null;
+  }
+
+  /**
+   * The next `take` quarantined events matching the filter after `after`, along (rejected_at, seq)
+   * (rejected_time_idx): rows left in the quarantine are never read twice.
+   */
+  async quarantinePage(
+    filter: QuarantineFilter,
+    after: QuarantineKey | undefined,
+    take: number,
+  ): Promise<(QuarantineKey & { raw: string })[]> {
+    const q = quarantineWhere(filter, after);
+    const res = await this.pool.query<QuarantineKey & { raw: string }>(
+      `SELECT raw, rejected_at::text AS rejected_at, seq::text AS seq FROM rejected_events
+          ${q.whereClause()}
+          ORDER BY rejected_at, seq LIMIT ${take}`,
+      q.params,
+    );
+    return res.rows;
+  }
+
+  /** Whether a quarantined event matching the filter lies after `after`. */
+  async quarantineHasMore(filter: QuarantineFilter, after: QuarantineKey): Promise<boolean> {
+    const q = quarantineWhere(filter, after);
+    const res = await this.pool.query(`SELECT 1 FROM rejected_events ${q.whereClause()} LIMIT 1`, q.params);
+    return res.rows.length > 0;
+  }
+
+  /** Replaces the reasons and errors of quarantined events (re-checked against today's schemas). */
+  async refreshReasons(rejected: Quarantined[]): Promise<void> {
+    await this.pool.query(
+      `UPDATE rejected_events r SET reasons = ARRAY(SELECT jsonb_array_elements_text(t.reasons)), errors = t.errors
+           FROM json_to_recordset($1::json) AS t(id uuid, reasons jsonb, errors jsonb) WHERE r.event_id = t.id`,
+      [
+        JSON.stringify(
+          rejected.map((q) => ({ id: q.event.id, reasons: reasonsOf(q.errors), errors: q.errors })),
+        ),
+      ],
+    );
+  }
+
+  /** Drops the quarantine copies of these events. */
+  async unquarantine(ids: string[]): Promise<void> {
+    await this.pool.query('DELETE FROM rejected_events WHERE event_id = ANY($1::uuid[])', [ids]);
+  }
+}
+
+const reasonsOf = (errors: RejectError[]): string[] => [...new Set(errors.map((e) => e.reason))];
+
+/** A quarantined event as a row of QUARANTINE's JSON parameters. */
+function quarantineRow({ event, errors }: Quarantined): Record<string, unknown> {
+  return {
+    id: event.id,
+    session_id: event.session_id,
+    category: event.category,
+    name: event.name,
+    // JSON.stringify escapes NUL and lone surrogates as \uXXXX text: the raw text stores as-is.
+    raw: JSON.stringify(event),
+    timestamp: event.timestamp,
+    received_at: event.received_at,
+    client_id: event.client_id,
+    reasons: reasonsOf(errors),
+    errors,
+  };
+}
+
+function quarantineWhere(filter: QuarantineFilter, after: QuarantineKey | undefined): Sql {
+  const q = new Sql();
+  if (filter.category !== undefined) q.and(`category = ${q.param(filter.category)}`);
+  if (filter.name !== undefined) q.and(`name = ${q.param(filter.name)}`);
+  if (filter.reason !== undefined) q.and(`${q.param(filter.reason)} = ANY(reasons)`);
+  if (filter.from !== undefined) q.and(`rejected_at >= ${q.param(filter.from)}::timestamptz`);
+  if (filter.to !== undefined) q.and(`rejected_at <= ${q.param(filter.to)}::timestamptz`);
+  if (filter.ids !== undefined) q.and(`event_id = ANY(${q.param(filter.ids)}::uuid[])`);
+  if (after) {
+    q.and(`(rejected_at, seq) > (${q.param(after.rejected_at)}::timestamptz, ${q.param(after.seq)}::bigint)`);
+  }
+  return q;
 }

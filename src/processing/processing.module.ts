@@ -1,13 +1,21 @@
 import { Module } from '@nestjs/common';
 import { QueueModule } from '../queue/queue.module';
 import { SchemasModule } from '../schemas/schemas.module';
-import { EventsProcessor } from './events.processor';
+import { EventStatusService } from './event-status.service';
+import { EventsRepository } from './events.repository';
 import { ProcessingService } from './processing.service';
+import { ReplayController } from './replay.controller';
+import { ReplayService } from './replay.service';
 
-/** Bull consumer → payload validation (validator registry) → Postgres. */
+/**
+ * Events and their quarantine: checking and storing them (ProcessingService, one group commit per
+ * process), their status, and the replay of the quarantine. All their SQL is in EventsRepository.
+ * The Bull consumer is WorkerModule, imported only by processes that consume the queue.
+ */
 @Module({
   imports: [QueueModule, SchemasModule],
-  providers: [EventsProcessor, ProcessingService],
-  exports: [ProcessingService],
+  controllers: [ReplayController],
+  providers: [EventsRepository, ProcessingService, EventStatusService, ReplayService],
+  exports: [ProcessingService, EventStatusService],
 })
 export class ProcessingModule {}

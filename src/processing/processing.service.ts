@@ -1,12 +1,10 @@
 import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
-import type { Pool } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { GroupCommit } from '../common/group-commit';
 import { nowMicros, parseTimestamp } from '../common/timestamp';
 import { MetricsService } from '../metrics/metrics.service';
-import { PG_POOL } from '../prisma/pg-pool';
 import { EVENTS_QUEUE, QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
 import { ValidatorRegistry } from '../schemas/validator-registry';
 import { type CheckPolicy, checkEvent, isQueuedEvent, requestRejection, storableText } from './event-checks';
@@ -52,7 +50,7 @@ export class ProcessingService {
   });
 
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly events: EventsRepository,
     @InjectQueue(EVENTS_QUEUE) private readonly queue: Queue,
     @Inject(APP_CONFIG) config: AppConfig,
     private readonly registry: ValidatorRegistry,
@@ -135,27 +133,15 @@ export class ProcessingService {
       this.metrics.lastProcessingLagSeconds = (nowMicros() - (parseTimestamp(firstReceived) ?? 0)) / 1e6;
   }
 
-  /**
-   * One transaction; deadlocks and serialization failures are retried at once. A single
-   * statement (the usual case: nothing to quarantine) is its own transaction, without the two
-   * extra round trips of BEGIN and COMMIT.
-   */
+  /** Stores in one transaction; deadlocks and serialization failures are retried at once. */
   async storeWithRetry(valid: QueuedEvent[], rejected: Quarantined[]): Promise<StoreResult> {
-    const explicit = valid.length > 0 && rejected.length > 0;
     for (let attempt = 1; ; attempt++) {
-      const client = await this.pool.connect();
       try {
-        if (explicit) await client.query('BEGIN');
-        const result = await EventsRepository.store(client, valid, rejected);
-        if (explicit) await client.query('COMMIT');
-        return result;
+        return await this.events.store(valid, rejected);
       } catch (err) {
-        if (explicit) await client.query('ROLLBACK').catch(() => undefined);
         const code = (err as { code?: string }).code;
         if ((code === DEADLOCK || code === SERIALIZATION) && attempt < 5) continue;
         throw err;
-      } finally {
-        client.release();
       }
     }
   }

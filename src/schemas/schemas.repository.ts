@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import { sqlTimestamp } from '../common/timestamp';
+import { sqlTimestamp } from '../prisma/sql';
 import { PG_POOL } from '../prisma/pg-pool';
 
 /** A stored schema version as the API returns it. */

@@ -1,21 +1,14 @@
 import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { Queue } from 'bull';
-import type { Pool } from 'pg';
 import { ApiError } from '../common/api-error';
-import {
-  EVENT_VIEW_COLUMNS,
-  type EventViewRow,
-  type JsonText,
-  eventJson,
-  rawObjectJson,
-} from '../common/event-view';
+import { type JsonText, eventJson, rawObjectJson } from '../common/event-view';
 import type { AuthPrincipal } from '../auth/principal';
 import { hasAnyScope } from '../auth/scopes';
-import { PG_POOL } from '../prisma/pg-pool';
 import { EVENTS_QUEUE, type IngestJobData, QUEUED_EVENTS_KEY } from '../queue/queue.contract';
-import { UUID_RE } from './envelope';
-import type { EventStatusDto } from './ingestion.dto';
+import { UUID_RE } from '../ingestion/envelope';
+import type { EventStatusDto } from './event-status.dto';
+import { EventsRepository } from './events.repository';
 
 /**
  * What became of an event: stored, rejected (quarantined, with reasons) or still queued. Answered
@@ -25,7 +18,7 @@ import type { EventStatusDto } from './ingestion.dto';
 @Injectable()
 export class EventStatusService {
   constructor(
-    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly events: EventsRepository,
     @InjectQueue(EVENTS_QUEUE) private readonly queue: Queue<IngestJobData>,
   ) {}
 
@@ -35,22 +28,13 @@ export class EventStatusService {
     const mayReadAll = hasAnyScope(principal.scopes, ['events:read']);
     const notFound = ApiError.notFound(`No event ${id}`);
 
-    // events PK
-    const stored = await this.pool.query<EventViewRow>(
-      `SELECT ${EVENT_VIEW_COLUMNS} FROM events e WHERE e.id = $1`,
-      [id],
-    );
-    if (stored.rows[0]) {
-      if (!mayReadAll && stored.rows[0].client_id !== principal.clientId) throw notFound;
-      return `{"id":"${id}","status":"stored","event":${eventJson(stored.rows[0])}}`;
+    const stored = await this.events.stored(id);
+    if (stored) {
+      if (!mayReadAll && stored.client_id !== principal.clientId) throw notFound;
+      return `{"id":"${id}","status":"stored","event":${eventJson(stored)}}`;
     }
-    // rejected_events PK
-    const rejected = await this.pool.query<{ raw: string; client_id: string; errors: string }>(
-      'SELECT raw, client_id, errors::text AS errors FROM rejected_events WHERE event_id = $1',
-      [id],
-    );
-    if (rejected.rows[0]) {
-      const r = rejected.rows[0];
+    const r = await this.events.quarantined(id);
+    if (r) {
       if (!mayReadAll && r.client_id !== principal.clientId) throw notFound;
       return `{"id":"${id}","status":"rejected","errors":${r.errors},"event":${rawObjectJson(r.raw)}}`;
     }
