@@ -6,6 +6,7 @@ import { ClientStateService } from './client-state.service';
 import { ClientUsageService } from './client-usage.service';
 import { CredentialThrottle } from './credential-throttle.service';
 import { ClientsController } from './clients.controller';
+import { ClientsRepository } from './clients.repository';
 import { ClientsService } from './clients.service';
 import { JwtKeyService } from './jwt-key.service';
 import { TokenController } from './token.controller';
@@ -18,6 +19,7 @@ import { WriteKeysService } from './write-keys.service';
   imports: [JwtModule.register({})],
   controllers: [TokenController, ClientsController, WriteKeysController],
   providers: [
+    ClientsRepository,
     JwtKeyService,
     ClientStateService,
     ClientUsageService,
@@ -29,7 +31,7 @@ import { WriteKeysService } from './write-keys.service';
     // By class as well: routes served outside Nest's pipeline call AuthGuard.authenticate.
     { provide: APP_GUARD, useExisting: AuthGuard },
   ],
-  exports: [ClientsService, ClientStateService, AuthGuard, WriteKeysService],
+  exports: [ClientsRepository, ClientsService, ClientStateService, AuthGuard, WriteKeysService],
 })
 export class AuthModule implements OnApplicationBootstrap {
   constructor(private readonly clients: ClientsService) {}

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { PrismaService } from '../prisma/prisma.service';
 import { redisOptionsFromUrl } from '../redis/redis-options';
 import { REDIS } from '../redis/redis.module';
 import { ClientUsageService } from './client-usage.service';
+import { ClientsRepository } from './clients.repository';
 
 const CHANNEL = 'the-eye:clients';
 
@@ -37,7 +37,7 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
-    private readonly prisma: PrismaService,
+    private readonly clients: ClientsRepository,
     private readonly usage: ClientUsageService,
   ) {}
 
@@ -85,10 +85,7 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
     const cached = this.subscribed ? this.active.get(clientId) : undefined;
     if (cached !== undefined) return cached;
     const generation = this.generation;
-    const row = await this.prisma.client.findUnique({
-      where: { id: clientId },
-      select: { revokedAt: true, secretGen: true },
-    });
+    const row = await this.clients.state(clientId);
     const state: ClientState =
       row === null ? UNKNOWN : { active: row.revokedAt === null, secretGeneration: row.secretGen };
     if (this.subscribed && generation === this.generation) this.active.set(clientId, state);

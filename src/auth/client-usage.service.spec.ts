@@ -1,18 +1,16 @@
-import type { PrismaService } from '../prisma/prisma.service';
 import { ClientUsageService, USAGE_RESOLUTION_MS } from './client-usage.service';
+import type { ClientsRepository } from './clients.repository';
 
 describe(ClientUsageService.name, () => {
   function setup(): { sut: ClientUsageService; writes: string[][] } {
     const writes: string[][] = [];
-    const prisma = {
-      client: {
-        updateMany: ({ where }: { where: { id: { in: string[] } } }) => {
-          writes.push(where.id.in);
-          return Promise.resolve({ count: where.id.in.length });
-        },
+    const clients = {
+      markUsed: (ids: string[]) => {
+        writes.push(ids);
+        return Promise.resolve();
       },
-    } as unknown as PrismaService;
-    return { sut: new ClientUsageService(prisma), writes };
+    } as unknown as ClientsRepository;
+    return { sut: new ClientUsageService(clients), writes };
   }
 
   it('writes each client once however many requests it made, in one UPDATE', async () => {

@@ -1,5 +1,5 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { PrismaService } from '../prisma/prisma.service';
+import { ClientsRepository } from './clients.repository';
 
 /** A client's authenticated requests move its last_used_at at most this often (per process). */
 export const USAGE_RESOLUTION_MS = 60_000;
@@ -17,7 +17,7 @@ export class ClientUsageService implements OnModuleInit, OnApplicationShutdown {
   private pending = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly prisma: PrismaService) {}
+  constructor(private readonly clients: ClientsRepository) {}
 
   onModuleInit(): void {
     this.timer = setInterval(() => void this.flush(), FLUSH_EVERY_MS);
@@ -45,7 +45,7 @@ export class ClientUsageService implements OnModuleInit, OnApplicationShutdown {
     const horizon = Date.now() - 2 * USAGE_RESOLUTION_MS;
     for (const [id, at] of this.markedAt) if (at < horizon) this.markedAt.delete(id);
     try {
-      await this.prisma.client.updateMany({ where: { id: { in: ids } }, data: { lastUsedAt: new Date() } });
+      await this.clients.markUsed(ids);
     } catch (err) {
       this.logger.warn(`last_used_at of ${ids.length} clients not written: ${(err as Error).message}`);
     }

@@ -2,8 +2,9 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ApiError } from '../common/api-error';
-import { PrismaService } from '../prisma/prisma.service';
+import { CLIENT_ID_MAX_LENGTH } from '../common/limits';
 import { ClientStateService } from './client-state.service';
+import { type ClientRecord, ClientsRepository } from './clients.repository';
 import { type Scope, isScope } from './scopes';
 import { QueueFullError } from './fair-semaphore';
 import {
@@ -40,18 +41,7 @@ export interface ClientWithSecret extends ClientView {
 /** The id of the admin that development mode generates when ADMIN_CLIENT_ID is not set. */
 export const GENERATED_ADMIN_ID = 'admin';
 
-interface ClientRow {
-  id: string;
-  name: string;
-  scopes: string[];
-  createdAt: Date;
-  rotatedAt: Date | null;
-  revokedAt: Date | null;
-  lastUsedAt: Date | null;
-  rateLimit: number | null;
-}
-
-function toView(row: ClientRow): ClientView {
+function toView(row: ClientRecord): ClientView {
   return {
     client_id: row.id,
     name: row.name,
@@ -70,15 +60,18 @@ export class ClientsService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
+    private readonly clients: ClientsRepository,
     private readonly clientState: ClientStateService,
     private readonly audit: AuditService,
   ) {}
 
   async create(name: string, scopes: Scope[], actorClientId: string): Promise<ClientWithSecret> {
     const secret = newSecret();
-    const row = await this.prisma.client.create({
-      data: { id: newClientId(), name, scopes: [...new Set(scopes)], secretHash: await hashSecret(secret) },
+    const row = await this.clients.create({
+      id: newClientId(),
+      name,
+      scopes: [...new Set(scopes)],
+      secretHash: await hashSecret(secret),
     });
     await this.audit.record({
       actorClientId,
@@ -90,7 +83,7 @@ export class ClientsService {
   }
 
   async list(): Promise<ClientView[]> {
-    const rows = await this.prisma.client.findMany({ orderBy: { createdAt: 'asc' } });
+    const rows = await this.clients.list();
     return rows.map(toView);
   }
 
@@ -103,7 +96,7 @@ export class ClientsService {
       );
     }
     this.refuseBootstrapAdmin(clientId, 'changed');
-    const existing = await this.prisma.client.findUnique({ where: { id: clientId } });
+    const existing = await this.clients.find(clientId);
     if (!existing) throw ApiError.notFound(`No client ${clientId}`);
     if (existing.revokedAt) throw new ApiError(409, 'conflict', `Client ${clientId} is revoked`);
     const data: { name?: string; scopes?: Scope[]; rateLimit?: number | null } = {};
@@ -124,7 +117,7 @@ export class ClientsService {
       diff.rate_limit = { from: existing.rateLimit, to: changes.rate_limit };
     }
     if (Object.keys(diff).length === 0) return toView(existing);
-    const row = await this.prisma.client.update({ where: { id: clientId }, data });
+    const row = await this.clients.update(clientId, data);
     await this.clientState.invalidate(clientId);
     await this.audit.record({ actorClientId, action: 'client.updated', target: clientId, details: diff });
     return toView(row);
@@ -132,11 +125,9 @@ export class ClientsService {
 
   async revoke(clientId: string, actorClientId: string): Promise<ClientView> {
     this.refuseBootstrapAdmin(clientId, 'revoked');
-    const existing = await this.prisma.client.findUnique({ where: { id: clientId } });
+    const existing = await this.clients.find(clientId);
     if (!existing) throw ApiError.notFound(`No client ${clientId}`);
-    const row = existing.revokedAt
-      ? existing
-      : await this.prisma.client.update({ where: { id: clientId }, data: { revokedAt: new Date() } });
+    const row = existing.revokedAt ? existing : await this.clients.revoke(clientId);
     await this.clientState.invalidate(clientId);
     if (!existing.revokedAt)
       await this.audit.record({ actorClientId, action: 'client.revoked', target: clientId });
@@ -150,12 +141,9 @@ export class ClientsService {
     this.refuseBootstrapAdmin(clientId, 'rotated');
     const secret = newSecret();
     const secretHash = await hashSecret(secret);
-    const updated = await this.prisma.client.updateMany({
-      where: { id: clientId, revokedAt: null },
-      // A new generation refuses every token issued before (see AuthGuard), in every process.
-      data: { secretHash, rotatedAt: new Date(), secretGen: { increment: 1 } },
-    });
-    if (updated.count === 0) throw ApiError.notFound(`No active client ${clientId}`);
+    // A new generation refuses every token issued before (see AuthGuard), in every process.
+    if (!(await this.clients.rotateSecret(clientId, secretHash)))
+      throw ApiError.notFound(`No active client ${clientId}`);
     await this.clientState.invalidate(clientId);
     await this.audit.record({ actorClientId, action: 'client.rotated', target: clientId });
     return { client_id: clientId, client_secret: secret };
@@ -171,8 +159,7 @@ export class ClientsService {
     secret: string,
     source: string,
   ): Promise<{ clientId: string; scopes: Scope[]; secretGeneration: number } | null> {
-    const row =
-      clientId.length <= 64 ? await this.prisma.client.findUnique({ where: { id: clientId } }) : null;
+    const row = clientId.length <= CLIENT_ID_MAX_LENGTH ? await this.clients.find(clientId) : null;
     let ok: boolean;
     try {
       ok = await verifySecretFairly(source, secret, row?.secretHash ?? DUMMY_HASH);
@@ -182,7 +169,7 @@ export class ClientsService {
       throw err;
     }
     if (!row || !ok || row.revokedAt) return null;
-    await this.prisma.client.updateMany({ where: { id: row.id }, data: { lastUsedAt: new Date() } });
+    await this.clients.markUsed([row.id]);
     return { clientId: row.id, scopes: row.scopes.filter(isScope), secretGeneration: row.secretGen };
   }
 
@@ -194,7 +181,7 @@ export class ClientsService {
   async bootstrapAdmin(): Promise<void> {
     const { adminClientId, adminClientSecret } = this.config;
     if (adminClientId && adminClientSecret) {
-      const row = await this.prisma.client.findUnique({ where: { id: adminClientId } });
+      const row = await this.clients.find(adminClientId);
       const current =
         row !== null &&
         !row.revokedAt &&
@@ -202,22 +189,7 @@ export class ClientsService {
         (await verifySecret(adminClientSecret, row.secretHash));
       if (!current) {
         const secretHash = await hashSecret(adminClientSecret);
-        await this.prisma.client.upsert({
-          where: { id: adminClientId },
-          create: {
-            id: adminClientId,
-            name: 'bootstrap admin (ADMIN_CLIENT_ID)',
-            scopes: ['admin'],
-            secretHash,
-          },
-          update: {
-            scopes: ['admin'],
-            secretHash,
-            revokedAt: null,
-            rotatedAt: new Date(),
-            secretGen: { increment: 1 },
-          },
-        });
+        await this.clients.upsertAdmin(adminClientId, 'bootstrap admin (ADMIN_CLIENT_ID)', secretHash);
         await this.clientState.invalidate(adminClientId);
       }
       return;
@@ -225,18 +197,13 @@ export class ClientsService {
     if (this.config.nodeEnv === 'production')
       throw new Error('ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET are required in production');
     const secret = newSecret();
-    const created = await this.prisma.client.createMany({
-      data: [
-        {
-          id: GENERATED_ADMIN_ID,
-          name: 'generated development admin',
-          scopes: ['admin'],
-          secretHash: await hashSecret(secret),
-        },
-      ],
-      skipDuplicates: true,
+    const created = await this.clients.createIfAbsent({
+      id: GENERATED_ADMIN_ID,
+      name: 'generated development admin',
+      scopes: ['admin'],
+      secretHash: await hashSecret(secret),
     });
-    if (created.count === 1) {
+    if (created) {
       // Printed once, on purpose: this is the only copy of the secret.
       this.logger.warn(
         `No ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET set: created admin client "${GENERATED_ADMIN_ID}" with secret ${secret} ` +

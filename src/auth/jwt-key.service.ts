@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { type KeyObject, createSecretKey, randomBytes } from 'node:crypto';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { PrismaService } from '../prisma/prisma.service';
+import { ClientsRepository } from './clients.repository';
 
 /**
  * The HS256 key: JWT_SECRET, or (development/test only; production refuses to start without it)
@@ -16,7 +16,7 @@ export class JwtKeyService implements OnModuleInit {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly prisma: PrismaService,
+    private readonly clients: ClientsRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -25,14 +25,10 @@ export class JwtKeyService implements OnModuleInit {
       return;
     }
     const generated = randomBytes(48).toString('base64url');
-    await this.prisma.setting.createMany({
-      data: [{ key: 'jwt_secret', value: generated }],
-      skipDuplicates: true,
-    });
-    const row = await this.prisma.setting.findUniqueOrThrow({ where: { key: 'jwt_secret' } });
-    if (row.value === generated)
+    const stored = await this.clients.jwtSecret(generated);
+    if (stored === generated)
       this.logger.warn('JWT_SECRET is not set: generated a signing key and stored it in the database');
-    this.setSecret(row.value);
+    this.setSecret(stored);
   }
 
   private setSecret(secret: string): void {

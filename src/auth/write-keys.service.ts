@@ -2,8 +2,8 @@ import { createHash, randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/api-error';
-import { PrismaService } from '../prisma/prisma.service';
 import { ClientStateService } from './client-state.service';
+import { ClientsRepository } from './clients.repository';
 
 /** Owners of keys seen lately; bounded so that a flood of distinct keys cannot grow it. */
 const MAX_CACHED_KEYS = 10_000;
@@ -22,17 +22,14 @@ export class WriteKeysService {
   private readonly owners = new Map<string, string>();
 
   constructor(
-    private readonly prisma: PrismaService,
+    private readonly clients: ClientsRepository,
     private readonly clientState: ClientStateService,
     private readonly audit: AuditService,
   ) {}
 
   /** A new key for an active client with `events:write`; the key is returned here only. */
   async issue(clientId: string, actorClientId: string): Promise<{ client_id: string; write_key: string }> {
-    const client = await this.prisma.client.findUnique({
-      where: { id: clientId },
-      select: { scopes: true, revokedAt: true },
-    });
+    const client = await this.clients.find(clientId);
     if (!client) throw ApiError.notFound(`No client ${clientId}`);
     if (client.revokedAt) throw new ApiError(409, 'conflict', `Client ${clientId} is revoked`);
     if (!client.scopes.includes('events:write')) {
@@ -44,7 +41,7 @@ export class WriteKeysService {
     }
     // 256 random bits: the key cannot be guessed, so an unsalted SHA-256 is a safe lookup key.
     const key = `wk_${randomBytes(32).toString('base64url')}`;
-    await this.prisma.writeKey.create({ data: { keyHash: hashWriteKey(key), clientId } });
+    await this.clients.createWriteKey(hashWriteKey(key), clientId);
     // Neither the key nor its hash is audited: the hash alone would let a reader confirm a leaked key.
     await this.audit.record({ actorClientId, action: 'write_key.issued', target: clientId });
     return { client_id: clientId, write_key: key };
@@ -56,12 +53,9 @@ export class WriteKeysService {
     const hash = hashWriteKey(key);
     let clientId = this.owners.get(hash);
     if (clientId === undefined) {
-      const row = await this.prisma.writeKey.findUnique({
-        where: { keyHash: hash },
-        select: { clientId: true },
-      });
-      if (!row) return null;
-      clientId = row.clientId;
+      const owner = await this.clients.writeKeyOwner(hash);
+      if (owner === null) return null;
+      clientId = owner;
       if (this.owners.size >= MAX_CACHED_KEYS) this.owners.clear();
       this.owners.set(hash, clientId);
     }

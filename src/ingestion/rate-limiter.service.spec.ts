@@ -2,7 +2,7 @@ import type Redis from 'ioredis';
 import type { ClientStateService } from '../auth/client-state.service';
 import { ApiError } from '../common/api-error';
 import type { AppConfig } from '../config/config';
-import type { PrismaService } from '../prisma/prisma.service';
+import type { ClientsRepository } from '../auth/clients.repository';
 import { RateLimiter } from './rate-limiter.service';
 
 describe(RateLimiter.name, () => {
@@ -18,7 +18,7 @@ describe(RateLimiter.name, () => {
     const sut = new RateLimiter(
       { rateLimitEventsPerSecond: defaultLimit } as AppConfig,
       redis,
-      {} as PrismaService,
+      {} as ClientsRepository,
       {} as ClientStateService,
     );
     return { sut, pipelines: () => pipelines };

@@ -3,7 +3,7 @@ import type Redis from 'ioredis';
 import { ClientStateService } from '../auth/client-state.service';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { PrismaService } from '../prisma/prisma.service';
+import { ClientsRepository } from '../auth/clients.repository';
 import { REDIS } from '../redis/redis.module';
 
 /** How often each process adds its counts to Redis and learns the others'. */
@@ -58,7 +58,7 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(REDIS) private readonly redis: Redis,
-    private readonly prisma: PrismaService,
+    private readonly clients: ClientsRepository,
     private readonly clientState: ClientStateService,
   ) {}
 
@@ -160,11 +160,7 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
 
   private async reloadAll(): Promise<void> {
     try {
-      const rows = await this.prisma.client.findMany({
-        where: { rateLimit: { not: null }, revokedAt: null },
-        select: { id: true, rateLimit: true },
-      });
-      this.overrides = new Map(rows.map((r) => [r.id, r.rateLimit as number]));
+      this.overrides = await this.clients.rateLimits();
     } catch (err) {
       this.logger.warn(`per-client rate limits not reloaded: ${(err as Error).message}`);
     }
@@ -172,12 +168,9 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
 
   private async reload(clientId: string): Promise<void> {
     try {
-      const row = await this.prisma.client.findUnique({
-        where: { id: clientId },
-        select: { rateLimit: true },
-      });
-      if (row?.rateLimit === null || row?.rateLimit === undefined) this.overrides.delete(clientId);
-      else this.overrides.set(clientId, row.rateLimit);
+      const limit = await this.clients.rateLimit(clientId);
+      if (limit === null) this.overrides.delete(clientId);
+      else this.overrides.set(clientId, limit);
     } catch (err) {
       this.logger.warn(`rate limit of ${clientId} not reloaded: ${(err as Error).message}`);
     }
