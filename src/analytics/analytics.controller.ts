@@ -1,6 +1,6 @@
 import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
-import { Scopes } from '../common/decorators';
+import { Scopes } from '../auth/auth.decorators';
 import type { JsonText } from '../common/event-view';
 import { ApiErrors } from '../common/swagger';
 import { AnalyticsService } from './analytics.service';
@@ -14,6 +14,7 @@ import {
 import { SessionPageDto, SessionsQueryDto } from './sessions.dto';
 import { StatsPageDto, StatsQueryDto } from './stats.dto';
 import { StatsService } from './stats.service';
+import { SESSION_ID_MAX_LENGTH } from '../common/limits';
 
 /** Routes answering JSON text built from stored JSON (json-page.ts) say so themselves. */
 const JSON_TEXT = 'application/json; charset=utf-8';
@@ -37,7 +38,7 @@ export class AnalyticsController {
   @ApiParam({
     name: 'session_id',
     example: 'e2085be5-9137-4e4e-80b5-f1ffddc25423',
-    description: '1-128 characters',
+    description: `1-${SESSION_ID_MAX_LENGTH} characters`,
   })
   @ApiOkResponse({ type: EventPageDto })
   @Header('content-type', JSON_TEXT)

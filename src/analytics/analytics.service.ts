@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
+import { SESSION_ID_MAX_LENGTH } from '../common/limits';
 import { type JsonText, eventJson, rawObjectJson } from '../common/event-view';
 import type { EventPageDto, EventsQueryDto, SessionEventsQueryDto } from './events.dto';
 import { DEFAULT_LIMIT, type Order } from './page.dto';
@@ -25,8 +26,10 @@ export class AnalyticsService {
   constructor(private readonly repo: AnalyticsRepository) {}
 
   async sessionEvents(sessionId: string, query: SessionEventsQueryDto): Promise<JsonText<EventPageDto>> {
-    if (sessionId.length < 1 || sessionId.length > 128) {
-      throw ApiError.validation([{ path: '/session_id', message: 'session_id must be 1-128 characters' }]);
+    if (sessionId.length < 1 || sessionId.length > SESSION_ID_MAX_LENGTH) {
+      throw ApiError.validation([
+        { path: '/session_id', message: `session_id must be 1-${SESSION_ID_MAX_LENGTH} characters` },
+      ]);
     }
     return this.eventPage('session-events', { sessionId }, query.order ?? 'asc', query.limit, query.cursor);
   }

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Post, Query, StreamableFile } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
-import { Scopes } from '../common/decorators';
+import { Scopes } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import { ExportQueryDto } from './events.dto';
 import { ExportService } from './export.service';

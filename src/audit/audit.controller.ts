@@ -1,6 +1,6 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Scopes } from '../common/decorators';
+import { Scopes } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import { AuditEventPageDto, AuditEventsQueryDto } from './audit.dto';
 import { AuditService } from './audit.service';

@@ -4,7 +4,7 @@ import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { createSecretKey } from 'node:crypto';
 import { ApiError } from '../common/api-error';
-import { Public, PublicWhen, Scopes } from '../common/decorators';
+import { Public, PublicWhen, Scopes } from './auth.decorators';
 import type { AppConfig } from '../config/config';
 import { AuthGuard } from './auth.guard';
 import type { ClientState, ClientStateService } from './client-state.service';

@@ -2,7 +2,7 @@ import { type CanActivate, type ExecutionContext, Inject, Injectable } from '@ne
 import { Reflector } from '@nestjs/core';
 import { JwtService } from '@nestjs/jwt';
 import { ApiError } from '../common/api-error';
-import { IS_PUBLIC, PUBLIC_WHEN, REQUIRED_SCOPES } from '../common/decorators';
+import { IS_PUBLIC, PUBLIC_WHEN, REQUIRED_SCOPES } from './auth.decorators';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ClientStateService } from './client-state.service';
 import { JwtKeyService } from './jwt-key.service';

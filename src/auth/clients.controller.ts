@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, Param, Patch, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Principal, Scopes } from '../common/decorators';
+import { Principal, Scopes } from './auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import {
   ClientDto,

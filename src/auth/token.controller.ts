@@ -8,7 +8,7 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Public } from '../common/decorators';
+import { Public } from './auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import { TokenRequestDto, TokenResponseDto } from './auth.dto';
 import { TokenService } from './token.service';

@@ -1,6 +1,6 @@
 import { Controller, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Principal, Scopes } from '../common/decorators';
+import { Principal, Scopes } from './auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import type { AuthPrincipal } from './principal';
 import { WriteKeyDto } from './write-keys.dto';

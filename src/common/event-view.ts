@@ -3,20 +3,10 @@
 // whose payload nests thousands of levels (stored before the depth limit existed) would overflow
 // the stack of JSON.stringify; splicing is also cheaper and tells each row's exact size in bytes.
 
-/** An event as the API returns it (snake_case, timestamps RFC 3339 UTC with 6 digits). */
-export interface EventView {
-  id: string;
-  session_id: string;
-  category: string;
-  name: string;
-  data: Record<string, unknown>;
-  timestamp: string;
-  received_at: string;
-  client_id: string;
-}
+import type { QueuedEvent } from '../queue/queue.contract';
 
-/** An EventView as selected (prisma/sql.ts EVENT_VIEW_COLUMNS): `data` is the stored jsonb's text. */
-export type EventViewRow = Omit<EventView, 'data'> & { data: string };
+/** A stored event as selected (prisma/sql.ts EVENT_VIEW_COLUMNS): `data` is the stored jsonb's text. */
+export type EventViewRow = Omit<QueuedEvent, 'data' | 'rejected'> & { data: string };
 
 /**
  * JSON text of a value of type T, built by splicing texts that are JSON already. The type
@@ -24,8 +14,8 @@ export type EventViewRow = Omit<EventView, 'data'> & { data: string };
  */
 export type JsonText<T> = string & { readonly __shape?: T };
 
-/** The EventView's JSON text: flat strings through JSON.stringify, the payload spliced as stored. */
-export function eventJson(e: EventViewRow): JsonText<EventView> {
+/** A stored event's JSON text (the QueuedEvent fields): flat strings through JSON.stringify, the payload spliced as stored. */
+export function eventJson(e: EventViewRow): JsonText<QueuedEvent> {
   return (
     `{"id":${JSON.stringify(e.id)},"session_id":${JSON.stringify(e.session_id)},` +
     `"category":${JSON.stringify(e.category)},"name":${JSON.stringify(e.name)},"data":${e.data},` +

@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import type { Observable } from 'rxjs';
 import { ApiError, type FieldError } from './api-error';
 import { RAW_PAYLOAD } from './decorators';
-import { UNSTORABLE_RE } from './unstorable';
+import { pointerToken } from './json-pointer';
+import { UNSTORABLE_RE, storableText } from './unstorable';
 
 const MESSAGE = 'must not contain NUL characters or unpaired surrogates';
 
@@ -57,7 +58,7 @@ export function findUnstorable(value: unknown, base: string, where: Where, error
       const keys = Object.keys(v);
       for (let i = keys.length - 1; i >= 0; i--) {
         const key = keys[i];
-        const child = `${path}/${pointerToken(key)}`;
+        const child = `${path}/${pointerToken(storableText(key))}`;
         if (UNSTORABLE_RE.test(key)) errors.push({ path: label(where, child), message: MESSAGE });
         stack.push({ v: (v as Record<string, unknown>)[key], path: child });
       }
@@ -69,7 +70,3 @@ export function findUnstorable(value: unknown, base: string, where: Where, error
 function label(where: Where, path: string): string {
   return where === 'body' ? path || '/' : path.slice(1).split('/')[0];
 }
-
-const UNSTORABLE_GLOBAL_RE = new RegExp(UNSTORABLE_RE.source, 'g');
-const pointerToken = (key: string): string =>
-  key.replace(UNSTORABLE_GLOBAL_RE, '\uFFFD').replace(/~/g, '~0').replace(/\//g, '~1');

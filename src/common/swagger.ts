@@ -1,28 +1,11 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiExtraModels, ApiResponse, getSchemaPath, type OpenAPIObject } from '@nestjs/swagger';
-import type { Scope } from '../auth/scopes';
 import type { ErrorBody } from './api-error';
 import { ErrorDto } from './error.dto';
 
 /** Names of the two security schemes in the document (see buildOpenApi in app.setup.ts). */
 export const BEARER_SCHEME = 'bearer';
 export const OAUTH2_SCHEME = 'oauth2';
-
-/** What each scope lets a client do (shown in Swagger UI's Authorize dialog). */
-export const SCOPE_DESCRIPTIONS: Record<Scope, string> = {
-  'events:write': 'Send events (applications)',
-  'events:read': 'Query events, sessions, stats and the quarantine (analysts)',
-  admin: 'Everything, including clients and schemas',
-};
-
-/**
- * The OpenAPI security requirements of a route that needs one of `scopes` (alternatives: any one
- * of them through the OAuth2 flow, or a pasted bearer token). Used by @Scopes(); a route documented
- * by hand uses it too (`security: scopeSecurity(['events:write'])`).
- */
-export function scopeSecurity(scopes: readonly Scope[]): Record<string, string[]>[] {
-  return [...scopes.map((scope) => ({ [OAUTH2_SCHEME]: [scope] })), { [BEARER_SCHEME]: [] }];
-}
 
 type Example = { summary: string; value: ErrorBody };
 

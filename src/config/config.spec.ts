@@ -38,7 +38,6 @@ describe(loadConfig.name, () => {
       rateLimitEventsPerSecond: 0,
       workerConcurrency: 16,
       jobLockMs: 30_000,
-      queueName: 'events',
       logLevel: 'log',
     });
   });
@@ -73,7 +72,6 @@ describe(loadConfig.name, () => {
       METRICS_PUBLIC: 'true',
       WORKER_CONCURRENCY: '16',
       LOG_LEVEL: 'debug',
-      QUEUE_NAME: 'events-test',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -85,7 +83,6 @@ describe(loadConfig.name, () => {
       metricsPublic: true,
       workerConcurrency: 16,
       logLevel: 'debug',
-      queueName: 'events-test',
     });
   });
 

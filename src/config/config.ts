@@ -37,7 +37,6 @@ export interface AppConfig {
   readonly workerConcurrency: number;
   /** Bull lock/stalled-check period: how fast a job of a killed worker is picked up again. */
   readonly jobLockMs: number;
-  readonly queueName: string;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
 }
 
@@ -166,7 +165,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     rateLimitEventsPerSecond: int('RATE_LIMIT_EVENTS_PER_SECOND', 0, 0, 1_000_000),
     workerConcurrency: int('WORKER_CONCURRENCY', 16, 1, 256),
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
-    queueName: str('QUEUE_NAME') ?? 'events',
     logLevel: oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'], 'log'),
   };
   if (problems.length > 0) throw new ConfigError(problems);

@@ -4,7 +4,7 @@ import { Controller, Get, Header, Param, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { ApiError } from '../common/api-error';
-import { Public } from '../common/decorators';
+import { Public } from '../auth/auth.decorators';
 
 /**
  * The page and its assets are static and public: the data comes from the API with the token the

@@ -2,7 +2,7 @@ import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type Redis from 'ioredis';
 import { ApiError } from '../common/api-error';
-import { Public } from '../common/decorators';
+import { Public } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import { REDIS } from '../redis/redis.module';
 import { HealthDto, ReadyDto } from './health.dto';

@@ -1,6 +1,6 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { Scopes } from '../common/decorators';
+import { Scopes } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import { OpsOverviewDto } from './ops.dto';
 import { OpsService } from './ops.service';

@@ -7,8 +7,8 @@ import { EVENT_TYPE_PART_MAX_LENGTH, SESSION_ID_MAX_LENGTH } from '../common/lim
 import { formatMicros, parseTimestamp } from '../common/timestamp';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { UNSTORABLE_RE } from '../common/unstorable';
+import { UUID_RE } from '../common/uuid';
 
-export const UUID_RE = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 const ALLOWED = new Set(['id', 'session_id', 'category', 'name', 'data', 'timestamp']);
 
 export type EnvelopeResult =

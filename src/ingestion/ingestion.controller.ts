@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../auth/principal';
-import { Principal, Scopes } from '../common/decorators';
+import { Principal, Scopes } from '../auth/auth.decorators';
 import type { JsonText } from '../common/event-view';
 import { ApiErrors } from '../common/swagger';
 import { EventStatusDto } from '../processing/event-status.dto';

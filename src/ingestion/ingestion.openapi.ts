@@ -1,6 +1,7 @@
 import { type OpenAPIObject, getSchemaPath } from '@nestjs/swagger';
 import { ErrorDto } from '../common/error.dto';
-import { errorResponses, scopeSecurity } from '../common/swagger';
+import { scopeSecurity } from '../auth/auth.decorators';
+import { errorResponses } from '../common/swagger';
 import { BatchDto, BatchResponseDto, EventDto, QueuedDto } from './ingestion.dto';
 
 type PathItem = OpenAPIObject['paths'][string];

@@ -1,7 +1,7 @@
 import { Controller, Get, Header } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Registry } from 'prom-client';
-import { PublicWhen, Scopes } from '../common/decorators';
+import { PublicWhen, Scopes } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import { PrometheusExporter } from './prometheus.exporter';
 

@@ -4,7 +4,8 @@ import { type EventLimits, checkEventLimits, limitMessage } from '../common/even
 import { CLIENT_ID_MAX_LENGTH, EVENT_TYPE_PART_MAX_LENGTH, SESSION_ID_MAX_LENGTH } from '../common/limits';
 import { parseTimestamp } from '../common/timestamp';
 import type { QueuedEvent } from '../queue/queue.contract';
-import { UNSTORABLE_RE } from '../common/unstorable';
+import { UNSTORABLE_RE, storableText } from '../common/unstorable';
+import { LOWERCASE_UUID_RE } from '../common/uuid';
 import { pointerToken } from '../common/json-pointer';
 import type { ValidationResult } from '../schemas/validator-registry';
 
@@ -40,12 +41,6 @@ export interface CheckPolicy {
   validate(category: string, name: string, data: unknown): ValidationResult | null;
 }
 
-const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
-const UNSTORABLE_GLOBAL_RE = new RegExp(UNSTORABLE_RE.source, 'g');
-
-/** Makes a string safe to store in an error message or path (NUL and lone surrogates → U+FFFD). */
-export const storableText = (s: string): string => s.replace(UNSTORABLE_GLOBAL_RE, '\uFFFD');
-
 /** JSON pointers of every key or string value PostgreSQL jsonb cannot store. */
 export function unstorablePaths(value: unknown, path: string, out: string[] = []): string[] {
   if (typeof value === 'string') {
@@ -72,7 +67,7 @@ export function isQueuedEvent(e: unknown): e is QueuedEvent {
   const q = e as Record<string, unknown>;
   return (
     typeof q.id === 'string' &&
-    UUID_RE.test(q.id) &&
+    LOWERCASE_UUID_RE.test(q.id) &&
     str(q.session_id, SESSION_ID_MAX_LENGTH) &&
     str(q.category, EVENT_TYPE_PART_MAX_LENGTH) &&
     str(q.name, EVENT_TYPE_PART_MAX_LENGTH) &&
@@ -109,17 +104,17 @@ export function requestRejection(e: unknown): RejectError[] | null {
   if (!Array.isArray(q.rejected) || q.rejected.length === 0) return null;
   if (
     typeof q.id !== 'string' ||
-    !UUID_RE.test(q.id) ||
+    !LOWERCASE_UUID_RE.test(q.id) ||
     typeof q.timestamp !== 'string' ||
     parseTimestamp(q.timestamp) === null ||
     typeof q.received_at !== 'string' ||
     parseTimestamp(q.received_at) === null ||
-    !str(q.client_id, 64)
+    !str(q.client_id, CLIENT_ID_MAX_LENGTH)
   )
     return null;
-  q.session_id = fit(q.session_id, 128);
-  q.category = fit(q.category, 100);
-  q.name = fit(q.name, 100);
+  q.session_id = fit(q.session_id, SESSION_ID_MAX_LENGTH);
+  q.category = fit(q.category, EVENT_TYPE_PART_MAX_LENGTH);
+  q.name = fit(q.name, EVENT_TYPE_PART_MAX_LENGTH);
   const errors: RejectError[] = [];
   for (const x of q.rejected.slice(0, MAX_KEPT_ERRORS) as unknown[]) {
     const r = (x ?? {}) as Record<string, unknown>;

@@ -6,7 +6,7 @@ import { type JsonText, eventJson, rawObjectJson } from '../common/event-view';
 import type { AuthPrincipal } from '../auth/principal';
 import { hasAnyScope } from '../auth/scopes';
 import { EVENTS_QUEUE, type IngestJobData, QUEUED_EVENTS_KEY } from '../queue/queue.contract';
-import { UUID_RE } from '../ingestion/envelope';
+import { UUID_RE } from '../common/uuid';
 import type { EventStatusDto } from './event-status.dto';
 import { EventsRepository } from './events.repository';
 

@@ -7,7 +7,8 @@ import { nowMicros, parseTimestamp } from '../common/timestamp';
 import { MetricsService } from '../metrics/metrics.service';
 import { EVENTS_QUEUE, QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
 import { ValidatorRegistry } from '../schemas/validator-registry';
-import { type CheckPolicy, checkEvent, isQueuedEvent, requestRejection, storableText } from './event-checks';
+import { storableText } from '../common/unstorable';
+import { type CheckPolicy, checkEvent, isQueuedEvent, requestRejection } from './event-checks';
 import { EventsRepository, type Quarantined, type StoreResult } from './events.repository';
 
 const DEADLOCK = '40P01';

@@ -1,7 +1,7 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../auth/principal';
-import { Principal, Scopes } from '../common/decorators';
+import { Principal, Scopes } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import { ReplayFilterDto, ReplayResultDto } from './replay.dto';
 import { ReplayService } from './replay.service';

@@ -9,6 +9,7 @@ import {
   IsUUID,
   Length,
 } from 'class-validator';
+import { EVENT_TYPE_PART_MAX_LENGTH } from '../common/limits';
 
 export const REPLAY_REASONS = [
   'payload_invalid',
@@ -21,13 +22,13 @@ export class ReplayFilterDto {
   @ApiPropertyOptional({ example: 'page interaction' })
   @IsOptional()
   @IsString()
-  @Length(1, 100)
+  @Length(1, EVENT_TYPE_PART_MAX_LENGTH)
   category?: string;
 
   @ApiPropertyOptional({ example: 'pageview' })
   @IsOptional()
   @IsString()
-  @Length(1, 100)
+  @Length(1, EVENT_TYPE_PART_MAX_LENGTH)
   name?: string;
 
   @ApiPropertyOptional({ enum: REPLAY_REASONS, example: 'payload_invalid' })

@@ -13,7 +13,10 @@ export const QUEUE_PREFIX = 'the-eye';
  */
 export const QUEUED_EVENTS_KEY = `${QUEUE_PREFIX}:queued-events`;
 
-/** An event that passed the request's envelope checks, normalised. */
+/**
+ * An event that passed the request's envelope checks, normalised; without `rejected`, also the
+ * shape in which the API returns a stored event.
+ */
 export interface QueuedEvent {
   id: string;
   session_id: string;

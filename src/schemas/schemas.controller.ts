@@ -1,7 +1,7 @@
 import { Body, Controller, Get, Param, Put } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../auth/principal';
-import { Principal, Scopes } from '../common/decorators';
+import { Principal, Scopes } from '../auth/auth.decorators';
 import { ApiErrors } from '../common/swagger';
 import { EventSchemaDto, EventSchemaListDto } from './schemas.dto';
 import { SchemasService } from './schemas.service';

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { AuditService } from '../audit/audit.service';
 import { ApiError } from '../common/api-error';
+import { EVENT_TYPE_PART_MAX_LENGTH } from '../common/limits';
 import { REDIS } from '../redis/redis.module';
 import { BUILTIN_SCHEMAS } from './builtin-schemas';
 import { MAX_SCHEMA_BYTES, SchemaCompileError, SchemaCompiler } from './schema-compiler';
@@ -33,10 +34,11 @@ export class SchemasService {
 
   async put(category: string, name: string, schema: unknown, adminId: string): Promise<EventSchemaDto> {
     const errors = [];
-    if (category.length < 1 || category.length > 100)
-      errors.push({ path: 'category', message: 'must be 1-100 characters long' });
-    if (name.length < 1 || name.length > 100)
-      errors.push({ path: 'name', message: 'must be 1-100 characters long' });
+    const max = EVENT_TYPE_PART_MAX_LENGTH;
+    if (category.length < 1 || category.length > max)
+      errors.push({ path: 'category', message: `must be 1-${max} characters long` });
+    if (name.length < 1 || name.length > max)
+      errors.push({ path: 'name', message: `must be 1-${max} characters long` });
     if (errors.length) throw ApiError.validation(errors);
     let validate;
     try {

@@ -1,7 +1,8 @@
 import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
 import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { BodyLimit } from '../common/body-limit';
-import { Public, RawPayload } from '../common/decorators';
+import { Public } from '../auth/auth.decorators';
+import { RawPayload } from '../common/decorators';
 import { ApiErrors } from '../common/swagger';
 import { SegmentBatchDto, SegmentMessageDto, SegmentSuccessDto } from './segment.dto';
 import { SegmentService } from './segment.service';
