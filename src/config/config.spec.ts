@@ -40,6 +40,7 @@ describe(loadConfig.name, () => {
       jobLockMs: 30_000,
       queueName: 'events',
       logLevel: 'log',
+      logFormat: 'json',
     });
   });
 
@@ -73,6 +74,7 @@ describe(loadConfig.name, () => {
       METRICS_PUBLIC: 'true',
       WORKER_CONCURRENCY: '16',
       LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
       QUEUE_NAME: 'events-test',
     });
     expect(config).toMatchObject({
@@ -85,6 +87,7 @@ describe(loadConfig.name, () => {
       metricsPublic: true,
       workerConcurrency: 16,
       logLevel: 'debug',
+      logFormat: 'pretty',
       queueName: 'events-test',
     });
   });
@@ -139,6 +142,7 @@ describe(loadConfig.name, () => {
     ['UNKNOWN_EVENT_TYPES', 'maybe'],
     ['METRICS_PUBLIC', 'yes'],
     ['LOG_LEVEL', 'verbose'],
+    ['LOG_FORMAT', 'text'],
     ['JWT_EXPIRES_IN', '59'],
     ['MAX_BODY_BYTES', '1023'],
     ['WORKER_CONCURRENCY', '0'],

@@ -39,6 +39,8 @@ export interface AppConfig {
   readonly jobLockMs: number;
   readonly queueName: string;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** `json`: one JSON object per line (pino); `pretty`: pino-pretty's text, for humans. */
+  readonly logFormat: 'json' | 'pretty';
 }
 
 export class ConfigError extends Error {
@@ -168,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
     queueName: str('QUEUE_NAME') ?? 'events',
     logLevel: oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'], 'log'),
+    logFormat: oneOf('LOG_FORMAT', ['json', 'pretty'], 'json'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
