@@ -15,6 +15,7 @@ import {
   REQUEST_ID_HEADER,
   REQUEST_ID_LABEL,
   createRootLogger,
+  lazyRequestLogger,
   requestId,
 } from './logging/logger';
 
@@ -38,6 +39,7 @@ export async function createApp(
     routerOptions: { maxParamLength: 500 },
     loggerInstance: logger,
     genReqId: requestId,
+    childLoggerFactory: lazyRequestLogger,
     // No access line per request: at ingestion rates that is one write per event. Errors are
     // logged by the exception filter, refusals at LOG_LEVEL=debug.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: REQUEST_ID_LABEL }),

@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { NestPinoLogger, createRootLogger, requestId, scrubText } from './logger';
+import { LazyRequestLogger, NestPinoLogger, createRootLogger, requestId, scrubText } from './logger';
 
 /** A pino logger at `level` whose JSON lines are kept in `lines`. */
 function capture(level: 'error' | 'warn' | 'log' | 'debug' = 'debug') {
@@ -142,5 +142,41 @@ describe('requestId', () => {
     ['longer than 64 characters', 'a'.repeat(65)],
   ])('generates a UUID when the header is %s', (_what, header) => {
     expect(requestId(req(header))).toMatch(UUID);
+  });
+
+  it('never hands out the same generated id twice', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => requestId(req())));
+    expect(ids.size).toBe(1000);
+  });
+});
+
+describe(LazyRequestLogger.name, () => {
+  it('creates no pino child for a request that writes nothing, or only below the level', () => {
+    const { logger, lines } = capture('log');
+    const childOf = jest.spyOn(logger, 'child');
+    const sut = new LazyRequestLogger(logger, { reqId: 'r-1' }, {});
+    sut.debug('below LOG_LEVEL');
+    sut.trace('below LOG_LEVEL');
+    expect(childOf).not.toHaveBeenCalled();
+    expect(lines).toEqual([]);
+  });
+
+  it("writes through one child carrying the request's bindings", () => {
+    const { logger, lines } = capture('log');
+    const childOf = jest.spyOn(logger, 'child');
+    const sut = new LazyRequestLogger(logger, { reqId: 'r-2' }, {});
+    sut.warn('first');
+    sut.error({ err: new Error('boom') }, 'second');
+    expect(childOf).toHaveBeenCalledTimes(1);
+    expect(childOf).toHaveBeenCalledWith({ reqId: 'r-2' }, {});
+    expect(lines).toEqual([
+      expect.objectContaining({ level: 40, reqId: 'r-2', msg: 'first' }),
+      expect.objectContaining({
+        level: 50,
+        reqId: 'r-2',
+        msg: 'second',
+        err: expect.objectContaining({ message: 'boom' }),
+      }),
+    ]);
   });
 });
