@@ -1,5 +1,9 @@
-// Two tiers: unit specs next to the code (src/**/*.spec.ts, stubs allowed) and e2e specs
-// (test/**/*.e2e-spec.ts) against a real PostgreSQL and Redis, run one file at a time.
+// Two tiers: unit specs next to the code (src/**/*.spec.ts, strict mocks) and e2e specs
+// (test/**/*.e2e-spec.ts) against a real PostgreSQL and Redis. Jest has no per-project maxWorkers
+// (jestjs/jest#10936), so `npm test` runs two invocations: unit and client specs in parallel
+// workers, then the e2e specs one file at a time (--maxWorkers=1: they share one database and one
+// Redis database). No forceExit: a run that does not exit by itself has a leak to fix (find it with
+// `npx jest <file> --detectOpenHandles`).
 const tsJest = ['ts-jest', { tsconfig: { isolatedModules: true } }];
 // @fastify/static (Swagger UI assets) requires content-disposition 2, which ships ESM only; Node 20
 // loads it natively (require(esm)) but Jest cannot, so Jest compiles it to CommonJS.
@@ -35,10 +39,5 @@ module.exports = {
       globalSetup: '<rootDir>/test/global-setup.ts',
     },
   ],
-  // e2e files share one database and one Redis database: one file at a time.
-  maxWorkers: 1,
   testTimeout: 60_000,
-  // In-process apps leave sockets (Bull, ioredis reconnect timers) that outlive their close();
-  // without this `npm test` could hang after the last test instead of exiting.
-  forceExit: true,
 };

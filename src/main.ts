@@ -3,6 +3,7 @@ import { type INestApplication, Logger } from '@nestjs/common';
 import type { Server } from 'node:http';
 import { createApp } from './app.setup';
 import { ConfigError, loadConfig } from './config/config';
+import { NestPinoLogger, createRootLogger } from './logging/logger';
 import { migrate } from './prisma/migrator';
 
 const DRAIN_TIMEOUT_MS = 25_000;
@@ -19,12 +20,15 @@ async function bootstrap(): Promise<void> {
     }
     throw err;
   }
+  // JSON lines from the first one (the migrations run before the application exists).
+  const root = createRootLogger(config);
+  Logger.overrideLogger(new NestPinoLogger(root));
   const logger = new Logger('Bootstrap');
   const result = await migrate(config.databaseUrl);
   if (result.createdDatabase) logger.log('created the database');
   if (result.applied.length) logger.log(`applied migrations: ${result.applied.join(', ')}`);
 
-  const app = await createApp(config);
+  const app = await createApp(config, root);
   drainOnSignals(app, logger);
   if (config.role === 'worker') {
     await app.init();

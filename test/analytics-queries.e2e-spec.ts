@@ -1,41 +1,18 @@
 // The analysts' questions: whole days, counts per bucket (every bucket, filters, groups, time
 // zones), the quarantine summary, the streamed export and funnels.
-import { randomInt, randomUUID } from 'node:crypto';
-import { http, registerClient, startApp, type TestApp, waitFor } from './helpers/app';
+import { randomUUID } from 'node:crypto';
+import { http, registerClient, waitFor } from './helpers/app';
+import { type Page, analystSuite, uniqueYear, withQuery as q } from './helpers/analyst';
 import { waitProcessed } from './helpers/db';
-import { Fixtures } from './helpers/fixtures';
-
-interface Page<T = Record<string, any>> {
-  data: T[];
-  next_cursor: string | null;
-}
-
-/** A year nobody else writes to (the test database is shared by every test file). */
-const uniqueYear = (): number => randomInt(2100, 2250);
 
 describe('analytics queries (e2e)', () => {
-  let t: TestApp;
-  let fx: Fixtures;
-  let reader: string;
-
-  beforeAll(async () => {
-    t = await startApp();
-    fx = await Fixtures.connect();
-    reader = (await registerClient(t.url, ['events:read'], 'analyst')).token;
-  });
-  afterAll(async () => {
-    await fx.close();
-    await t.close();
-  });
-
-  const get = <T = Page>(path: string) => http<T>(`${t.url}${path}`, { token: reader });
-  const q = (path: string, params: Record<string, string>) =>
-    `${path}?${new URLSearchParams(params).toString()}`;
+  const ctx = analystSuite();
+  const get = <T = Page>(path: string) => ctx.get<T>(path);
 
   describe('a bare date in `to` is the end of that day', () => {
     it('from=D&to=D is all of day D, to the last microsecond', async () => {
       const category = `day ${randomUUID()}`;
-      const [morning, last] = await fx.events([
+      const [morning, last] = await ctx.fx.events([
         { session_id: randomUUID(), category, timestamp: '2026-12-01T00:00:00.000000Z' },
         { session_id: randomUUID(), category, timestamp: '2026-12-01T23:59:59.999999Z' },
         { session_id: randomUUID(), category, timestamp: '2026-12-02T00:00:00.000000Z' },
@@ -51,9 +28,9 @@ describe('analytics queries (e2e)', () => {
     it('has every bucket between from and to, zero when empty, per group', async () => {
       const year = uniqueYear();
       const cat = `stats ${randomUUID()}`;
-      await fx.count(`${year}-02-01T10:00:00Z`, cat, 'a', 1, 'c1');
-      await fx.count(`${year}-02-01T10:00:00Z`, cat, 'b', 2, 'c2');
-      await fx.count(`${year}-02-01T12:30:00Z`, cat, 'a', 4, 'c1');
+      await ctx.fx.count(`${year}-02-01T10:00:00Z`, cat, 'a', 1, 'c1');
+      await ctx.fx.count(`${year}-02-01T10:00:00Z`, cat, 'b', 2, 'c2');
+      await ctx.fx.count(`${year}-02-01T12:30:00Z`, cat, 'a', 4, 'c1');
       const b = (h: string) => `${year}-02-01T${h}:00:00.000000Z`;
       const range = { from: `${year}-02-01T10:00:00Z`, to: `${year}-02-01T13:00:00Z`, category: cat };
 
@@ -122,8 +99,8 @@ describe('analytics queries (e2e)', () => {
       const year = uniqueYear();
       const cat = `tz ${randomUUID()}`;
       // 23:30 UTC on Jan 31 is already Feb 1 in Paris (UTC+1 in winter).
-      await fx.count(`${year}-01-31T23:30:00Z`, cat, 'x', 5);
-      await fx.count(`${year}-02-01T10:00:00Z`, cat, 'x', 7);
+      await ctx.fx.count(`${year}-01-31T23:30:00Z`, cat, 'x', 5);
+      await ctx.fx.count(`${year}-02-01T10:00:00Z`, cat, 'x', 7);
       const utc = await get(
         q('/v1/stats/events', { category: cat, from: `${year}-01-31`, to: `${year}-02-01`, interval: 'day' }),
       );
@@ -171,12 +148,12 @@ describe('analytics queries (e2e)', () => {
     });
 
     it('counts by client from what the worker stored, and by session from its events', async () => {
-      const writer = await registerClient(t.url, ['events:write'], 'stats app');
+      const writer = await registerClient(ctx.t.url, ['events:write'], 'stats app');
       const session = randomUUID();
       const category = `live ${randomUUID()}`;
       const ids = [randomUUID(), randomUUID(), randomUUID()];
       const now = Date.now();
-      const res = await http(`${t.url}/v1/events/batch`, {
+      const res = await http(`${ctx.t.url}/v1/events/batch`, {
         token: writer.token,
         json: {
           events: ids.map((id, i) => ({
@@ -246,21 +223,21 @@ describe('analytics queries (e2e)', () => {
       const client = `sum-${randomUUID()}`;
       const year = uniqueYear();
       const at = (d: number) => `${year}-03-0${d}T12:00:00.000000Z`;
-      await fx.rejected({
+      await ctx.fx.rejected({
         client_id: client,
         category: 'c',
         name: 'x',
         reasons: ['payload_invalid'],
         rejected_at: at(1),
       });
-      await fx.rejected({
+      await ctx.fx.rejected({
         client_id: client,
         category: 'c',
         name: 'x',
         reasons: ['payload_invalid'],
         rejected_at: at(2),
       });
-      await fx.rejected({
+      await ctx.fx.rejected({
         client_id: client,
         category: 'c',
         name: 'y',
@@ -297,7 +274,7 @@ describe('analytics queries (e2e)', () => {
     let ids: string[];
 
     beforeAll(async () => {
-      ids = await fx.events([
+      ids = await ctx.fx.events([
         {
           session_id: session,
           timestamp: '2021-09-01T00:00:00.000001Z',
@@ -308,8 +285,8 @@ describe('analytics queries (e2e)', () => {
     });
 
     it('streams NDJSON, one event per line, with a file name', async () => {
-      const res = await fetch(`${t.url}/v1/events/export?session_id=${encodeURIComponent(session)}`, {
-        headers: { authorization: `Bearer ${reader}` },
+      const res = await fetch(`${ctx.t.url}/v1/events/export?session_id=${encodeURIComponent(session)}`, {
+        headers: { authorization: `Bearer ${ctx.reader}` },
       });
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^application\/x-ndjson/);
@@ -323,8 +300,8 @@ describe('analytics queries (e2e)', () => {
 
     it('streams CSV with a header row, data as a JSON column, quoted where needed', async () => {
       const res = await fetch(
-        `${t.url}/v1/events/export?format=csv&session_id=${encodeURIComponent(session)}`,
-        { headers: { authorization: `Bearer ${reader}` } },
+        `${ctx.t.url}/v1/events/export?format=csv&session_id=${encodeURIComponent(session)}`,
+        { headers: { authorization: `Bearer ${ctx.reader}` } },
       );
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/csv/);
@@ -341,9 +318,9 @@ describe('analytics queries (e2e)', () => {
 
     it('exports every matching row across many chunks, once each, in order', async () => {
       const category = `bulk export ${randomUUID()}`;
-      await fx.bulkEvents(category, 2_500);
-      const res = await fetch(`${t.url}/v1/events/export?category=${encodeURIComponent(category)}`, {
-        headers: { authorization: `Bearer ${reader}` },
+      await ctx.fx.bulkEvents(category, 2_500);
+      const res = await fetch(`${ctx.t.url}/v1/events/export?category=${encodeURIComponent(category)}`, {
+        headers: { authorization: `Bearer ${ctx.reader}` },
       });
       const lines = (await res.text()).trim().split('\n');
       expect(lines).toHaveLength(2_500);
@@ -364,7 +341,7 @@ describe('analytics queries (e2e)', () => {
       const t0 = Date.UTC(2021, 9, 1, 10);
       const ts = (min: number) => new Date(t0 + min * 60_000).toISOString();
       const sessions = Array.from({ length: 5 }, () => randomUUID());
-      await fx.events([
+      await ctx.fx.events([
         // s0: view → click → submit within 30 min
         { session_id: sessions[0], category: cat, name: 'view', timestamp: ts(0) },
         { session_id: sessions[0], category: cat, name: 'click', timestamp: ts(5) },
@@ -392,7 +369,7 @@ describe('analytics queries (e2e)', () => {
         from: '2021-10-01',
         to: '2021-10-01',
       };
-      const res = await http(`${t.url}/v1/funnels`, { token: reader, json: body });
+      const res = await http(`${ctx.t.url}/v1/funnels`, { token: ctx.reader, json: body });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
         steps: [
@@ -401,10 +378,13 @@ describe('analytics queries (e2e)', () => {
           { category: cat, name: 'submit', sessions: 1 },
         ],
       });
-      const longer = await http(`${t.url}/v1/funnels`, { token: reader, json: { ...body, within: '1h' } });
+      const longer = await http(`${ctx.t.url}/v1/funnels`, {
+        token: ctx.reader,
+        json: { ...body, within: '1h' },
+      });
       expect(longer.body.steps.map((s: { sessions: number }) => s.sessions)).toEqual([4, 2, 2]);
-      const other = await http(`${t.url}/v1/funnels`, {
-        token: reader,
+      const other = await http(`${ctx.t.url}/v1/funnels`, {
+        token: ctx.reader,
         json: { ...body, client_id: 'nobody' },
       });
       expect(other.body.steps.map((s: { sessions: number }) => s.sessions)).toEqual([0, 0, 0]);
@@ -427,7 +407,7 @@ describe('analytics queries (e2e)', () => {
         to: '2021-10-02',
         ...patch,
       };
-      const res = await http(`${t.url}/v1/funnels`, { token: reader, json: body });
+      const res = await http(`${ctx.t.url}/v1/funnels`, { token: ctx.reader, json: body });
       expect(res.status).toBe(400);
       expect(res.body.errors).toEqual(expect.arrayContaining([{ path, message: expect.any(String) }]));
     });

@@ -4,9 +4,9 @@ import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { migrate } from '../src/prisma/migrator';
 import { http, registerClient, startApp, type TestApp, waitFor } from './helpers/app';
+import { analystSuite } from './helpers/analyst';
 import { waitProcessed, withDb } from './helpers/db';
 import { TEST_DATABASE_URL } from './helpers/env';
-import { Fixtures } from './helpers/fixtures';
 
 /** `{"a":{"a":…1…}}` nested `depth` levels: JSON.stringify of its parsed value overflows the stack. */
 const nested = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -18,19 +18,7 @@ async function text(url: string, token: string): Promise<{ status: number; body:
 }
 
 describe('analytics reads (e2e)', () => {
-  let t: TestApp;
-  let fx: Fixtures;
-  let reader: string;
-
-  beforeAll(async () => {
-    t = await startApp();
-    fx = await Fixtures.connect();
-    reader = (await registerClient(t.url, ['events:read'], 'analyst')).token;
-  });
-  afterAll(async () => {
-    await fx.close();
-    await t.close();
-  });
+  const ctx = analystSuite();
 
   describe('a row whose data nests 10,000 levels (stored before the depth limit existed)', () => {
     const session = `deep-${randomUUID()}`;
@@ -70,7 +58,7 @@ describe('analytics reads (e2e)', () => {
       ['GET /v1/events/{id} (stored)', () => `/v1/events/${eventId}`, () => eventId],
       ['GET /v1/events/{id} (quarantined)', () => `/v1/events/${rejectedId}`, () => rejectedId],
     ])('%s serves it whole', async (_route, path, id) => {
-      const res = await text(`${t.url}${path()}`, reader);
+      const res = await text(`${ctx.t.url}${path()}`, ctx.reader);
       expect(res.status).toBe(200);
       expect(res.type).toMatch(/^application\/json/);
       // Valid JSON (JSON.parse does not recurse in V8), with every level of the payload as stored.
@@ -82,22 +70,22 @@ describe('analytics reads (e2e)', () => {
 
   it('stops a page at ~4 MB of event JSON and hands out next_cursor, never skipping a row', async () => {
     const session = `big-${randomUUID()}`;
-    const ids = await fx.events(
+    const ids = await ctx.fx.events(
       Array.from({ length: 6 }, (_, i) => ({
         session_id: session,
         timestamp: `2021-08-01T00:00:0${i}.000000Z`,
         data: { blob: String(i).repeat(900_000) },
       })),
     );
-    const first = await text(`${t.url}/v1/sessions/${session}/events?limit=100`, reader);
+    const first = await text(`${ctx.t.url}/v1/sessions/${session}/events?limit=100`, ctx.reader);
     expect(first.status).toBe(200);
     const page = JSON.parse(first.body) as { data: { id: string }[]; next_cursor: string | null };
     expect(Buffer.byteLength(first.body)).toBeLessThan(4.2 * 1024 * 1024);
     expect(page.data.map((e) => e.id)).toEqual(ids.slice(0, 4));
     expect(page.next_cursor).toEqual(expect.any(String));
     const rest = await http<{ data: { id: string }[]; next_cursor: string | null }>(
-      `${t.url}/v1/sessions/${session}/events?limit=100&cursor=${page.next_cursor}`,
-      { token: reader },
+      `${ctx.t.url}/v1/sessions/${session}/events?limit=100&cursor=${page.next_cursor}`,
+      { token: ctx.reader },
     );
     expect(rest.body.data.map((e) => e.id)).toEqual(ids.slice(4));
     expect(rest.body.next_cursor).toBeNull();

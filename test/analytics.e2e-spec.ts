@@ -1,37 +1,18 @@
-import { randomInt, randomUUID } from 'node:crypto';
-import { adminToken, http, type HttpResult, registerClient, startApp, type TestApp } from './helpers/app';
-import { Fixtures } from './helpers/fixtures';
-
-interface Page<T = Record<string, any>> {
-  data: T[];
-  next_cursor: string | null;
-}
+import { randomUUID } from 'node:crypto';
+import { adminToken, http, type HttpResult, registerClient } from './helpers/app';
+import { type Page, analystSuite, uniqueYear } from './helpers/analyst';
 
 const TS_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 
-/** A time window nobody else writes to (the test database is shared by every test). */
-function uniqueYear(): number {
-  return randomInt(2100, 2250); // epoch µs stay safe integers until 2255
-}
-
 describe('analytics (e2e)', () => {
-  let t: TestApp;
-  let fx: Fixtures;
-  let reader: string;
+  const ctx = analystSuite();
   let admin: string;
 
   beforeAll(async () => {
-    t = await startApp();
-    fx = await Fixtures.connect();
-    reader = (await registerClient(t.url, ['events:read'], 'analyst')).token;
-    admin = await adminToken(t.url);
-  });
-  afterAll(async () => {
-    await fx.close();
-    await t.close();
+    admin = await adminToken(ctx.t.url);
   });
 
-  const get = <T = Page>(path: string, token = reader) => http<T>(`${t.url}${path}`, { token });
+  const get = <T = Page>(path: string, token?: string) => ctx.get<T>(path, token);
 
   /** Follows next_cursor to the end; `between` runs after each page (to insert rows mid-walk). */
   async function walk(
@@ -68,12 +49,12 @@ describe('analytics (e2e)', () => {
     it.each(routes)(
       'GET %s: 401 without a token, 403 with events:write, 200 with events:read and admin',
       async (route) => {
-        const writer = (await registerClient(t.url, ['events:write'], 'app')).token;
-        expect((await http(`${t.url}${route}`)).status).toBe(401);
+        const writer = (await registerClient(ctx.t.url, ['events:write'], 'app')).token;
+        expect((await http(`${ctx.t.url}${route}`)).status).toBe(401);
         const forbidden = await get(route, writer);
         expect(forbidden.status).toBe(403);
         expect(forbidden.body).toEqual({ code: 'forbidden', message: expect.any(String) });
-        expect((await get(route, reader)).status).toBe(200);
+        expect((await get(route, ctx.reader)).status).toBe(200);
         expect((await get(route, admin)).status).toBe(200);
       },
     );
@@ -83,14 +64,14 @@ describe('analytics (e2e)', () => {
     it('orders by timestamp with microseconds, then by arrival, whatever the arrival order', async () => {
       const session = randomUUID();
       // Arrival order (seq) deliberately differs from occurrence order.
-      const [late, tieFirst, tieSecond, usLater, usEarlier] = await fx.events([
+      const [late, tieFirst, tieSecond, usLater, usEarlier] = await ctx.fx.events([
         { session_id: session, timestamp: '2021-01-01T09:00:02.000000Z' },
         { session_id: session, timestamp: '2021-01-01T09:00:01.500000Z', name: 'cta click' },
         { session_id: session, timestamp: '2021-01-01T09:00:01.500000Z', name: 'submit' },
         { session_id: session, timestamp: '2021-01-01T09:00:00.000002Z' },
         { session_id: session, timestamp: '2021-01-01T09:00:00.000001Z' },
       ]);
-      await fx.events([{ session_id: randomUUID(), timestamp: '2021-01-01T09:00:01.000000Z' }]);
+      await ctx.fx.events([{ session_id: randomUUID(), timestamp: '2021-01-01T09:00:01.000000Z' }]);
 
       const res = await get(`/v1/sessions/${session}/events`);
       expect(res.status).toBe(200);
@@ -122,7 +103,7 @@ describe('analytics (e2e)', () => {
       const session = encodeURIComponent(`session with spaces ${randomUUID()}`);
       const raw = decodeURIComponent(session);
       const base = Date.UTC(2021, 0, 1, 10);
-      const ids = await fx.events(
+      const ids = await ctx.fx.events(
         Array.from({ length: 9 }, (_, i) => ({
           session_id: raw,
           // pairs of equal timestamps, 1 µs steps in between
@@ -140,7 +121,7 @@ describe('analytics (e2e)', () => {
       let added: string[] = [];
       const live = await walk(`/v1/sessions/${session}/events?limit=2`, async (pageNo) => {
         if (pageNo !== 2) return;
-        added = await fx.events([
+        added = await ctx.fx.events([
           { session_id: raw, timestamp: '2021-01-01T11:00:00.000000Z' },
           { session_id: raw, timestamp: '2021-01-01T09:00:00.000000Z' },
         ]);
@@ -168,7 +149,7 @@ describe('analytics (e2e)', () => {
 
     beforeAll(async () => {
       category = `cat ${randomUUID()}`;
-      const [a1, a2, a3, b1, b2, b3] = await fx.events([
+      const [a1, a2, a3, b1, b2, b3] = await ctx.fx.events([
         {
           session_id: sessionA,
           category,
@@ -262,7 +243,7 @@ describe('analytics (e2e)', () => {
 
     it('defaults to 100 per page and allows up to 1,000', async () => {
       const many = `bulk ${randomUUID()}`;
-      await fx.events(
+      await ctx.fx.events(
         Array.from({ length: 101 }, (_, i) => ({
           session_id: randomUUID(),
           category: many,
@@ -313,7 +294,7 @@ describe('analytics (e2e)', () => {
           client_ids: ['c3'],
         },
       ];
-      for (const r of rows) await fx.session(r);
+      for (const r of rows) await ctx.fx.session(r);
 
       const res = await get(`/v1/sessions?from=${year}-01-01&to=${year}-01-31`);
       expect(res.status).toBe(200);
@@ -338,11 +319,11 @@ describe('analytics (e2e)', () => {
     it('counts per minute, hour or day (UTC), by type or by category, from the rollups', async () => {
       const year = uniqueYear();
       const cat = `stats ${randomUUID()}`;
-      await fx.count(`${year}-02-01T10:00:00Z`, cat, 'a', 1);
-      await fx.count(`${year}-02-01T10:00:00Z`, cat, 'b', 2);
-      await fx.count(`${year}-02-01T10:59:00Z`, cat, 'a', 4);
-      await fx.count(`${year}-02-01T11:00:00Z`, cat, 'a', 8);
-      await fx.count(`${year}-02-02T00:00:00Z`, cat, 'b', 16);
+      await ctx.fx.count(`${year}-02-01T10:00:00Z`, cat, 'a', 1);
+      await ctx.fx.count(`${year}-02-01T10:00:00Z`, cat, 'b', 2);
+      await ctx.fx.count(`${year}-02-01T10:59:00Z`, cat, 'a', 4);
+      await ctx.fx.count(`${year}-02-01T11:00:00Z`, cat, 'a', 8);
+      await ctx.fx.count(`${year}-02-02T00:00:00Z`, cat, 'b', 16);
       const range = `from=${year}-02-01&to=${year}-02-02&category=${encodeURIComponent(cat)}`;
       const b = (text: string) => `${year}-02-${text}.000000Z`;
       // Every bucket is present (zero-filled: tested in analytics-queries); here, the counted ones.
@@ -382,7 +363,7 @@ describe('analytics (e2e)', () => {
       ]);
 
       // The rollups follow later changes of the minute counts
-      await fx.count(`${year}-02-01T10:30:00Z`, cat, 'a', 100);
+      await ctx.fx.count(`${year}-02-01T10:30:00Z`, cat, 'a', 100);
       const later = await get(
         `/v1/stats/events?from=${year}-02-01T10:45:00Z&to=${year}-02-01T10:59:59Z&interval=hour&group_by=category&category=${encodeURIComponent(cat)}`,
       );
@@ -404,28 +385,28 @@ describe('analytics (e2e)', () => {
       const cat = `rej ${randomUUID()}`;
       const year = uniqueYear();
       const at = (h: number) => `${year}-05-01T${String(h).padStart(2, '0')}:00:00.000001Z`;
-      const r1 = await fx.rejected({
+      const r1 = await ctx.fx.rejected({
         client_id: client,
         category: cat,
         name: 'x',
         reasons: ['payload_invalid'],
         rejected_at: at(1),
       });
-      const r2 = await fx.rejected({
+      const r2 = await ctx.fx.rejected({
         client_id: client,
         category: cat,
         name: 'y',
         reasons: ['timestamp_in_future'],
         rejected_at: at(2),
       });
-      const r3 = await fx.rejected({
+      const r3 = await ctx.fx.rejected({
         client_id: client,
         category: cat,
         name: 'x',
         reasons: ['payload_invalid', 'timestamp_in_future'],
         rejected_at: at(3),
       });
-      const other = await fx.rejected({
+      const other = await ctx.fx.rejected({
         client_id: `other-${randomUUID()}`,
         category: cat,
         name: 'x',
@@ -475,14 +456,14 @@ describe('analytics (e2e)', () => {
 
     beforeAll(async () => {
       const session = randomUUID();
-      await fx.events([
+      await ctx.fx.events([
         { session_id: session, timestamp: '2021-06-01T00:00:00Z' },
         { session_id: session, timestamp: '2021-06-01T00:00:01Z' },
       ]);
       cursorAsc = (await get(`/v1/events?session_id=${session}&limit=1`)).body.next_cursor!;
       const year = uniqueYear();
-      await fx.count(`${year}-01-01T00:00:00Z`, `c ${randomUUID()}`, 'n', 1);
-      await fx.count(`${year}-01-01T00:01:00Z`, `c ${randomUUID()}`, 'n', 1);
+      await ctx.fx.count(`${year}-01-01T00:00:00Z`, `c ${randomUUID()}`, 'n', 1);
+      await ctx.fx.count(`${year}-01-01T00:01:00Z`, `c ${randomUUID()}`, 'n', 1);
       statsCursor = (
         await get(`/v1/stats/events?from=${year}-01-01&to=${year}-01-02&interval=minute&limit=1`)
       ).body.next_cursor!;
@@ -567,7 +548,7 @@ describe('analytics (e2e)', () => {
 
   describe('OpenAPI', () => {
     it('documents every query parameter of the analytics routes, pre-filling no optional filter', async () => {
-      const doc = (await http(`${t.url}/docs-json`)).body;
+      const doc = (await http(`${ctx.t.url}/docs-json`)).body;
       const routes = [
         '/v1/sessions/{session_id}/events',
         '/v1/events',

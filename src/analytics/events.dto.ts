@@ -1,4 +1,5 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
+import { CLIENT_ID_MAX_LENGTH, EVENT_TYPE_PART_MAX_LENGTH, SESSION_ID_MAX_LENGTH } from '../common/limits';
 import { IsIn, IsOptional, IsString, Length } from 'class-validator';
 import {
   IsTimestampOrDate,
@@ -11,35 +12,36 @@ import {
 
 export class SessionEventsQueryDto extends OrderedPageQueryDto {}
 
-export class EventsQueryDto extends OrderedPageQueryDto {
-  @ApiPropertyOptional({ maxLength: 128, description: 'Only this session' })
+/** The filters of the stored events, shared by GET /v1/events and its export. */
+export class EventFiltersDto {
+  @ApiPropertyOptional({ maxLength: SESSION_ID_MAX_LENGTH, description: 'Only this session' })
   @IsOptional()
   @IsString()
-  @Length(1, 128)
+  @Length(1, SESSION_ID_MAX_LENGTH)
   session_id?: string;
 
-  @ApiPropertyOptional({ maxLength: 100, description: 'Event category, e.g. `page interaction`' })
+  @ApiPropertyOptional({
+    maxLength: EVENT_TYPE_PART_MAX_LENGTH,
+    description: 'Event category, e.g. `page interaction`',
+  })
   @IsOptional()
   @IsString()
-  @Length(1, 100)
+  @Length(1, EVENT_TYPE_PART_MAX_LENGTH)
   category?: string;
 
   @ApiPropertyOptional({
-    maxLength: 100,
+    maxLength: EVENT_TYPE_PART_MAX_LENGTH,
     description: 'Event name, e.g. `pageview` (usually with category)',
   })
   @IsOptional()
   @IsString()
-  @Length(1, 100)
+  @Length(1, EVENT_TYPE_PART_MAX_LENGTH)
   name?: string;
 
-  @ApiPropertyOptional({
-    maxLength: 64,
-    description: 'Client that sent it',
-  })
+  @ApiPropertyOptional({ maxLength: CLIENT_ID_MAX_LENGTH, description: 'Client that sent it' })
   @IsOptional()
   @IsString()
-  @Length(1, 64)
+  @Length(1, CLIENT_ID_MAX_LENGTH)
   client_id?: string;
 
   @ApiPropertyOptional({ format: 'date-time', description: `Earliest event timestamp: ${TIME_FORMAT}` })
@@ -47,20 +49,20 @@ export class EventsQueryDto extends OrderedPageQueryDto {
   @IsTimestampOrDate()
   from?: string;
 
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: `Latest event timestamp: ${TIME_FORMAT}`,
-  })
+  @ApiPropertyOptional({ format: 'date-time', description: `Latest event timestamp: ${TIME_FORMAT}` })
   @IsOptional()
   @IsTimestampOrDate()
   to?: string;
 }
 
+/** GET /v1/events: the filters, paged. */
+export class EventsQueryDto extends IntersectionType(OrderedPageQueryDto, EventFiltersDto) {}
+
 export const EXPORT_FORMATS = ['ndjson', 'csv'] as const;
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
-/** The filters of GET /v1/events (no paging: the export streams every matching event). */
-export class ExportQueryDto {
+/** GET /v1/events/export: the same filters, no paging (the export streams every matching event). */
+export class ExportQueryDto extends EventFiltersDto {
   @ApiPropertyOptional({
     enum: EXPORT_FORMATS,
     example: 'ndjson',
@@ -76,49 +78,6 @@ export class ExportQueryDto {
   @IsOptional()
   @IsIn(ORDERS)
   order?: Order;
-
-  @ApiPropertyOptional({ maxLength: 128, description: 'Only this session' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 128)
-  session_id?: string;
-
-  @ApiPropertyOptional({ maxLength: 100, description: 'Event category, e.g. `page interaction`' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  category?: string;
-
-  @ApiPropertyOptional({
-    maxLength: 100,
-    description: 'Event name, e.g. `pageview` (usually with category)',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  name?: string;
-
-  @ApiPropertyOptional({
-    maxLength: 64,
-    description: 'Client that sent it',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  client_id?: string;
-
-  @ApiPropertyOptional({ format: 'date-time', description: `Earliest event timestamp: ${TIME_FORMAT}` })
-  @IsOptional()
-  @IsTimestampOrDate()
-  from?: string;
-
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: `Latest event timestamp: ${TIME_FORMAT}`,
-  })
-  @IsOptional()
-  @IsTimestampOrDate()
-  to?: string;
 }
 
 export class EventViewDto {

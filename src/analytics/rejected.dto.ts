@@ -1,40 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
 import { RejectionErrorDto } from '../common/error.dto';
+import { CLIENT_ID_MAX_LENGTH, EVENT_TYPE_PART_MAX_LENGTH } from '../common/limits';
 import { IsTimestampOrDate, NEXT_CURSOR, ORDERS, type Order, PageQueryDto, TIME_FORMAT } from './page.dto';
 
-export class RejectedEventsQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    description:
-      'Only events rejected for this reason (payload_invalid, timestamp_in_future, unknown_event_type, …)',
-  })
-  @IsOptional()
-  @IsString()
-  @MaxLength(64)
-  @Matches(/^[a-z][a-z0-9_]*$/, { message: 'reason must be a reason code such as payload_invalid' })
-  reason?: string;
-
-  @ApiPropertyOptional({
-    maxLength: 64,
-    description: 'Client that sent it',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  client_id?: string;
-
-  @ApiPropertyOptional({ maxLength: 100, description: 'Event category, e.g. `form interaction`' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  category?: string;
-
-  @ApiPropertyOptional({ maxLength: 100, description: 'Event name, e.g. `submit`' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 100)
-  name?: string;
-
+/** The quarantine window and client, shared by the list of rejected events and its summary. */
+export class RejectedWindowQueryDto extends PageQueryDto {
   @ApiPropertyOptional({
     format: 'date-time',
     description: `Quarantined at or after (rejected_at): ${TIME_FORMAT}`,
@@ -50,6 +21,39 @@ export class RejectedEventsQueryDto extends PageQueryDto {
   @IsOptional()
   @IsTimestampOrDate()
   to?: string;
+
+  @ApiPropertyOptional({ maxLength: CLIENT_ID_MAX_LENGTH, description: 'Client that sent it' })
+  @IsOptional()
+  @IsString()
+  @Length(1, CLIENT_ID_MAX_LENGTH)
+  client_id?: string;
+}
+
+export class RejectedEventsQueryDto extends RejectedWindowQueryDto {
+  @ApiPropertyOptional({
+    description:
+      'Only events rejected for this reason (payload_invalid, timestamp_in_future, unknown_event_type, …)',
+  })
+  @IsOptional()
+  @IsString()
+  @MaxLength(64)
+  @Matches(/^[a-z][a-z0-9_]*$/, { message: 'reason must be a reason code such as payload_invalid' })
+  reason?: string;
+
+  @ApiPropertyOptional({
+    maxLength: EVENT_TYPE_PART_MAX_LENGTH,
+    description: 'Event category, e.g. `form interaction`',
+  })
+  @IsOptional()
+  @IsString()
+  @Length(1, EVENT_TYPE_PART_MAX_LENGTH)
+  category?: string;
+
+  @ApiPropertyOptional({ maxLength: EVENT_TYPE_PART_MAX_LENGTH, description: 'Event name, e.g. `submit`' })
+  @IsOptional()
+  @IsString()
+  @Length(1, EVENT_TYPE_PART_MAX_LENGTH)
+  name?: string;
 
   @ApiPropertyOptional({
     enum: ORDERS,
@@ -111,29 +115,7 @@ export class RejectedEventPageDto {
   next_cursor!: string | null;
 }
 
-export class RejectedSummaryQueryDto extends PageQueryDto {
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: `Quarantined at or after (rejected_at): ${TIME_FORMAT}`,
-  })
-  @IsOptional()
-  @IsTimestampOrDate()
-  from?: string;
-
-  @ApiPropertyOptional({
-    format: 'date-time',
-    description: `Quarantined at or before (rejected_at): ${TIME_FORMAT}`,
-  })
-  @IsOptional()
-  @IsTimestampOrDate()
-  to?: string;
-
-  @ApiPropertyOptional({ maxLength: 64, description: 'Client that sent them' })
-  @IsOptional()
-  @IsString()
-  @Length(1, 64)
-  client_id?: string;
-}
+export class RejectedSummaryQueryDto extends RejectedWindowQueryDto {}
 
 export class RejectedSummaryRowDto {
   @ApiProperty({

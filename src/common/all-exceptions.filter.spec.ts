@@ -1,5 +1,7 @@
-import { Logger } from '@nestjs/common';
+import { BadRequestException, Logger } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { AllExceptionsFilter, sqlState } from './all-exceptions.filter';
+import { ApiError } from './api-error';
 
 /** What `pg` throws: a DatabaseError with severity and SQLSTATE code, and the SQL's words. */
 const pgError = (code: string) =>
@@ -42,6 +44,46 @@ describe(AllExceptionsFilter.name, () => {
       status: 500,
       body: { code: 'internal_error', message: 'Internal server error' },
     });
+  });
+
+  it("logs an unexpected error with its stack to the given log (the request's), nothing else", () => {
+    const log = { error: jest.fn(), warn: jest.fn() };
+    const bug = new TypeError('x is undefined');
+    expect(sut.toResponse(bug, log).status).toBe(500);
+    expect(log.error).toHaveBeenCalledTimes(1);
+    expect(log.error).toHaveBeenCalledWith(bug.stack);
+    expect(log.warn).not.toHaveBeenCalled();
+  });
+
+  it('warns about a data exception without the SQL, and logs no refusal of the client as an error', () => {
+    const log = { error: jest.fn(), warn: jest.fn() };
+    sut.toResponse(pgError('22021'), log);
+    expect(log.warn).toHaveBeenCalledTimes(1);
+    expect(log.warn).toHaveBeenCalledWith(
+      'request refused by PostgreSQL with SQLSTATE 22021 (data exception)',
+    );
+    sut.toResponse(new ApiError(429, 'rate_limited', 'slow down'), log);
+    sut.toResponse(new BadRequestException('nope'), log);
+    expect(log.error).not.toHaveBeenCalled();
+    expect(log.warn).toHaveBeenCalledTimes(1);
+  });
+
+  it("answers through the reply, logging refusals at debug on the request's logger", () => {
+    const reply = {
+      log: { debug: jest.fn(), error: jest.fn(), warn: jest.fn() },
+      headers: jest.fn(),
+      status: jest.fn(),
+      send: jest.fn(),
+    };
+    reply.status.mockReturnValue(reply);
+    const err = new ApiError(429, 'rate_limited', 'Slow down', undefined, { 'Retry-After': '2' });
+    sut.send(reply as unknown as FastifyReply, err);
+    expect(reply.headers).toHaveBeenCalledWith({ 'Retry-After': '2' });
+    expect(reply.status).toHaveBeenCalledWith(429);
+    expect(reply.send).toHaveBeenCalledWith({ code: 'rate_limited', message: 'Slow down' });
+    expect(reply.log.debug).toHaveBeenCalledTimes(1);
+    expect(reply.log.debug).toHaveBeenCalledWith('429 rate_limited: Slow down');
+    expect(reply.log.error).not.toHaveBeenCalled();
   });
 
   it('reads the SQLSTATE only where pg and the adapter put it', () => {

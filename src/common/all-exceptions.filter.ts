@@ -60,6 +60,15 @@ interface FastifyLikeError {
 }
 
 /**
+ * Where the filter writes: the request's own logger (Fastify's `request.log`, whose lines carry
+ * the request id) when there is a request, else Nest's Logger.
+ */
+export interface ErrorLog {
+  error(message: string): void;
+  warn(message: string): void;
+}
+
+/**
  * Maps every error to the contract's body `{code, message, errors?}`. Unknown errors become a
  * logged 500 that says nothing about the internals (no stack, no SQL).
  */
@@ -73,12 +82,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   /** Answers with the contract's error body (also used by routes served outside Nest's pipeline). */
   send(reply: FastifyReply, exception: unknown): void {
-    const { status, body, headers } = this.toResponse(exception);
+    const { status, body, headers } = this.toResponse(exception, reply.log);
+    // Refusals are the client's business; at LOG_LEVEL=debug they show up with the request's id.
+    if (status < 500) reply.log.debug(`${status} ${body.code}: ${body.message}`);
     if (headers) void reply.headers(headers);
     void reply.status(status).send(body);
   }
 
-  toResponse(exception: unknown): { status: number; body: ErrorBody; headers?: Record<string, string> } {
+  /** The status, body and headers for `exception`; unexpected errors are logged to `log`. */
+  toResponse(
+    exception: unknown,
+    log: ErrorLog = this.logger,
+  ): { status: number; body: ErrorBody; headers?: Record<string, string> } {
     if (exception instanceof ApiError) {
       const body: ErrorBody = { code: exception.code, message: exception.message };
       if (exception.errors) body.errors = exception.errors;
@@ -93,7 +108,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         : typeof raw === 'string'
           ? raw
           : exception.message;
-      if (status >= 500) this.logger.error(exception.stack ?? String(exception));
+      if (status >= 500) log.error(exception.stack ?? String(exception));
       // Nest turns Fastify's body-parser errors (FST_ERR_CTP_*) into HttpExceptions with their message.
       if (status === 400 && /JSON/i.test(message)) {
         return { status, body: { code: 'invalid_json', message: 'The request body is not valid JSON' } };
@@ -131,7 +146,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (state?.startsWith('22')) {
       // Data exception: a value of the request PostgreSQL cannot take (bad encoding, out of
       // range, malformed). The client's fault; neither the SQL nor the database's words go out.
-      this.logger.warn(`request refused by PostgreSQL with SQLSTATE ${state} (data exception)`);
+      log.warn(`request refused by PostgreSQL with SQLSTATE ${state} (data exception)`);
       return {
         status: 400,
         body: {
@@ -141,9 +156,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
         },
       };
     }
-    this.logger.error(
-      exception instanceof Error ? (exception.stack ?? exception.message) : String(exception),
-    );
+    log.error(exception instanceof Error ? (exception.stack ?? exception.message) : String(exception));
     return { status: 500, body: { code: 'internal_error', message: 'Internal server error' } };
   }
 

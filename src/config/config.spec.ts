@@ -39,6 +39,7 @@ describe(loadConfig.name, () => {
       workerConcurrency: 16,
       jobLockMs: 30_000,
       logLevel: 'log',
+      logFormat: 'json',
     });
   });
 
@@ -72,6 +73,7 @@ describe(loadConfig.name, () => {
       METRICS_PUBLIC: 'true',
       WORKER_CONCURRENCY: '16',
       LOG_LEVEL: 'debug',
+      LOG_FORMAT: 'pretty',
     });
     expect(config).toMatchObject({
       port: 8080,
@@ -83,6 +85,7 @@ describe(loadConfig.name, () => {
       metricsPublic: true,
       workerConcurrency: 16,
       logLevel: 'debug',
+      logFormat: 'pretty',
     });
   });
 
@@ -136,6 +139,7 @@ describe(loadConfig.name, () => {
     ['UNKNOWN_EVENT_TYPES', 'maybe'],
     ['METRICS_PUBLIC', 'yes'],
     ['LOG_LEVEL', 'verbose'],
+    ['LOG_FORMAT', 'text'],
     ['JWT_EXPIRES_IN', '59'],
     ['MAX_BODY_BYTES', '1023'],
     ['WORKER_CONCURRENCY', '0'],

@@ -38,6 +38,8 @@ export interface AppConfig {
   /** Bull lock/stalled-check period: how fast a job of a killed worker is picked up again. */
   readonly jobLockMs: number;
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
+  /** `json`: one JSON object per line (pino); `pretty`: pino-pretty's text, for humans. */
+  readonly logFormat: 'json' | 'pretty';
 }
 
 export class ConfigError extends Error {
@@ -166,6 +168,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     workerConcurrency: int('WORKER_CONCURRENCY', 16, 1, 256),
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
     logLevel: oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'], 'log'),
+    logFormat: oneOf('LOG_FORMAT', ['json', 'pretty'], 'json'),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { ApiError } from '../common/api-error';
 import { loadConfig } from '../config/config';
-import type { IngestJobData, QueuedEvent } from '../queue/queue.contract';
+import { INGEST_JOB, type IngestJobData, QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
 import { EventProducer } from './event-producer.service';
 
 const event = (id: string, data: Record<string, unknown> = { host: 'a', path: '/' }): QueuedEvent => ({
@@ -87,5 +87,57 @@ describe(EventProducer.name, () => {
       ]);
     }
     expect(jobs).toEqual([]);
+  });
+
+  it('marks the events queued and adds one job holding them, in one round trip', async () => {
+    const { queue, client } = stubQueue();
+    const sut = new EventProducer(queue, config);
+    const events = [event('e1'), event('e2')];
+    await sut.enqueue(events);
+    expect(client.hset).toHaveBeenCalledTimes(1);
+    expect(client.hset).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'e1', 'c', 'e2', 'c');
+    expect(queue.add).toHaveBeenCalledTimes(1);
+    expect(queue.add).toHaveBeenCalledWith(INGEST_JOB, { v: 1, events });
+    expect(client.hdel).not.toHaveBeenCalled();
+  });
+
+  it('takes the "queued" marks back when the job cannot be added', async () => {
+    const { queue, state, client } = stubQueue();
+    state.redisDown = true;
+    const sut = new EventProducer(queue, config);
+    await expect(sut.enqueue([event('x1'), event('x2')])).rejects.toMatchObject({ status: 503 });
+    expect(client.hdel).toHaveBeenCalledTimes(1);
+    expect(client.hdel).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'x1', 'x2');
+  });
+
+  it('answers 503 at once, touching nothing, while the queue connection is not ready', async () => {
+    const { queue, client } = stubQueue();
+    client.status = 'reconnecting';
+    const sut = new EventProducer(queue, config);
+    const err = (await sut.enqueue([event('a')]).catch((e: unknown) => e)) as ApiError;
+    expect([err.status, err.code, err.headers]).toEqual([503, 'queue_unavailable', { 'Retry-After': '5' }]);
+    expect(queue.add).not.toHaveBeenCalled();
+    expect(client.hset).not.toHaveBeenCalled();
+  });
+
+  it('answers 429 with Retry-After once the backlog would pass MAX_QUEUE_BACKLOG, and only then', async () => {
+    const { queue, client } = stubQueue();
+    client.hlen.mockResolvedValue(8);
+    const sut = new EventProducer(queue, loadConfig({ MAX_QUEUE_BACKLOG: '10' }));
+    sut.onModuleInit();
+    try {
+      await Promise.resolve(); // the first backlog poll
+      await Promise.resolve();
+      expect(client.hlen).toHaveBeenCalledWith(QUEUED_EVENTS_KEY);
+      const err = (await sut
+        .enqueue([event('a'), event('b'), event('c')])
+        .catch((e: unknown) => e)) as ApiError;
+      expect([err.status, err.code, err.headers]).toEqual([429, 'rate_limited', { 'Retry-After': '2' }]);
+      expect(queue.add).not.toHaveBeenCalled();
+      await expect(sut.enqueue([event('a'), event('b')])).resolves.toBeUndefined();
+      expect(queue.add).toHaveBeenCalledTimes(1);
+    } finally {
+      sut.onApplicationShutdown();
+    }
   });
 });

@@ -21,7 +21,8 @@ const WRITE: readonly Scope[] = ['events:write'];
  * - Authentication is the global guard's own method (`AuthGuard.authenticate`: same token cache,
  *   client state, scopes, 401/403), with the scope a controller would declare with @Scopes().
  * - Errors thrown by the guard or the service are answered with the global filter's mapping
- *   (`AllExceptionsFilter.toResponse`), so the error vocabulary stays one.
+ *   (`AllExceptionsFilter.send`, which logs through the request's logger), so the error vocabulary
+ *   stays one.
  * - They are documented in the OpenAPI document by `ingestionOpenApiPaths` (ingestion.openapi.ts),
  *   since Nest's Swagger scanner only sees controllers.
  *
@@ -61,9 +62,8 @@ export class IngestionRoutes implements OnModuleInit {
       const principal = await this.auth.authenticate(request.headers.authorization, WRITE);
       return reply.status(202).send(await ingest(request.body, principal.clientId));
     } catch (err) {
-      const { status, body, headers } = this.errors.toResponse(err);
-      if (headers) void reply.headers(headers);
-      return reply.status(status).send(body);
+      this.errors.send(reply, err);
+      return reply;
     }
   }
 }

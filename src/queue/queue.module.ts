@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { redisOptionsFromUrl } from '../redis/redis-options';
+import { QueueConnections, QueueConnectionsModule } from './queue-connections';
 import { DEFAULT_JOB_OPTIONS, EVENTS_QUEUE, QUEUE_PREFIX } from './queue.contract';
 
 /**
@@ -12,8 +13,9 @@ import { DEFAULT_JOB_OPTIONS, EVENTS_QUEUE, QUEUE_PREFIX } from './queue.contrac
 @Module({
   imports: [
     BullModule.forRootAsync({
-      inject: [APP_CONFIG],
-      useFactory: (config: AppConfig) => {
+      imports: [QueueConnectionsModule],
+      inject: [APP_CONFIG, QueueConnections],
+      useFactory: (config: AppConfig, connections: QueueConnections) => {
         const base = redisOptionsFromUrl(config.redisUrl);
         return {
           prefix: QUEUE_PREFIX,
@@ -32,10 +34,13 @@ import { DEFAULT_JOB_OPTIONS, EVENTS_QUEUE, QUEUE_PREFIX } from './queue.contrac
             if (type === 'client') {
               // Commands (job adds on request paths) fail at once while Redis is down instead
               // of waiting in ioredis' offline queue: ingestion answers 503, it never hangs.
-              const client = new Redis({ ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 });
-              return client;
+              return connections.track(
+                new Redis({ ...base, enableOfflineQueue: false, maxRetriesPerRequest: 1 }),
+              );
             }
-            return new Redis({ ...base, maxRetriesPerRequest: null, enableReadyCheck: false });
+            return connections.track(
+              new Redis({ ...base, maxRetriesPerRequest: null, enableReadyCheck: false }),
+            );
           },
         };
       },
