@@ -5,6 +5,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { formatMicros, nowMicros } from '../common/timestamp';
 import { WriteKeysService } from '../auth/write-keys.service';
 import { EventProducer } from '../ingestion/event-producer.service';
+import { RateLimiter } from '../ingestion/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { type RequestContext, type SegmentCall, mapMessage } from './segment-mapping';
@@ -29,6 +30,7 @@ export class SegmentService {
     private readonly writeKeys: WriteKeysService,
     private readonly producer: EventProducer,
     private readonly metrics: MetricsService,
+    private readonly rateLimiter: RateLimiter,
   ) {
     this.limits = { maxDepth: config.maxPayloadDepth, maxBytes: config.maxEventBytes };
   }
@@ -47,6 +49,9 @@ export class SegmentService {
         [{ path: '/batch', message: `must hold at most ${MAX_MESSAGES} messages (got ${messages.length})` }],
         'The batch is too large',
       );
+    // The client's events per second, as on /v1/events/batch: 429 with Retry-After in whole
+    // seconds (what the SDKs parse; they retry after it without spending a retry).
+    this.rateLimiter.take(clientId, messages.length);
     const ctx = this.context(clientId, contentLength, b);
     const events = new Array<QueuedEvent>(messages.length);
     for (let i = 0; i < messages.length; i++) events[i] = mapMessage(messages[i], `/batch/${i}`, ctx);
@@ -61,6 +66,7 @@ export class SegmentService {
     contentLength: unknown,
   ): Promise<{ success: true }> {
     const clientId = await this.authenticate(body, authorization);
+    this.rateLimiter.take(clientId, 1);
     await this.enqueue([mapMessage(body, '', this.context(clientId, contentLength), call)]);
     return { success: true };
   }
