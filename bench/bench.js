@@ -31,6 +31,9 @@
  *   BENCH_TRACE=1                paced phases also write every request's scheduled time, latency and status to
  *                                bench/results/trace-<phase>.csv (to see when the slow ones happened)
  *   BENCH_IDS=1                  send client-chosen UUIDv7 ids (0: let the server assign them)
+ *   BENCH_BATCH_DATA=native      `segment`: the batch phase's events carry what a segment-batch message becomes
+ *                                (same category, name and data, ~650 bytes queued instead of ~320), to compare
+ *                                the two routes on equal events
  *   BENCH_RATE60_SINGLE=n, BENCH_RATE60_BATCH=n   run the rate60 phases at n events/s instead of 60 % of this
  *                                run's ceiling (same offered load across runs, for before/after comparisons)
  *   BENCH_PROFILE=1              run the service under --cpu-prof (single phase only unless BENCH_PHASES) and
@@ -91,6 +94,7 @@ const cfg = {
     .filter(Boolean),
   rateTool: env.BENCH_RATE_TOOL || 'paced',
   ids: env.BENCH_IDS !== '0',
+  batchData: env.BENCH_BATCH_DATA || 'native',
   profile: PROFILE,
   url: env.BENCH_URL || undefined,
   databaseUrl: env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/the_eye_bench',
@@ -115,6 +119,8 @@ const cfg = {
       .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
   ),
 };
+if (!['native', 'segment'].includes(cfg.batchData))
+  throw new Error(`BENCH_BATCH_DATA must be native or segment (got "${cfg.batchData}")`);
 for (const p of cfg.phases)
   if (!ALL_PHASES.includes(p)) throw new Error(`unknown phase "${p}" (known: ${ALL_PHASES.join(', ')})`);
 if (!['paced', 'paced-http', 'autocannon'].includes(cfg.rateTool))
@@ -280,7 +286,11 @@ function cpuDelta(a, b) {
 }
 
 // ---------------------------------------------------------------------------------------------- payloads
-const { singleBody, batchBody, segmentBatchBody } = makePayloads({ ids: cfg.ids, batchSize: cfg.batchSize });
+const { singleBody, batchBody, segmentBatchBody } = makePayloads({
+  ids: cfg.ids,
+  batchSize: cfg.batchSize,
+  batchData: cfg.batchData,
+});
 
 // ---------------------------------------------------------------------------------------------- load generators
 function autocannonRun({ base, path: p, token, authorization, bodyFn, connections, seconds, overallRate }) {

@@ -9,7 +9,7 @@ const crypto = require('node:crypto');
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-function makePayloads({ ids = true, batchSize = 100 } = {}) {
+function makePayloads({ ids = true, batchSize = 100, batchData = 'native' } = {}) {
   const pool = Buffer.alloc(16 * 1024);
   let poolPos = pool.length;
   const randomBytes = (n) => {
@@ -44,10 +44,26 @@ function makePayloads({ ids = true, batchSize = 100 } = {}) {
       `"data":{"host":"www.consumeraffairs.com","path":"/"},"timestamp":"${timestampNow()}"}`
     );
   };
+  /**
+   * A native event as large as what a segment-batch message becomes (batchData 'segment'): the same
+   * category, name and data (the message itself), so the two routes can be compared on equal events.
+   */
+  const segmentShapedEventJson = () => {
+    const sid = sessions[(sessionCursor = (sessionCursor + 7) % sessions.length)];
+    const now = new Date().toISOString();
+    return (
+      `{${ids ? `"id":"${uuidv7()}",` : ''}"session_id":"${sid}","category":"catalog","name":"Product Viewed",` +
+      `"data":{"type":"track","messageId":"${uuidv7()}","anonymousId":"${sid}","event":"Product Viewed",` +
+      `"properties":{"category":"catalog","host":"www.consumeraffairs.com","path":"/"},` +
+      `"context":{"library":{"name":"@segment/analytics-node","version":"3.1.0"}},"timestamp":"${now}","sentAt":"${now}"},` +
+      `"timestamp":"${timestampNow()}"}`
+    );
+  };
+  const batchEventJson = batchData === 'segment' ? segmentShapedEventJson : eventJson;
   const singleBody = () => eventJson();
   const batchBody = (size = batchSize) => {
     const parts = new Array(size);
-    for (let i = 0; i < size; i++) parts[i] = eventJson();
+    for (let i = 0; i < size; i++) parts[i] = batchEventJson();
     return `{"events":[${parts.join(',')}]}`;
   };
   /**

@@ -6,7 +6,7 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, type OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { AppModule } from './app.module';
 import { SCOPE_DESCRIPTIONS } from './auth/scopes';
-import { BEARER_SCHEME, OAUTH2_SCHEME, describeScopes } from './common/swagger';
+import { BEARER_SCHEME, OAUTH2_SCHEME, WRITE_KEY_SCHEME, describeScopes } from './common/swagger';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { applyBodyLimits } from './common/body-limit';
 import type { AppConfig } from './config/config';
@@ -72,7 +72,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
         'ordered per session, the data team queries them and the quarantine. Sign in with "Authorize": enter ' +
         'your client_id and client_secret under `oauth2` (OAuth 2.0 client credentials; leave the scopes ' +
         "unticked to get all of your client's scopes), or paste a token from POST /v1/auth/token under `bearer`. " +
-        'Each operation says the scope it needs.',
+        "Each operation says the scope it needs. Segment's routes take a write key instead, under `writeKey`.",
     )
     .setVersion('1')
     // Tags in the order an analyst reads them (Swagger UI lists them so).
@@ -80,6 +80,10 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .addTag('analytics', 'Query stored events, sessions and counts (events:read)')
     .addTag('quarantine', 'Events the worker refused, and their replay')
     .addTag('ingestion', 'Send events (events:write)')
+    .addTag(
+      'segment',
+      'Segment\'s HTTP Tracking API, for Segment SDKs (a write key: `writeKey` under "Authorize")',
+    )
     .addTag('schemas', 'Payload JSON Schemas per event type (read: events:read, write: admin)')
     .addTag('clients (admin)', 'Trusted clients and their secrets')
     .addTag('operations', 'Health, readiness, metrics')
@@ -91,6 +95,16 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
         flows: { clientCredentials: { tokenUrl: '/v1/auth/token', scopes: SCOPE_DESCRIPTIONS } },
       },
       OAUTH2_SCHEME,
+    )
+    .addBasicAuth(
+      {
+        type: 'http',
+        scheme: 'basic',
+        description:
+          "Segment's routes (/v1/batch, /v1/track, ...): the write key (POST /v1/clients/{client_id}/write-keys) " +
+          'as user name, the password left empty, as Segment SDKs send it',
+      },
+      WRITE_KEY_SCHEME,
     )
     .build();
   const document = SwaggerModule.createDocument(app, doc, { extraModels: INGESTION_OPENAPI_MODELS });

@@ -11,6 +11,7 @@ interface Operation {
 }
 
 const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+const SEGMENT_CALLS = ['batch', 'track', 'page', 'screen', 'identify'];
 
 function operations(doc: Json): Operation[] {
   return Object.entries(doc.paths as Record<string, Json>).flatMap(([path, item]) =>
@@ -60,14 +61,15 @@ describe('OpenAPI document (/docs-json)', () => {
       admin,
     };
     // No bearer token: the token route, the probes, and Segment's routes (they take a write key).
-    const open = new Set([
-      'POST /v1/auth/token',
-      'GET /health',
-      'GET /ready',
-      ...['batch', 'track', 'page', 'screen', 'identify'].map((call) => `POST /v1/${call}`),
-    ]);
+    const open = new Set(['POST /v1/auth/token', 'GET /health', 'GET /ready']);
+    const segment = new Set(SEGMENT_CALLS.map((call) => `POST /v1/${call}`));
     for (const { method, path, op } of operations(doc)) {
       const route = `${method.toUpperCase()} ${path}`;
+      if (segment.has(route)) {
+        expect({ route, security: op.security }).toEqual({ route, security: [{ writeKey: [] }] });
+        expect(op.description).toMatch(/^\*\*Scope:\*\* none .*write key/);
+        continue;
+      }
       if (open.has(route)) {
         expect({ route, security: op.security }).toEqual({ route, security: undefined });
         expect(op.description).toMatch(/^\*\*Scope:\*\* none/);
@@ -98,6 +100,29 @@ describe('OpenAPI document (/docs-json)', () => {
         });
         expect({ route, outsider, status: res.status }).toEqual({ route, outsider, status: 403 });
       }
+    }
+  });
+
+  it("offers the write key of Segment's routes as HTTP Basic, and takes what Swagger UI then sends", async () => {
+    expect(doc.components.securitySchemes.writeKey).toMatchObject({ type: 'http', scheme: 'basic' });
+    const admin = await adminToken(t.url);
+    const writer = await registerClient(t.url, ['events:write'], 'swagger segment writer');
+    const key = await http<{ write_key: string }>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
+      method: 'POST',
+      token: admin,
+    });
+    expect(key.status).toBe(201);
+    // Swagger UI's Authorize for an http/basic scheme: btoa(username + ':' + password), password empty.
+    const authorization = `Basic ${Buffer.from(`${key.body.write_key}:`).toString('base64')}`;
+    for (const call of SEGMENT_CALLS) {
+      const res = await http(`${t.url}/v1/${call}`, {
+        headers: { authorization },
+        json:
+          call === 'batch'
+            ? { batch: [{ type: 'track', event: 'x', anonymousId: 'a' }] }
+            : { anonymousId: 'a' },
+      });
+      expect({ call, status: res.status }).toEqual({ call, status: 200 });
     }
   });
 

@@ -296,6 +296,70 @@ describe('Segment-compatible ingestion (e2e)', () => {
     expect(events.some((e) => 'writeKey' in e.data)).toBe(false);
   });
 
+  it("holds a write key to its client's rate limit: 429 with Retry-After in seconds, which the SDK waits out", async () => {
+    const limited = await registerClient(t.url, ['events:write'], 'segment limited');
+    const key = (await issueKey(limited.clientId)).body.write_key;
+    const patched = await http(`${t.url}/v1/clients/${limited.clientId}`, {
+      method: 'PATCH',
+      token: admin,
+      json: { rate_limit: 10 },
+    });
+    expect(patched.status).toBe(200);
+    await new Promise((r) => setTimeout(r, 300)); // the limit reaches the limiter through Redis
+    const track = (sid: string) => ({ type: 'track', event: 'Limited', anonymousId: sid });
+
+    // 8 of 10 per second: at most one such request passes in a second.
+    let refused: Awaited<ReturnType<typeof postSegment>> | undefined;
+    for (let i = 0; i < 5 && !refused; i++) {
+      const res = await postSegment(
+        '/v1/batch',
+        { batch: Array.from({ length: 8 }, () => track('x')) },
+        basic(key),
+      );
+      if (res.status === 429) refused = res;
+      else expect(res.status).toBe(200);
+    }
+    expect(refused?.status).toBe(429);
+    // Delta-seconds: the SDK parseInt()s it (an HTTP date would make it wait 60 s).
+    expect(refused?.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
+    expect([200, 429]).toContain((await postSegment('/v1/track', track('x'), basic(key))).status);
+    // More messages than a second allows can never pass: 413, which the SDK does not retry.
+    const over = await postSegment(
+      '/v1/batch',
+      { batch: Array.from({ length: 11 }, () => track('x')) },
+      basic(key),
+    );
+    expect(over.status).toBe(413);
+
+    // The SDK: three batches of 10 at once, over the limit; it waits Retry-After and stores them all.
+    await new Promise((r) => setTimeout(r, 1_100));
+    const sid = randomUUID();
+    const bodies: string[] = [];
+    const statuses: number[] = [];
+    const analytics = new Analytics({
+      writeKey: key,
+      host: t.url,
+      flushAt: 10,
+      flushInterval: 60_000,
+      maxRetries: 3,
+    });
+    analytics.on('http_request', (req) => bodies.push(req.body));
+    analytics.on('http_response', (res) => statuses.push(res.status));
+    for (let i = 0; i < 30; i++) analytics.track({ anonymousId: sid, event: `Call ${i}` });
+    await analytics.closeAndFlush({ timeout: 20_000 });
+    expect(statuses).toContain(429);
+    expect(statuses.filter((s) => s === 200)).toHaveLength(3);
+    const messageIds = new Set(
+      bodies.flatMap((b) =>
+        (JSON.parse(b) as { batch: { messageId: string }[] }).batch.map((m) => m.messageId),
+      ),
+    );
+    expect(messageIds.size).toBe(30);
+    const ids = [...messageIds].map((m) => eventIdOf(limited.clientId, m));
+    await waitProcessed(ids);
+    expect(await storedCount(ids)).toBe(30);
+  });
+
   it('400 only for an unparseable or oversized request', async () => {
     const json = { 'content-type': 'application/json', ...basic(writeKey) };
     expect((await http(`${t.url}/v1/batch`, { body: '{"batch": [', headers: json })).status).toBe(400);

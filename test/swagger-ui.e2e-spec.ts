@@ -5,7 +5,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import type { Browser, Page } from 'playwright-core';
-import { http, registerClient, startApp, type TestApp, type TestClient, waitFor } from './helpers/app';
+import {
+  adminToken,
+  http,
+  registerClient,
+  startApp,
+  type TestApp,
+  type TestClient,
+  waitFor,
+} from './helpers/app';
 import { launchBrowser } from './helpers/browser';
 
 // The committed screenshot is refreshed only on demand (UPDATE_SCREENSHOTS=1), so that a test
@@ -141,6 +149,42 @@ describe('Swagger UI in a real browser (e2e)', () => {
     const res = await tryItOut('AnalyticsController_stats');
     expect(res.status).toBe(200);
     expect(Array.isArray((JSON.parse(res.body) as { data: unknown }).data)).toBe(true);
+  });
+
+  it('sends a Segment call with a write key entered under "Authorize" (HTTP Basic, empty password): 200, stored', async () => {
+    const writer = await registerClient(t.url, ['events:write'], 'Segment source in Swagger UI');
+    const issued = await http<{ write_key: string }>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
+      method: 'POST',
+      token: await adminToken(t.url),
+    });
+    expect(issued.status).toBe(201);
+    await page.click('.swagger-ui .auth-wrapper .authorize');
+    const dialog = page.locator('.swagger-ui .dialog-ux .modal-ux');
+    await dialog.waitFor();
+    const basic = dialog.locator('.auth-container', { hasText: 'writeKey' });
+    await basic.locator('input[name="username"]').fill(issued.body.write_key);
+    await basic.locator('button.authorize').click();
+    await basic.locator('button', { hasText: 'Logout' }).waitFor({ timeout: 10_000 });
+    await dialog.locator('button.close-modal').click();
+    await dialog.waitFor({ state: 'detached' });
+
+    // The pre-filled example body carries a made-up "writeKey": the header's key is the one used.
+    const res = await tryItOut('SegmentController_track');
+    expect({ status: res.status, body: JSON.parse(res.body) as unknown }).toEqual({
+      status: 200,
+      body: { success: true },
+    });
+    await waitFor(
+      async () => {
+        const stored = await http<{ data: unknown[] }>(
+          `${t.url}/v1/events?client_id=${writer.clientId}&limit=10`,
+          { token: analyst.token },
+        );
+        return stored.body.data?.length === 1;
+      },
+      15_000,
+      'the Segment call to be stored',
+    );
   });
 
   it('never makes a request that leaves the machine', () => {

@@ -3,9 +3,11 @@ import { ApiExtraModels, ApiResponse, getSchemaPath, type OpenAPIObject } from '
 import type { ErrorBody } from './api-error';
 import { ErrorDto } from './error.dto';
 
-/** Names of the two security schemes in the document (see buildOpenApi in app.setup.ts). */
+/** Names of the security schemes in the document (see buildOpenApi in app.setup.ts). */
 export const BEARER_SCHEME = 'bearer';
 export const OAUTH2_SCHEME = 'oauth2';
+/** Segment's routes: HTTP Basic with the write key as user name and an empty password. */
+export const WRITE_KEY_SCHEME = 'writeKey';
 
 type Example = { summary: string; value: ErrorBody };
 
@@ -181,12 +183,15 @@ export function describeScopes(doc: OpenAPIObject): OpenAPIObject {
       const op = item[method];
       if (!op) continue;
       const scopes = (op.security ?? []).flatMap((req) => req[OAUTH2_SCHEME] ?? []);
+      const writeKey = (op.security ?? []).some((req) => req[WRITE_KEY_SCHEME] !== undefined);
       const line = scopes.length
         ? `**Scope:** ${scopes.map((s) => `\`${s}\``).join(' or ')}` +
           (scopes.includes('admin') ? '' : ' (`admin` also passes)')
-        : op.security?.length
-          ? '**Scope:** any valid token'
-          : '**Scope:** none (no token needed)';
+        : writeKey
+          ? '**Scope:** none (no token needed): a write key instead, see `writeKey` under "Authorize"'
+          : op.security?.length
+            ? '**Scope:** any valid token'
+            : '**Scope:** none (no token needed)';
       op.description = op.description ? `${line}\n\n${op.description}` : line;
     }
   }

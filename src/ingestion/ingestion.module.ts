@@ -13,6 +13,6 @@ import { RateLimiter } from './rate-limiter.service';
   imports: [QueueModule, AuthModule, ProcessingModule],
   controllers: [IngestionController],
   providers: [IngestionService, IngestionRoutes, EventProducer, RateLimiter],
-  exports: [EventProducer],
+  exports: [EventProducer, RateLimiter],
 })
 export class IngestionModule {}

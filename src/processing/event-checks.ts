@@ -41,6 +41,22 @@ export interface CheckPolicy {
   validate(category: string, name: string, data: unknown): ValidationResult | null;
 }
 
+/**
+ * Whether any key or string value is one PostgreSQL jsonb cannot store: the walk every event
+ * takes, building no paths (unstorablePaths builds one per key, the larger part of the cost).
+ */
+export function hasUnstorable(value: unknown): boolean {
+  if (typeof value === 'string') return UNSTORABLE_RE.test(value);
+  if (value === null || typeof value !== 'object') return false;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (hasUnstorable(value[i])) return true;
+    return false;
+  }
+  const obj = value as Record<string, unknown>;
+  for (const key in obj) if (UNSTORABLE_RE.test(key) || hasUnstorable(obj[key])) return true;
+  return false;
+}
+
 /** JSON pointers of every key or string value PostgreSQL jsonb cannot store. */
 export function unstorablePaths(value: unknown, path: string, out: string[] = []): string[] {
   if (typeof value === 'string') {
@@ -159,8 +175,8 @@ export function checkEvent(e: QueuedEvent, policy: CheckPolicy): Verdict {
       message: `is ${((ts - received) / 1e6).toFixed(3)} s after received_at (MAX_CLOCK_SKEW is ${policy.maxClockSkewMs / 1000} s)`,
     });
   }
-  const unstorable = unstorablePaths(e.data, '/data');
-  if (unstorable.length) {
+  if (hasUnstorable(e.data)) {
+    const unstorable = unstorablePaths(e.data, '/data');
     for (const path of unstorable) {
       errors.push({
         reason: 'payload_unstorable',

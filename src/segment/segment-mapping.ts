@@ -4,6 +4,8 @@ import { createHash, hash } from 'node:crypto';
 import type { FieldError } from '../common/api-error';
 import { type EventLimits, checkEventLimits } from '../common/event-size';
 import { formatMicros, parseTimestamp } from '../common/timestamp';
+import { EVENT_TYPE_PART_MAX_LENGTH, SESSION_ID_MAX_LENGTH } from '../common/limits';
+import { UNSTORABLE_RE } from '../common/unstorable';
 import { checkEnvelope, uuidv7 } from '../ingestion/envelope';
 import type { QueuedEvent, RequestRejection } from '../queue/queue.contract';
 
@@ -180,6 +182,10 @@ export function mapMessage(raw: unknown, base: string, ctx: RequestContext, call
       message: `is larger than ${MAX_MESSAGE_BYTES} bytes of JSON (Segment's limit per message)`,
     });
 
+  if (errors.length === 0 && micros !== null) {
+    const event = wellFormed(id, session, category, name, data, timestamp, micros, ctx);
+    if (event !== null) return event;
+  }
   const envelope = { id, session_id: session, category, name, data, timestamp };
   if (errors.length === 0) {
     const checked = checkEnvelope(envelope, '', ctx.receivedAt, ctx.clientId, ctx.limits);
@@ -207,6 +213,49 @@ export function mapMessage(raw: unknown, base: string, ctx: RequestContext, call
     client_id: ctx.clientId,
     rejected: errors,
   };
+}
+
+/** The range parseTimestamp accepts (years 1700-2254), in epoch µs. */
+const MIN_MICROS = Date.UTC(1700, 0, 1) * 1000;
+const MAX_MICROS = Date.UTC(2255, 0, 1) * 1000;
+
+const fits = (v: unknown, max: number): v is string =>
+  typeof v === 'string' && v.length >= 1 && v.length <= max && !UNSTORABLE_RE.test(v);
+
+/**
+ * The queued event of a message whose mapped fields are all valid, or null to let checkEnvelope
+ * say what is wrong. The usual case: it skips re-checking what this module made (its own UUID,
+ * its own formatted timestamp), which checkEnvelope would parse again for every message.
+ */
+function wellFormed(
+  id: string,
+  session: string | undefined,
+  category: unknown,
+  name: unknown,
+  data: Record<string, unknown>,
+  timestamp: string,
+  micros: number,
+  ctx: RequestContext,
+): QueuedEvent | null {
+  if (
+    micros < MIN_MICROS ||
+    micros >= MAX_MICROS ||
+    !fits(session, SESSION_ID_MAX_LENGTH) ||
+    !fits(category, EVENT_TYPE_PART_MAX_LENGTH) ||
+    !fits(name, EVENT_TYPE_PART_MAX_LENGTH)
+  )
+    return null;
+  const event: QueuedEvent = {
+    id,
+    session_id: session,
+    category,
+    name,
+    data,
+    timestamp,
+    received_at: ctx.receivedAt,
+    client_id: ctx.clientId,
+  };
+  return checkEventLimits(event, ctx.limits) === null ? event : null;
 }
 
 /**

@@ -1,9 +1,10 @@
-import { Body, Controller, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiBody, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post, Req } from '@nestjs/common';
+import type { FastifyRequest } from 'fastify';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import { BodyLimit } from '../common/body-limit';
 import { Public } from '../auth/auth.decorators';
 import { RawPayload } from '../common/decorators';
-import { ApiErrors } from '../common/swagger';
+import { ApiErrors, WRITE_KEY_SCHEME } from '../common/swagger';
 import { SegmentBatchDto, SegmentMessageDto, SegmentSuccessDto } from './segment.dto';
 import { SegmentService } from './segment.service';
 
@@ -14,7 +15,8 @@ const AUTH =
   'Auth: a write key (POST /v1/clients/{client_id}/write-keys) as HTTP Basic user name with an empty ' +
   'password, or as "writeKey" in the body; no bearer token. 200 whenever the request is understood: a bad ' +
   'message goes to the quarantine (GET /v1/rejected-events) with its reasons. 400 only for an unparseable or ' +
-  'oversized (over 500 KB) request; 401 for a bad key.';
+  "oversized (over 500 KB) request; 401 for a bad key; 429 with Retry-After (seconds) over the client's rate " +
+  'limit or the processing backlog; 413 for a batch of more messages than the client may send in a second.';
 
 /**
  * Segment's HTTP Tracking API (write-key auth instead of a token: @Public() for the JWT guard).
@@ -22,6 +24,8 @@ const AUTH =
  */
 @ApiTags('segment')
 @Public()
+// Documents the write key for Swagger UI's "Authorize" (key as user name, empty password).
+@ApiSecurity(WRITE_KEY_SCHEME)
 // Payload strings PostgreSQL cannot store send that message to the quarantine, not the batch to a 400.
 @RawPayload()
 @ApiErrors(400, 401, 429, 503)
@@ -38,12 +42,8 @@ export class SegmentController {
   })
   @ApiBody({ type: SegmentBatchDto })
   @ApiOkResponse({ type: SegmentSuccessDto })
-  batch(
-    @Body() body: unknown,
-    @Headers('authorization') authorization?: string,
-    @Headers('content-length') contentLength?: string,
-  ): Promise<SegmentSuccessDto> {
-    return this.segment.batch(body, authorization, contentLength);
+  batch(@Body() body: unknown, @Req() req: FastifyRequest): Promise<SegmentSuccessDto> {
+    return this.segment.batch(body, req.headers);
   }
 
   @Post('track')
@@ -52,12 +52,8 @@ export class SegmentController {
   @ApiOperation({ summary: 'Segment track call: name = event', description: AUTH })
   @ApiBody({ type: SegmentMessageDto })
   @ApiOkResponse({ type: SegmentSuccessDto })
-  track(
-    @Body() body: unknown,
-    @Headers('authorization') authorization?: string,
-    @Headers('content-length') contentLength?: string,
-  ): Promise<SegmentSuccessDto> {
-    return this.segment.single('track', body, authorization, contentLength);
+  track(@Body() body: unknown, @Req() req: FastifyRequest): Promise<SegmentSuccessDto> {
+    return this.segment.single('track', body, req.headers);
   }
 
   @Post('page')
@@ -66,12 +62,8 @@ export class SegmentController {
   @ApiOperation({ summary: 'Segment page call: name = name, else "page"', description: AUTH })
   @ApiBody({ type: SegmentMessageDto })
   @ApiOkResponse({ type: SegmentSuccessDto })
-  page(
-    @Body() body: unknown,
-    @Headers('authorization') authorization?: string,
-    @Headers('content-length') contentLength?: string,
-  ): Promise<SegmentSuccessDto> {
-    return this.segment.single('page', body, authorization, contentLength);
+  page(@Body() body: unknown, @Req() req: FastifyRequest): Promise<SegmentSuccessDto> {
+    return this.segment.single('page', body, req.headers);
   }
 
   @Post('screen')
@@ -80,12 +72,8 @@ export class SegmentController {
   @ApiOperation({ summary: 'Segment screen call: name = name, else "screen"', description: AUTH })
   @ApiBody({ type: SegmentMessageDto })
   @ApiOkResponse({ type: SegmentSuccessDto })
-  screen(
-    @Body() body: unknown,
-    @Headers('authorization') authorization?: string,
-    @Headers('content-length') contentLength?: string,
-  ): Promise<SegmentSuccessDto> {
-    return this.segment.single('screen', body, authorization, contentLength);
+  screen(@Body() body: unknown, @Req() req: FastifyRequest): Promise<SegmentSuccessDto> {
+    return this.segment.single('screen', body, req.headers);
   }
 
   @Post('identify')
@@ -97,11 +85,7 @@ export class SegmentController {
   })
   @ApiBody({ type: SegmentMessageDto })
   @ApiOkResponse({ type: SegmentSuccessDto })
-  identify(
-    @Body() body: unknown,
-    @Headers('authorization') authorization?: string,
-    @Headers('content-length') contentLength?: string,
-  ): Promise<SegmentSuccessDto> {
-    return this.segment.single('identify', body, authorization, contentLength);
+  identify(@Body() body: unknown, @Req() req: FastifyRequest): Promise<SegmentSuccessDto> {
+    return this.segment.single('identify', body, req.headers);
   }
 }

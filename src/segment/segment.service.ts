@@ -5,12 +5,19 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { formatMicros, nowMicros } from '../common/timestamp';
 import { WriteKeysService } from '../auth/write-keys.service';
 import { EventProducer } from '../ingestion/event-producer.service';
+import { RateLimiter } from '../ingestion/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { type RequestContext, type SegmentCall, mapMessage } from './segment-mapping';
 
 /** Messages per request: 500 KB of ~200-byte messages; bounds the work of one request. */
 export const MAX_MESSAGES = 2_500;
+
+/** The request headers the routes read (Fastify's, lower-cased). */
+export interface RequestHeaders {
+  authorization?: string;
+  'content-length'?: string;
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -29,12 +36,13 @@ export class SegmentService {
     private readonly writeKeys: WriteKeysService,
     private readonly producer: EventProducer,
     private readonly metrics: MetricsService,
+    private readonly rateLimiter: RateLimiter,
   ) {
     this.limits = { maxDepth: config.maxPayloadDepth, maxBytes: config.maxEventBytes };
   }
 
-  async batch(body: unknown, authorization: unknown, contentLength: unknown): Promise<{ success: true }> {
-    const clientId = await this.authenticate(body, authorization);
+  async batch(body: unknown, headers: RequestHeaders): Promise<{ success: true }> {
+    const clientId = await this.authenticate(body, headers.authorization);
     const b = body as Record<string, unknown>;
     const messages = b.batch;
     if (!Array.isArray(messages))
@@ -47,21 +55,20 @@ export class SegmentService {
         [{ path: '/batch', message: `must hold at most ${MAX_MESSAGES} messages (got ${messages.length})` }],
         'The batch is too large',
       );
-    const ctx = this.context(clientId, contentLength, b);
+    // The client's events per second, as on /v1/events/batch: 429 with Retry-After in whole
+    // seconds (what the SDKs parse; they retry after it without spending a retry).
+    this.rateLimiter.take(clientId, messages.length);
+    const ctx = this.context(clientId, headers['content-length'], b);
     const events = new Array<QueuedEvent>(messages.length);
     for (let i = 0; i < messages.length; i++) events[i] = mapMessage(messages[i], `/batch/${i}`, ctx);
     await this.enqueue(events);
     return { success: true };
   }
 
-  async single(
-    call: SegmentCall,
-    body: unknown,
-    authorization: unknown,
-    contentLength: unknown,
-  ): Promise<{ success: true }> {
-    const clientId = await this.authenticate(body, authorization);
-    await this.enqueue([mapMessage(body, '', this.context(clientId, contentLength), call)]);
+  async single(call: SegmentCall, body: unknown, headers: RequestHeaders): Promise<{ success: true }> {
+    const clientId = await this.authenticate(body, headers.authorization);
+    this.rateLimiter.take(clientId, 1);
+    await this.enqueue([mapMessage(body, '', this.context(clientId, headers['content-length']), call)]);
     return { success: true };
   }
 
