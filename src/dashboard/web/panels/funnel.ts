@@ -62,7 +62,13 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
       runButton,
     ),
   );
-  const result = h('div', { class: 'funnel-result' });
+  const result = h(
+    'div',
+    { class: 'funnel-result' },
+    note(
+      'Type two or more event types (category and name) and run: the two most frequent types of the range fill in the first two steps once there are events.',
+    ),
+  );
   body.append(form, result);
   let ctx: Ctx | null = null;
 
