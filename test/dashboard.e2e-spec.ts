@@ -147,6 +147,21 @@ describe('dashboard (headless Chromium, e2e)', () => {
     expect(doc.body.paths['/v1/ops/overview']).toBeDefined();
   });
 
+  it('/dashboard/ (trailing slash) redirects to /dashboard, keeping the query and the view fragment', async () => {
+    const res = await fetch(`${t.url}/dashboard/`, { redirect: 'manual' });
+    expect(res.status).toBe(301);
+    expect(res.headers.get('location')).toBe('/dashboard');
+    const withQuery = await fetch(`${t.url}/dashboard/?from=bookmark`, { redirect: 'manual' });
+    expect(withQuery.headers.get('location')).toBe('/dashboard?from=bookmark');
+
+    const page = await browser.newPage();
+    await page.goto(`${t.url}/dashboard/#range=7d&interval=day`);
+    await page.locator('form#signin').waitFor({ timeout: 10_000 });
+    expect(new URL(page.url()).pathname).toBe('/dashboard');
+    expect(new URL(page.url()).hash).toBe('#range=7d&interval=day');
+    await page.close();
+  });
+
   it('GET /v1/ops/overview: queue depth, lag and rates, for admins only', async () => {
     expect((await http(`${t.url}/v1/ops/overview`)).status).toBe(401);
     expect((await http(`${t.url}/v1/ops/overview`, { token: reader.token })).status).toBe(403);
@@ -229,6 +244,30 @@ describe('dashboard (headless Chromium, e2e)', () => {
     await funnel.nth(1).waitFor({ timeout: 10_000 });
     const sessionsWith = (name: string): number =>
       new Set(posted.filter((e) => e.name === name).map((e) => e.session_id)).size;
+    expect((await funnel.allInnerTexts()).map((s) => s.split(' ')[0])).toEqual([
+      String(sessionsWith('pageview')),
+      String(sessionsWith('cta click')),
+    ]);
+    const utcText = (ms: number): string =>
+      `${new Date(ms).toISOString().slice(0, 19).replace('T', ' ')} UTC`;
+    const answered = (from: number, to: number): RegExp =>
+      new RegExp(`^Over ${utcText(from)} – ${utcText(to)}, answered in \\d+\\.\\d s\\.$`);
+    expect(await text(page, '#funnel .funnel-result p.small')).toMatch(
+      answered(windowStart, windowStart + 2 * 3_600_000),
+    );
+
+    // Over a longer range a funnel counts the range's last 24 hours (here after the sessions) unless
+    // asked for the whole range: its cost grows with the step-1 events it reads.
+    await page.fill('input[name=to]', iso(windowStart + 30 * 3_600_000));
+    await page.locator('input[name=to]').dispatchEvent('change');
+    await page.click('#funnel button[type=submit]');
+    await page.locator('#funnel .funnel-result .note-empty').waitFor({ timeout: 10_000 });
+    expect(await text(page, '#funnel .funnel-result p.small')).toMatch(
+      answered(windowStart + 6 * 3_600_000, windowStart + 30 * 3_600_000),
+    );
+    await page.selectOption('#funnel select[name=span]', 'range');
+    await page.click('#funnel button[type=submit]');
+    await funnel.nth(1).waitFor({ timeout: 10_000 });
     expect((await funnel.allInnerTexts()).map((s) => s.split(' ')[0])).toEqual([
       String(sessionsWith('pageview')),
       String(sessionsWith('cta click')),

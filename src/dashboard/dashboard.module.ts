@@ -18,5 +18,10 @@ export class DashboardModule implements OnModuleInit {
     // Queued, not awaited: awaiting would load Fastify's plugin queue now and build the routes
     // before Nest installs its error handler, so body-parser errors would skip the global filter.
     void fastify.register(fastifyStatic, { serve: false });
+    // People type /dashboard/ too. Nest drops a route's trailing slash, so this one is Fastify's
+    // own: a permanent redirect to the one page URL (the browser keeps the #view fragment).
+    fastify.get('/dashboard/', (request, reply) =>
+      reply.redirect(`/dashboard${request.url.slice('/dashboard/'.length)}`, 301),
+    );
   }
 }

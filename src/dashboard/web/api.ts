@@ -62,8 +62,9 @@ export class Api {
     return this.request<T>('GET', qs ? `${path}?${qs}` : path);
   }
 
-  post<T>(path: string, body: unknown): Promise<T> {
-    return this.request<T>('POST', path, body);
+  /** `signal` lets the page stop waiting (the server's statement timeout bounds the query itself). */
+  post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+    return this.request<T>('POST', path, body, signal);
   }
 
   /** Follows next_cursor until the end or `maxPages`; `truncated` says whether rows were left. */
@@ -83,7 +84,7 @@ export class Api {
     return { rows, truncated: true };
   }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  private async request<T>(method: string, path: string, body?: unknown, signal?: AbortSignal): Promise<T> {
     if (!this.token) throw new ApiError(401, 'unauthorized', 'Signed out');
     const headers: Record<string, string> = { authorization: `Bearer ${this.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -91,6 +92,7 @@ export class Api {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal,
     });
     const parsed = (await res.json().catch(() => ({}))) as unknown;
     if (res.status === 401) {

@@ -185,7 +185,8 @@ function chartOptions(
       {
         stroke: '#475569',
         grid: { stroke: '#e2e8f0' },
-        size: 60,
+        // Wide enough for the longest label ("3,300,000" at 10 M events a day), ~7 px a character.
+        size: (_u, values) => 22 + 7 * Math.max(3, ...(values ?? []).map((v) => v.length)),
         values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? fmt.format(t) : '')),
       },
     ],

@@ -1,5 +1,5 @@
-import { describeError } from '../api';
-import { fill, fmt, h, note } from '../dom';
+import { ApiError, describeError } from '../api';
+import { fill, fmt, h, note, utc } from '../dom';
 import { type Ctx, type Panel, painted, panelShell } from '../panel';
 import type { EventType } from './top-types';
 
@@ -13,6 +13,14 @@ interface FunnelResult {
 }
 
 const WITHIN = ['5m', '30m', '1h', '6h', '1d', '7d'];
+/**
+ * A funnel reads the stored events themselves (no rollup can answer it): its cost grows with the
+ * step-1 events in its range, so by default it counts the last day of the pickers' range only.
+ */
+const SPANS = [
+  { id: 'day', label: 'the last 24 hours of the range', ms: 86_400_000 },
+  { id: 'range', label: 'the whole range (slow over weeks of busy types)', ms: Infinity },
+];
 const MIN_STEPS = 2;
 const MAX_STEPS = 10;
 
@@ -21,7 +29,7 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
   const { el, body } = panelShell(
     'funnel',
     'Funnel',
-    'Sessions that did step 1 in the range, then each next step after the previous one, within the window of step 1.',
+    'Sessions that did step 1, then each next step after the previous one, within the window of step 1. Runs on demand over the raw events.',
     false,
   );
   const categories = h('datalist', { id: 'funnel-categories' });
@@ -32,7 +40,13 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
     { name: 'within', 'aria-label': 'Window' },
     WITHIN.map((w) => h('option', { value: w, selected: w === '30m' }, w)),
   );
+  const span = h(
+    'select',
+    { name: 'span', 'aria-label': 'Funnel range' },
+    SPANS.map((x) => h('option', { value: x.id }, x.label)),
+  );
   const addButton = h('button', { type: 'button', class: 'secondary' }, 'Add step');
+  const runButton = h('button', { type: 'submit' }, 'Run funnel');
   const form = h(
     'form',
     null,
@@ -44,10 +58,17 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
       { class: 'inline' },
       addButton,
       h('label', null, 'within ', within),
-      h('button', { type: 'submit' }, 'Run funnel'),
+      h('label', null, 'over ', span),
+      runButton,
     ),
   );
-  const result = h('div', { class: 'funnel-result' });
+  const result = h(
+    'div',
+    { class: 'funnel-result' },
+    note(
+      'Type two or more event types (category and name) and run: the two most frequent types of the range fill in the first two steps once there are events.',
+    ),
+  );
   body.append(form, result);
   let ctx: Ctx | null = null;
 
@@ -103,19 +124,45 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
       category: (li.querySelector('input[name=category]') as HTMLInputElement).value.trim(),
       name: (li.querySelector('input[name=name]') as HTMLInputElement).value.trim(),
     }));
-    fill(result, note('Counting…', 'info'));
+    const spanMs = (SPANS.find((x) => x.id === span.value) ?? SPANS[0]).ms;
+    const to = c.range.to;
+    const from = new Date(Math.max(c.range.from.getTime(), to.getTime() - spanMs));
+    const over = `${utc(from.toISOString())} – ${utc(to.toISOString())}`;
+    // Progress while the server counts: the elapsed time, and a way to stop waiting.
+    const started = performance.now();
+    const seconds = (): string => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    const abort = new AbortController();
+    const progress = h('span', { 'data-testid': 'funnel-progress' }, `Counting sessions over ${over}…`);
+    const cancel = h('button', { type: 'button', class: 'link', onclick: () => abort.abort() }, 'cancel');
+    fill(result, h('p', { class: 'note note-info', 'aria-live': 'polite' }, progress, ' ', cancel));
+    const tick = window.setInterval(
+      () => fill(progress, `Counting sessions over ${over}… ${seconds()}`),
+      250,
+    );
+    runButton.disabled = true;
     try {
-      const res = await c.api.post<FunnelResult>('/v1/funnels', {
-        steps,
-        within: within.value,
-        from: c.range.from.toISOString(),
-        to: c.range.to.toISOString(),
-      });
+      const res = await c.api.post<FunnelResult>(
+        '/v1/funnels',
+        { steps, within: within.value, from: from.toISOString(), to: to.toISOString() },
+        abort.signal,
+      );
       render(res);
+      result.append(h('p', { class: 'muted small' }, `Over ${over}, answered in ${seconds()}.`));
     } catch (err) {
-      fill(result, note(describeError(err, 'The funnel'), 'error'));
+      fill(result, note(failure(err, seconds()), 'error'));
+    } finally {
+      window.clearInterval(tick);
+      runButton.disabled = false;
     }
     painted('funnel');
+  }
+
+  function failure(err: unknown, after: string): string {
+    if (err instanceof DOMException && err.name === 'AbortError')
+      return `Cancelled after ${after}: the server stops the query at its time limit.`;
+    if (err instanceof ApiError && err.code === 'query_timeout')
+      return `The funnel over ${span.value === 'range' ? 'the whole range' : 'this day'} took longer than the server's time limit (${after}): choose a shorter span, or a rarer type for step 1.`;
+    return describeError(err, 'The funnel');
   }
 
   function render(res: FunnelResult): void {
