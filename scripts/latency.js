@@ -232,10 +232,7 @@ function variants(s) {
       'funnel: rare step 1 (exposure → submit), 1h, 30 days',
       () => funnel(RARE_FIRST, '1h', '2026-10-01', '2026-10-31'),
     ],
-    [
-      'funnel: 3 steps, 30m, 7 days',
-      (i) => funnel(THREE_STEPS, '30m', pickFrom(s.days.slice(0, 21), i), pickFrom(s.days.slice(6), i)),
-    ],
+    ['funnel: 3 steps, 30m, 7 days', (i) => funnel(THREE_STEPS, '30m', s.days[i % 22], s.days[(i % 22) + 6])],
     [
       'funnel: 3 steps, 30m, 30 days (step 1 = 55 % of events)',
       () => funnel(THREE_STEPS, '30m', '2026-10-01', '2026-10-31'),
