@@ -5,10 +5,18 @@
 // events_type_time_idx, whose INCLUDE (session_id, client_id) makes the scan index-only and bounded
 // by time: [from, to + within]. When the sessions left are few and the type is common, the planner
 // may instead probe events_session_time_idx per session (a nested loop); both give the same counts.
+//
+// The planner cannot estimate how many sessions reach a step (a CTE's GROUP BY: it assumes 200), so
+// it sorts thousands of joined rows by session_id to group them; the statement runs in its own
+// transaction with sorting disabled so that each step groups by hashing (a quarter of the
+// statement's CPU on one day of the commonest types), with memory to keep larger ranges in memory.
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ANALYTICS_POOL, analyticsQueryError } from './analytics-pool';
+
+/** Planner settings of the funnel statement's transaction (scripts/explain.js applies them too). */
+export const FUNNEL_SETTINGS: Record<string, string> = { enable_sort: 'off', work_mem: '32MB' };
 
 export interface FunnelQuery {
   steps: { category: string; name: string }[];
@@ -54,10 +62,23 @@ export class FunnelsRepository {
     }
     const counts = q.steps.map((_s, i) => `(SELECT count(*) FROM s${i + 1})::text AS c${i + 1}`);
     const sql = `WITH ${ctes.join(',\n')}\nSELECT ${counts.join(', ')}`;
+    const db = await this.pool.connect().catch((err: unknown) => {
+      throw analyticsQueryError(err, this.config?.analyticsStatementTimeoutMs ?? 0);
+    });
     try {
-      const row = (await this.pool.query<Record<string, string>>(sql, params)).rows[0] ?? {};
+      const settings = Object.entries(FUNNEL_SETTINGS).map(([k, v]) => `SET LOCAL ${k} = '${v}'`);
+      await db.query(`BEGIN READ ONLY; ${settings.join('; ')}`);
+      const row = (await db.query<Record<string, string>>(sql, params)).rows[0] ?? {};
+      await db.query('COMMIT');
+      db.release();
       return q.steps.map((_s, i) => Number(row[`c${i + 1}`]));
     } catch (err) {
+      // A connection that cannot even roll back is discarded, not returned to the pool.
+      const rolledBack = await db.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      db.release(!rolledBack);
       throw analyticsQueryError(err, this.config?.analyticsStatementTimeoutMs ?? 0);
     }
   }
