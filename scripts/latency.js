@@ -9,12 +9,14 @@
 //   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/the_eye_seed node scripts/latency.js [--requests 200] [--url http://…]
 //   … node scripts/latency.js --export [csv|ndjson]   # streams the whole events table once, sampling the service's RSS
 //
-// Prints a table and writes bench/results/analytics-latency.json (the export: analytics-export.json).
+// Prints a table and writes bench/results/analytics-latency.{json,md} (the export:
+// analytics-export-<format>.json). A path may run fewer requests than --requests when one request
+// reads most of the table (the 30-day funnel over the commonest type): its row says how many.
 'use strict';
 const { spawn } = require('node:child_process');
 const { mkdirSync, readFileSync, writeFileSync } = require('node:fs');
 const { createServer } = require('node:net');
-const { loadavg } = require('node:os');
+const { cpus, loadavg } = require('node:os');
 const { join } = require('node:path');
 const { Client } = require('pg');
 
@@ -98,6 +100,22 @@ async function samples() {
 
 const pickFrom = (items, i) => items[i % items.length];
 const enc = encodeURIComponent;
+/** Types seeded with schema versions by scripts/seed.js. */
+const SCHEMA_TYPES = [
+  ['page interaction', 'pageview'],
+  ['form interaction', 'submit'],
+  ['experiment', 'exposure'],
+];
+const THREE_STEPS = [
+  { category: 'page interaction', name: 'pageview' },
+  { category: 'page interaction', name: 'cta click' },
+  { category: 'form interaction', name: 'submit' },
+];
+const RARE_FIRST = [
+  { category: 'experiment', name: 'exposure' },
+  { category: 'form interaction', name: 'submit' },
+];
+const funnel = (steps, within, from, to) => ({ path: '/v1/funnels', body: { steps, within, from, to } });
 
 function variants(s) {
   return [
@@ -166,6 +184,25 @@ function variants(s) {
       'stats: hour, session filter',
       (i) => `/v1/stats/events?session_id=${enc(pickFrom(s.sessions, i))}&from=2026-10-01&to=2026-10-31`,
     ],
+    [
+      'stats: day, name filter, 30 days',
+      (i) =>
+        `/v1/stats/events?interval=day&name=${enc(pickFrom(['submit', 'pageview', 'exposure'], i))}&from=2026-10-01&to=2026-10-31`,
+    ],
+    [
+      'stats: hour by client, category+name filter, 1 day',
+      (i) =>
+        `/v1/stats/events?interval=hour&group_by=client_id&category=form%20interaction&name=submit&from=${pickFrom(s.days, i)}&to=${pickFrom(s.days, i)}`,
+    ],
+    [
+      'stats: week, Europe/Paris, client filter',
+      () =>
+        `/v1/stats/events?interval=week&tz=Europe/Paris&client_id=mobile-ios&from=2026-10-01&to=2026-10-31`,
+    ],
+    [
+      'stats: month by type, America/New_York',
+      () => `/v1/stats/events?interval=month&group_by=name&tz=America/New_York&from=2026-01-01&to=2026-12-31`,
+    ],
     ['rejected list', () => `/v1/rejected-events`],
     ['rejected summary: 30 days', () => `/v1/rejected-events/summary?from=2026-10-01&to=2026-10-31`],
     [
@@ -174,20 +211,33 @@ function variants(s) {
         `/v1/rejected-events/summary?client_id=partner-widget&from=${pickFrom(s.days, i)}&to=${pickFrom(s.days, i)}`,
     ],
     [
+      'schema of one type',
+      (i) => {
+        const [category, name] = pickFrom(SCHEMA_TYPES, i);
+        return `/v1/schemas/${enc(category)}/${enc(name)}`;
+      },
+    ],
+    [
       'funnel: 3 steps, 30m, 1 day',
-      (i) => ({
-        path: '/v1/funnels',
-        body: {
-          steps: [
-            { category: 'page interaction', name: 'pageview' },
-            { category: 'page interaction', name: 'cta click' },
-            { category: 'form interaction', name: 'submit' },
-          ],
-          within: '30m',
-          from: pickFrom(s.days, i),
-          to: pickFrom(s.days, i),
-        },
-      }),
+      (i) => funnel(THREE_STEPS, '30m', pickFrom(s.days, i), pickFrom(s.days, i)),
+    ],
+    [
+      'funnel: 3 steps, 30m, 1 day, client_id',
+      (i) => {
+        const req = funnel(THREE_STEPS, '30m', pickFrom(s.days, i), pickFrom(s.days, i));
+        return { ...req, body: { ...req.body, client_id: pickFrom(['partner-widget', 'mobile-ios'], i) } };
+      },
+    ],
+    [
+      'funnel: rare step 1 (exposure → submit), 1h, 30 days',
+      () => funnel(RARE_FIRST, '1h', '2026-10-01', '2026-10-31'),
+    ],
+    ['funnel: 3 steps, 30m, 7 days', (i) => funnel(THREE_STEPS, '30m', s.days[i % 22], s.days[(i % 22) + 6])],
+    [
+      'funnel: 3 steps, 30m, 30 days (step 1 = 55 % of events)',
+      () => funnel(THREE_STEPS, '30m', '2026-10-01', '2026-10-31'),
+      // Reads most of the table by design; over target, documented in docs/analytics-performance.md.
+      { requests: 10, warmup: 2, overTargetOk: true },
     ],
     [
       'rejected: reason/client filter',
@@ -243,7 +293,7 @@ async function measureExport(service, token) {
   console.log(JSON.stringify(result, null, 2));
   const out = join(__dirname, '..', 'bench', 'results');
   mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'analytics-export.json'), JSON.stringify(result, null, 2) + '\n');
+  writeFileSync(join(out, `analytics-export-${format}.json`), JSON.stringify(result, null, 2) + '\n');
 }
 
 function percentile(sorted, p) {
@@ -266,11 +316,14 @@ async function main() {
     const { access_token: token } = await tokenRes.json();
     if (args.includes('--export')) return await measureExport(service, token);
     const s = await samples();
+    const loadStart = loadavg().map((l) => +l.toFixed(2));
     const results = [];
-    for (const [label, path] of variants(s)) {
+    for (const [label, path, opts = {}] of variants(s)) {
+      const requests = Math.min(REQUESTS, opts.requests ?? REQUESTS);
+      const warmup = opts.warmup ?? WARMUP;
       const times = [];
       let rows = 0;
-      for (let i = 0; i < WARMUP + REQUESTS; i++) {
+      for (let i = 0; i < warmup + requests; i++) {
         const target = path(i);
         const req = typeof target === 'string' ? { path: target } : target;
         const started = process.hrtime.bigint();
@@ -286,7 +339,7 @@ async function main() {
         const ms = Number(process.hrtime.bigint() - started) / 1e6;
         if (res.status !== 200)
           throw new Error(`${label}: ${req.path} → ${res.status} ${JSON.stringify(body)}`);
-        if (i >= WARMUP) {
+        if (i >= warmup) {
           times.push(ms);
           rows += Array.isArray(body.data)
             ? body.data.length
@@ -298,46 +351,49 @@ async function main() {
       times.sort((a, b) => a - b);
       results.push({
         path: label,
-        requests: REQUESTS,
-        avg_rows: Math.round(rows / REQUESTS),
+        requests,
+        avg_rows: Math.round(rows / requests),
         p50_ms: +percentile(times, 50).toFixed(2),
         p95_ms: +percentile(times, 95).toFixed(2),
         p99_ms: +percentile(times, 99).toFixed(2),
         max_ms: +times[times.length - 1].toFixed(2),
+        ...(opts.overTargetOk ? { over_target_ok: true } : {}),
       });
     }
-    const load = loadavg().map((l) => l.toFixed(2));
-    console.log(
-      `\n${REQUESTS} sequential requests per path (after ${WARMUP} warm-up), ${service.url}; load average ${load.join(' ')}\n`,
+    const loadEnd = loadavg().map((l) => +l.toFixed(2));
+    const command = `node scripts/latency.js ${args.join(' ')}`.trim();
+    const lines = [
+      `${command}: ${REQUESTS} sequential requests per path (after ${WARMUP} warm-up) unless the row says`,
+      `fewer; ${new Date().toISOString()}; load average (1, 5, 15 min) ${loadStart.join(' ')} at the start,`,
+      `${loadEnd.join(' ')} at the end, on ${cpus().length} cores.`,
+      '',
+      '| path | requests | rows/page | p50 ms | p95 ms | p99 ms | max ms |',
+      '|---|---:|---:|---:|---:|---:|---:|',
+      ...results.map((r) => {
+        const flag = r.p95_ms < TARGET_P95_MS ? '' : r.over_target_ok ? ' (documented)' : ' ⚠';
+        return `| ${r.path} | ${r.requests} | ${r.avg_rows} | ${r.p50_ms} | ${r.p95_ms}${flag} | ${r.p99_ms} | ${r.max_ms} |`;
+      }),
+    ];
+    const missed = results.filter((r) => r.p95_ms >= TARGET_P95_MS && !r.over_target_ok);
+    lines.push(
+      '',
+      missed.length
+        ? `${missed.length} path(s) at or over ${TARGET_P95_MS} ms p95`
+        : `every path under ${TARGET_P95_MS} ms p95 (except those marked documented)`,
     );
-    console.log('| path | rows/page | p50 ms | p95 ms | p99 ms | max ms |\n|---|---:|---:|---:|---:|---:|');
-    for (const r of results) {
-      const flag = r.p95_ms >= TARGET_P95_MS ? ' ⚠' : '';
-      console.log(
-        `| ${r.path} | ${r.avg_rows} | ${r.p50_ms} | ${r.p95_ms}${flag} | ${r.p99_ms} | ${r.max_ms} |`,
-      );
-    }
+    console.log(`\n${lines.join('\n')}`);
     const out = join(__dirname, '..', 'bench', 'results');
     mkdirSync(out, { recursive: true });
-    writeFileSync(
-      join(out, 'analytics-latency.json'),
-      JSON.stringify(
-        {
-          measured_at: new Date().toISOString(),
-          target_p95_ms: TARGET_P95_MS,
-          results,
-        },
-        null,
-        2,
-      ) + '\n',
-    );
-    const missed = results.filter((r) => r.p95_ms >= TARGET_P95_MS);
-    console.log(
-      missed.length
-        ? `\n${missed.length} path(s) at or over ${TARGET_P95_MS} ms p95`
-        : `\nall paths under ${TARGET_P95_MS} ms p95`,
-    );
-    console.log('written to bench/results/analytics-latency.json');
+    const report = {
+      measured_at: new Date().toISOString(),
+      command,
+      load_average: { start: loadStart, end: loadEnd },
+      target_p95_ms: TARGET_P95_MS,
+      results,
+    };
+    writeFileSync(join(out, 'analytics-latency.json'), JSON.stringify(report, null, 2) + '\n');
+    writeFileSync(join(out, 'analytics-latency.md'), `${lines.join('\n')}\n`);
+    console.log('written to bench/results/analytics-latency.{json,md}');
     if (missed.length) process.exitCode = 1;
   } finally {
     if (service.child) {

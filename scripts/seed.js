@@ -215,6 +215,26 @@ function loadMigrator() {
 
 const seconds = (t0) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 
+/**
+ * Schema versions for GET /v1/schemas/{category}/{name}: 200 types (the 7 seeded ones among
+ * them) of 5 versions each, so the table spans many pages as a long-lived deployment's would.
+ * Replaces the seed's own earlier rows (created_by 'seed') only; runs on every call (cheap).
+ */
+async function seedSchemas(db) {
+  await db.query(`DELETE FROM event_schemas WHERE created_by = 'seed'`);
+  const types = TYPES.items.map((t) => [t.category, t.name]);
+  for (let i = types.length; i < 200; i++) types.push([`category ${i % 20}`, `type ${i}`]);
+  await db.query(
+    `INSERT INTO event_schemas (category, name, version, schema, created_by)
+     SELECT t.category, t.name, v, jsonb_build_object('type', 'object', 'description', 'version ' || v,
+       'properties', jsonb_build_object('field_' || v, jsonb_build_object('type', 'string', 'maxLength', 200))), 'seed'
+     FROM unnest($1::text[], $2::text[]) AS t(category, name), generate_series(1, 5) AS v
+     ON CONFLICT DO NOTHING`,
+    [types.map((t) => t[0]), types.map((t) => t[1])],
+  );
+  await db.query('VACUUM ANALYZE event_schemas');
+}
+
 async function main() {
   const migrated = await loadMigrator().migrate(DATABASE_URL);
   if (migrated.applied.length) console.log(`applied migrations: ${migrated.applied.join(', ')}`);
@@ -222,6 +242,7 @@ async function main() {
   const db = new Client({ connectionString: DATABASE_URL });
   await db.connect();
   try {
+    await seedSchemas(db);
     const existing = Number((await db.query('SELECT count(*) AS n FROM events')).rows[0].n);
     if (existing > 0 && !RESET) {
       console.log(`events already holds ${existing} rows; pass --reset to reseed`);

@@ -1,5 +1,5 @@
 // The analysts' questions: whole days, counts per bucket (every bucket, filters, groups, time
-// zones), the quarantine summary, the streamed export and funnels.
+// zones), the quarantine summary and the streamed export (funnels: funnels.e2e-spec.ts).
 import { randomUUID } from 'node:crypto';
 import { http, registerClient, waitFor } from './helpers/app';
 import { type Page, analystSuite, uniqueYear, withQuery as q } from './helpers/analyst';
@@ -332,84 +332,6 @@ describe('analytics queries (e2e)', () => {
       const res = await get<{ errors: unknown }>('/v1/events/export?format=xlsx');
       expect(res.status).toBe(400);
       expect(res.body.errors).toEqual([{ path: '/format', message: expect.any(String) }]);
-    });
-  });
-
-  describe('POST /v1/funnels', () => {
-    it('counts sessions through the steps in order, within the window of step 1', async () => {
-      const cat = `funnel ${randomUUID()}`;
-      const t0 = Date.UTC(2021, 9, 1, 10);
-      const ts = (min: number) => new Date(t0 + min * 60_000).toISOString();
-      const sessions = Array.from({ length: 5 }, () => randomUUID());
-      await ctx.fx.events([
-        // s0: view → click → submit within 30 min
-        { session_id: sessions[0], category: cat, name: 'view', timestamp: ts(0) },
-        { session_id: sessions[0], category: cat, name: 'click', timestamp: ts(5) },
-        { session_id: sessions[0], category: cat, name: 'submit', timestamp: ts(10) },
-        // s1: view → click, submit too late
-        { session_id: sessions[1], category: cat, name: 'view', timestamp: ts(0) },
-        { session_id: sessions[1], category: cat, name: 'click', timestamp: ts(1) },
-        { session_id: sessions[1], category: cat, name: 'submit', timestamp: ts(31) },
-        // s2: click before view only
-        { session_id: sessions[2], category: cat, name: 'click', timestamp: ts(0) },
-        { session_id: sessions[2], category: cat, name: 'view', timestamp: ts(1) },
-        // s3: view only
-        { session_id: sessions[3], category: cat, name: 'view', timestamp: ts(2) },
-        // s4: view outside the range
-        { session_id: sessions[4], category: cat, name: 'view', timestamp: '2021-10-02T10:00:00Z' },
-        { session_id: sessions[4], category: cat, name: 'click', timestamp: '2021-10-02T10:01:00Z' },
-      ]);
-      const body = {
-        steps: [
-          { category: cat, name: 'view' },
-          { category: cat, name: 'click' },
-          { category: cat, name: 'submit' },
-        ],
-        within: '30m',
-        from: '2021-10-01',
-        to: '2021-10-01',
-      };
-      const res = await http(`${ctx.t.url}/v1/funnels`, { token: ctx.reader, json: body });
-      expect(res.status).toBe(200);
-      expect(res.body).toEqual({
-        steps: [
-          { category: cat, name: 'view', sessions: 4 },
-          { category: cat, name: 'click', sessions: 2 },
-          { category: cat, name: 'submit', sessions: 1 },
-        ],
-      });
-      const longer = await http(`${ctx.t.url}/v1/funnels`, {
-        token: ctx.reader,
-        json: { ...body, within: '1h' },
-      });
-      expect(longer.body.steps.map((s: { sessions: number }) => s.sessions)).toEqual([4, 2, 2]);
-      const other = await http(`${ctx.t.url}/v1/funnels`, {
-        token: ctx.reader,
-        json: { ...body, client_id: 'nobody' },
-      });
-      expect(other.body.steps.map((s: { sessions: number }) => s.sessions)).toEqual([0, 0, 0]);
-    });
-
-    it.each([
-      ['one step', { steps: [{ category: 'a', name: 'b' }] }, '/steps'],
-      ['eleven steps', { steps: Array.from({ length: 11 }, () => ({ category: 'a', name: 'b' })) }, '/steps'],
-      ['a bad window', { within: 'soon' }, '/within'],
-      ['a window over 30 days', { within: '31d' }, '/within'],
-      ['a step without name', { steps: [{ category: 'a' }, { category: 'a', name: 'b' }] }, '/steps/0/name'],
-    ])('answers 400 for %s', async (_what, patch, path) => {
-      const body = {
-        steps: [
-          { category: 'a', name: 'b' },
-          { category: 'a', name: 'c' },
-        ],
-        within: '30m',
-        from: '2021-10-01',
-        to: '2021-10-02',
-        ...patch,
-      };
-      const res = await http(`${ctx.t.url}/v1/funnels`, { token: ctx.reader, json: body });
-      expect(res.status).toBe(400);
-      expect(res.body.errors).toEqual(expect.arrayContaining([{ path, message: expect.any(String) }]));
     });
   });
 });

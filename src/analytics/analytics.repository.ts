@@ -162,8 +162,9 @@ export class AnalyticsRepository {
 
   /**
    * Quarantine counts per (reason, category, name), most frequent first. Reads the rows of the
-   * range through rejected_time_idx (or rejected_client_time_idx with client_id); the groups are few
-   * (reasons × types), so each page aggregates the range and keeps the groups after the cursor.
+   * range from rejected_time_idx (or rejected_client_time_idx with client_id), index-only as they
+   * INCLUDE category, name and reasons; the groups are few (reasons × types), so each page
+   * aggregates the range and keeps the groups after the cursor.
    */
   async rejectedSummary(
     filter: { from?: string; to?: string; clientId?: string },
@@ -175,14 +176,18 @@ export class AnalyticsRepository {
     if (filter.from !== undefined) q.and(`r.rejected_at >= ${q.param(filter.from)}::timestamptz`);
     if (filter.to !== undefined) q.and(`r.rejected_at <= ${q.param(filter.to)}::timestamptz`);
     const having = after
-      ? `HAVING count(*) < ${q.param(after[0])}::bigint OR (count(*) = ${q.param(after[0])}::bigint
-           AND (reason, r.category::text, r.name::text) > (${q.param(after[1])}, ${q.param(after[2])}, ${q.param(after[3])}))`
+      ? `HAVING sum(g.n) < ${q.param(after[0])}::bigint OR (sum(g.n) = ${q.param(after[0])}::bigint
+           AND (reason, g.category::text, g.name::text) > (${q.param(after[1])}, ${q.param(after[2])}, ${q.param(after[3])}))`
       : '';
-    const sql = `SELECT reason, r.category, r.name, count(*)::text AS count,
-        ${sqlTimestamp('max(r.rejected_at)')} AS last_rejected_at
-      FROM rejected_events r CROSS JOIN LATERAL unnest(r.reasons) AS reason ${q.whereClause()}
-      GROUP BY reason, r.category, r.name ${having}
-      ORDER BY count(*) DESC, reason, r.category, r.name LIMIT ${q.param(take)}`;
+    // Rows are grouped by their whole reasons array first (a few groups), then the groups are
+    // unnested: each row is hashed once instead of once per reason.
+    const sql = `SELECT reason, g.category, g.name, sum(g.n)::text AS count,
+        ${sqlTimestamp('max(g.last_at)')} AS last_rejected_at
+      FROM (SELECT r.reasons, r.category, r.name, count(*) AS n, max(r.rejected_at) AS last_at
+        FROM rejected_events r ${q.whereClause()} GROUP BY r.reasons, r.category, r.name) g
+      CROSS JOIN LATERAL unnest(g.reasons) AS reason
+      GROUP BY reason, g.category, g.name ${having}
+      ORDER BY sum(g.n) DESC, reason, g.category, g.name LIMIT ${q.param(take)}`;
     return this.run<RejectedSummaryRow>(sql, q.params);
   }
 }
