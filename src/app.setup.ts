@@ -6,6 +6,7 @@ import { AppModule } from './app.module';
 import { BEARER_SCHEME, OAUTH2_SCHEME, SCOPE_DESCRIPTIONS, describeScopes } from './common/swagger';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { applyBodyLimits } from './common/body-limit';
+import { registerFormParser } from './common/form-body';
 import type { AppConfig } from './config/config';
 import { INGESTION_OPENAPI_MODELS, addIngestionOpenApiPaths } from './ingestion/ingestion.openapi';
 
@@ -24,8 +25,9 @@ export async function createApp(config: AppConfig): Promise<NestFastifyApplicati
     logger: levelsFrom(config.logLevel),
     bufferLogs: false,
   });
-  // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.
+  // Bodies are JSON (or form fields where @AcceptsForm() says so); anything else is a 415.
   app.getHttpAdapter().getInstance().removeContentTypeParser('text/plain');
+  registerFormParser(app);
   if (config.role !== 'worker') {
     // Before init(), which registers the routes: @BodyLimit() routes get their own limit.
     applyBodyLimits(app.getHttpAdapter().getInstance(), app.get(AllExceptionsFilter));

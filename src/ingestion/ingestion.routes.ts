@@ -61,7 +61,7 @@ export class IngestionRoutes implements OnModuleInit {
       const principal = await this.auth.authenticate(request.headers.authorization, WRITE);
       return reply.status(202).send(await ingest(request.body, principal.clientId));
     } catch (err) {
-      const { status, body, headers } = this.errors.toResponse(err);
+      const { status, body, headers } = this.errors.toResponse(err, request);
       if (headers) void reply.headers(headers);
       return reply.status(status).send(body);
     }
