@@ -9,6 +9,7 @@ import { SCOPE_DESCRIPTIONS } from './auth/scopes';
 import { BEARER_SCHEME, OAUTH2_SCHEME, WRITE_KEY_SCHEME, describeScopes } from './common/swagger';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { applyBodyLimits } from './common/body-limit';
+import { registerFormParser } from './common/form-body';
 import type { AppConfig } from './config/config';
 import { INGESTION_OPENAPI_MODELS, addIngestionOpenApiPaths } from './ingestion/ingestion.openapi';
 import {
@@ -54,8 +55,9 @@ export async function createApp(
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
-  // Bodies are JSON (or form fields for the token endpoint); anything else is a 415.
+  // Bodies are JSON (or form fields where @AcceptsForm() says so); anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
+  registerFormParser(app);
   if (config.role !== 'worker') {
     // Before init(), which registers the routes: @BodyLimit() routes get their own limit.
     applyBodyLimits(fastify, app.get(AllExceptionsFilter));

@@ -1,9 +1,10 @@
 // Shared pieces of the analytics query DTOs: paging, order, time bounds.
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, ValidateBy } from 'class-validator';
 import { parseTimestampOrDate } from '../common/timestamp';
 import { isTimeZone } from './time-range';
+import { IntRange } from '../common/validation';
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
@@ -48,9 +49,7 @@ export class PageQueryDto {
   })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(MAX_LIMIT)
+  @IntRange(1, MAX_LIMIT)
   limit?: number;
 
   @ApiPropertyOptional({

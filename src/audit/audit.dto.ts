@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Length, Max, Min, ValidateBy } from 'class-validator';
+import { IsIn, IsOptional, IsString, Length, ValidateBy } from 'class-validator';
 import { parseTimestampOrDate } from '../common/timestamp';
+import { IntRange } from '../common/validation';
 
 /** Every admin action the trail records. */
 export const AUDIT_ACTIONS = [
@@ -65,9 +66,7 @@ export class AuditEventsQueryDto {
   })
   @IsOptional()
   @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(1000)
+  @IntRange(1, 1000)
   limit?: number;
 
   @ApiPropertyOptional({

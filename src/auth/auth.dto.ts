@@ -1,16 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  ArrayMinSize,
-  ArrayUnique,
-  IsArray,
-  IsIn,
-  IsInt,
-  IsOptional,
-  IsString,
-  Length,
-  Max,
-  Min,
-} from 'class-validator';
+import { ArrayMinSize, ArrayUnique, IsArray, IsIn, IsOptional, IsString, Length } from 'class-validator';
+import { IntRange } from '../common/validation';
 import { SCOPES, type Scope } from './scopes';
 
 export class TokenRequestDto {
@@ -97,9 +87,7 @@ export class UpdateClientDto {
       '0 = unlimited. Applies at once.',
   })
   @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_RATE_LIMIT)
+  @IntRange(0, MAX_RATE_LIMIT)
   rate_limit?: number | null;
 }
 

@@ -9,6 +9,7 @@ import {
 } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from './auth.decorators';
+import { AcceptsForm } from '../common/form-body';
 import { ApiErrors } from '../common/swagger';
 import { TokenRequestDto, TokenResponseDto } from './auth.dto';
 import { TokenService } from './token.service';
@@ -31,6 +32,7 @@ export class TokenController {
 
   @Public()
   @Post('token')
+  @AcceptsForm()
   @HttpCode(200)
   @ApiOperation({
     summary: 'Client-credentials token (OAuth 2.0 RFC 6749 §4.4)',

@@ -1,5 +1,14 @@
-import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
+import {
+  type ArgumentsHost,
+  Catch,
+  type ExceptionFilter,
+  HttpException,
+  Inject,
+  Logger,
+  Optional,
+} from '@nestjs/common';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ApiError, type ErrorBody, type ErrorCode } from './api-error';
 
 const CODE_BY_STATUS: Record<number, ErrorCode> = {
@@ -14,15 +23,30 @@ const CODE_BY_STATUS: Record<number, ErrorCode> = {
   503: 'service_unavailable',
 };
 
-const FASTIFY_ERRORS: Record<string, ErrorBody> = {
-  FST_ERR_CTP_BODY_TOO_LARGE: {
+/** Over a body limit: which limit, and what to do about it. */
+export function bodyTooLarge(limitBytes: number, setting?: string): ErrorBody {
+  return {
     code: 'payload_too_large',
-    message: 'The request body is larger than the limit (MAX_BODY_BYTES)',
-  },
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: {
+    message:
+      `The request body is larger than the limit of ${limitBytes} bytes` +
+      (setting ? ` (${setting})` : '') +
+      ': split the batch into smaller requests',
+  };
+}
+
+/** A body the route cannot take: which content type to send instead. */
+function unsupportedMediaType(request?: Pick<FastifyRequest, 'headers'>): ErrorBody {
+  const sent = request?.headers['content-type'];
+  const what = sent
+    ? `Content-Type ${String(sent).slice(0, 100)} is not accepted`
+    : 'The request has no Content-Type';
+  return {
     code: 'unsupported_media_type',
-    message: 'Content-Type must be application/json',
-  },
+    message: `${what}: send the body as JSON with Content-Type: application/json`,
+  };
+}
+
+const FASTIFY_ERRORS: Record<string, ErrorBody> = {
   FST_ERR_CTP_INVALID_JSON_BODY: { code: 'invalid_json', message: 'The request body is not valid JSON' },
   FST_ERR_CTP_EMPTY_JSON_BODY: { code: 'invalid_json', message: 'The request body is empty' },
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: {
@@ -75,6 +99,11 @@ export interface ErrorLog {
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
+  private readonly maxBodyBytes: number;
+
+  constructor(@Optional() @Inject(APP_CONFIG) config?: Pick<AppConfig, 'maxBodyBytes'>) {
+    this.maxBodyBytes = config?.maxBodyBytes ?? 5 * 1024 * 1024;
+  }
 
   catch(exception: unknown, host: ArgumentsHost): void {
     this.send(host.switchToHttp().getResponse<FastifyReply>(), exception);
@@ -82,17 +111,21 @@ export class AllExceptionsFilter implements ExceptionFilter {
 
   /** Answers with the contract's error body (also used by routes served outside Nest's pipeline). */
   send(reply: FastifyReply, exception: unknown): void {
-    const { status, body, headers } = this.toResponse(exception, reply.log);
+    const { status, body, headers } = this.toResponse(exception, reply.log, reply.request);
     // Refusals are the client's business; at LOG_LEVEL=debug they show up with the request's id.
     if (status < 500) reply.log.debug(`${status} ${body.code}: ${body.message}`);
     if (headers) void reply.headers(headers);
     void reply.status(status).send(body);
   }
 
-  /** The status, body and headers for `exception`; unexpected errors are logged to `log`. */
+  /**
+   * The status, body and headers for `exception`; unexpected errors are logged to `log`;
+   * `request` (its Content-Type) lets a 415 say what was sent.
+   */
   toResponse(
     exception: unknown,
     log: ErrorLog = this.logger,
+    request?: Pick<FastifyRequest, 'headers'>,
   ): { status: number; body: ErrorBody; headers?: Record<string, string> } {
     if (exception instanceof ApiError) {
       const body: ErrorBody = { code: exception.code, message: exception.message };
@@ -113,15 +146,8 @@ export class AllExceptionsFilter implements ExceptionFilter {
       if (status === 400 && /JSON/i.test(message)) {
         return { status, body: { code: 'invalid_json', message: 'The request body is not valid JSON' } };
       }
-      if (status === 413) {
-        return {
-          status,
-          body: {
-            code: 'payload_too_large',
-            message: 'The request body is larger than the limit (MAX_BODY_BYTES)',
-          },
-        };
-      }
+      if (status === 413) return { status, body: bodyTooLarge(this.maxBodyBytes, 'MAX_BODY_BYTES') };
+      if (status === 415) return { status, body: unsupportedMediaType(request) };
       return {
         status,
         body: {
@@ -137,7 +163,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
       typeof fe.statusCode === 'number' &&
       fe.statusCode < 500
     ) {
-      return { status: fe.statusCode, body: this.fastifyBody(fe) };
+      return { status: fe.statusCode, body: this.fastifyBody(fe, request) };
     }
     if (exception instanceof SyntaxError) {
       return { status: 400, body: { code: 'invalid_json', message: 'The request body is not valid JSON' } };
@@ -160,7 +186,9 @@ export class AllExceptionsFilter implements ExceptionFilter {
     return { status: 500, body: { code: 'internal_error', message: 'Internal server error' } };
   }
 
-  private fastifyBody(fe: FastifyLikeError): ErrorBody {
+  private fastifyBody(fe: FastifyLikeError, request?: Pick<FastifyRequest, 'headers'>): ErrorBody {
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return bodyTooLarge(this.maxBodyBytes, 'MAX_BODY_BYTES');
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return unsupportedMediaType(request);
     const known = FASTIFY_ERRORS[fe.code ?? ''];
     if (known) return known;
     const status = fe.statusCode ?? 400;

@@ -1,5 +1,6 @@
 import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyInstance, FastifyReply } from 'fastify';
+import { bodyTooLarge } from './all-exceptions.filter';
 
 const BODY_LIMIT = 'theEyeBodyLimit';
 
@@ -38,10 +39,7 @@ export function applyBodyLimits(fastify: FastifyInstance, errors: ErrorResponder
     route.errorHandler = (err, _request, reply) => {
       const tooLarge = (err as { code?: string }).code === 'FST_ERR_CTP_BODY_TOO_LARGE';
       if (tooLarge) {
-        void reply.status(limit.status).send({
-          code: 'payload_too_large',
-          message: `The request body is larger than this route's limit (${limit.bytes} bytes)`,
-        });
+        void reply.status(limit.status).send(bodyTooLarge(limit.bytes));
         return;
       }
       errors.send(reply, err);

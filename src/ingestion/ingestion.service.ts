@@ -32,7 +32,12 @@ export class IngestionService {
       if (checked.breach === 'payload_too_deep')
         throw new ApiError(400, 'payload_too_deep', 'The event payload nests too deep', checked.errors);
       if (checked.breach === 'event_too_large')
-        throw new ApiError(413, 'event_too_large', 'The event is too large', checked.errors);
+        throw new ApiError(
+          413,
+          'event_too_large',
+          `The event is larger than the limit of ${this.limits.maxBytes} bytes (MAX_EVENT_BYTES): keep large values out of data`,
+          checked.errors,
+        );
       throw ApiError.validation(checked.errors, 'The event envelope is not valid');
     }
     await this.producer.enqueue([checked.event]);
@@ -73,9 +78,10 @@ export class IngestionService {
     const events = b.events;
     if (!Array.isArray(events)) errors.push({ path: '/events', message: 'must be an array of events' });
     else if (events.length < 1 || events.length > MAX_BATCH_EVENTS) {
+      const fix = events.length > MAX_BATCH_EVENTS ? ': split it into several requests' : '';
       errors.push({
         path: '/events',
-        message: `must hold 1-${MAX_BATCH_EVENTS} events (got ${events.length})`,
+        message: `must hold 1-${MAX_BATCH_EVENTS} events (got ${events.length})${fix}`,
       });
     }
     if (errors.length) throw ApiError.validation(errors, 'The batch is not valid');
