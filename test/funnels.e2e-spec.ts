@@ -1,23 +1,11 @@
 // POST /v1/funnels: the counts per step, exactly (every rule of the funnel by a session that
 // follows or breaks it), and what the body may hold.
 import { randomUUID } from 'node:crypto';
-import { http, registerClient, startApp, type TestApp } from './helpers/app';
-import { Fixtures } from './helpers/fixtures';
+import { http } from './helpers/app';
+import { analystSuite } from './helpers/analyst';
 
 describe('funnels (e2e)', () => {
-  let t: TestApp;
-  let fx: Fixtures;
-  let reader: string;
-
-  beforeAll(async () => {
-    t = await startApp();
-    fx = await Fixtures.connect();
-    reader = (await registerClient(t.url, ['events:read'], 'analyst')).token;
-  });
-  afterAll(async () => {
-    await fx.close();
-    await t.close();
-  });
+  const ctx = analystSuite();
 
   describe('POST /v1/funnels', () => {
     it('counts sessions through the steps in order, within the window of step 1', async () => {
@@ -25,7 +13,7 @@ describe('funnels (e2e)', () => {
       const t0 = Date.UTC(2021, 9, 1, 10);
       const ts = (min: number) => new Date(t0 + min * 60_000).toISOString();
       const sessions = Array.from({ length: 5 }, () => randomUUID());
-      await fx.events([
+      await ctx.fx.events([
         // s0: view → click → submit within 30 min
         { session_id: sessions[0], category: cat, name: 'view', timestamp: ts(0) },
         { session_id: sessions[0], category: cat, name: 'click', timestamp: ts(5) },
@@ -53,7 +41,7 @@ describe('funnels (e2e)', () => {
         from: '2021-10-01',
         to: '2021-10-01',
       };
-      const res = await http(`${t.url}/v1/funnels`, { token: reader, json: body });
+      const res = await http(`${ctx.t.url}/v1/funnels`, { token: ctx.reader, json: body });
       expect(res.status).toBe(200);
       expect(res.body).toEqual({
         steps: [
@@ -62,10 +50,13 @@ describe('funnels (e2e)', () => {
           { category: cat, name: 'submit', sessions: 1 },
         ],
       });
-      const longer = await http(`${t.url}/v1/funnels`, { token: reader, json: { ...body, within: '1h' } });
+      const longer = await http(`${ctx.t.url}/v1/funnels`, {
+        token: ctx.reader,
+        json: { ...body, within: '1h' },
+      });
       expect(longer.body.steps.map((s: { sessions: number }) => s.sessions)).toEqual([4, 2, 2]);
-      const other = await http(`${t.url}/v1/funnels`, {
-        token: reader,
+      const other = await http(`${ctx.t.url}/v1/funnels`, {
+        token: ctx.reader,
         json: { ...body, client_id: 'nobody' },
       });
       expect(other.body.steps.map((s: { sessions: number }) => s.sessions)).toEqual([0, 0, 0]);
@@ -76,7 +67,7 @@ describe('funnels (e2e)', () => {
       const t0 = Date.UTC(2021, 10, 1, 10);
       const ts = (min: number) => new Date(t0 + min * 60_000).toISOString();
       const s = Array.from({ length: 6 }, () => randomUUID());
-      await fx.events([
+      await ctx.fx.events([
         // s0: view → view → click (a step may repeat the previous type), all from client a
         { session_id: s[0], category: cat, name: 'view', timestamp: ts(0), client_id: 'funnel-a' },
         { session_id: s[0], category: cat, name: 'view', timestamp: ts(2), client_id: 'funnel-a' },
@@ -138,7 +129,7 @@ describe('funnels (e2e)', () => {
         to: '2021-11-01',
       };
       const counts = async (extra: object) => {
-        const res = await http(`${t.url}/v1/funnels`, { token: reader, json: { ...body, ...extra } });
+        const res = await http(`${ctx.t.url}/v1/funnels`, { token: ctx.reader, json: { ...body, ...extra } });
         expect(res.status).toBe(200);
         return res.body.steps.map((x: { sessions: number }) => x.sessions);
       };
@@ -169,7 +160,7 @@ describe('funnels (e2e)', () => {
         to: '2021-10-02',
         ...patch,
       };
-      const res = await http(`${t.url}/v1/funnels`, { token: reader, json: body });
+      const res = await http(`${ctx.t.url}/v1/funnels`, { token: ctx.reader, json: body });
       expect(res.status).toBe(400);
       expect(res.body.errors).toEqual(expect.arrayContaining([{ path, message: expect.any(String) }]));
     });
