@@ -222,7 +222,7 @@ const seconds = (t0) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
  */
 async function seedSchemas(db) {
   await db.query(`DELETE FROM event_schemas WHERE created_by = 'seed'`);
-  const types = TYPES.items.map((t) => [t.category, t.name]);
+  const types = TYPES.map((t) => [t.category, t.name]);
   for (let i = types.length; i < 200; i++) types.push([`category ${i % 20}`, `type ${i}`]);
   await db.query(
     `INSERT INTO event_schemas (category, name, version, schema, created_by)
