@@ -150,13 +150,7 @@ WITH generated AS (
   SELECT session_id, min(timestamp), max(timestamp), count(*), array_agg(DISTINCT client_id)
     FROM inserted GROUP BY session_id
   RETURNING 1
-), counts_upsert AS (
-  INSERT INTO event_counts AS c (bucket, category, name, client_id, count)
-  SELECT date_trunc('minute', timestamp), category, name, client_id, count(*) FROM inserted
-   GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-  ON CONFLICT (bucket, category, name, client_id) DO UPDATE SET count = c.count + EXCLUDED.count
-  RETURNING 1
-)
+), ${loadBuilt('processing/events.repository.js').COUNTS_UPSERT_CTE}
 SELECT (SELECT count(*) FROM inserted) AS events, (SELECT count(*) FROM sessions_insert) AS sessions`;
 
 const ERRORS = {
@@ -201,10 +195,11 @@ SELECT id, session_id, category, name,
        rejected_at
   FROM typed ORDER BY rejected_at, j`;
 
-function loadMigrator() {
+/** A module of the compiled service (the migrator, the worker's SQL), from whichever build exists. */
+function loadBuilt(file) {
   for (const dir of ['dist-analytics', 'dist']) {
     try {
-      return require(join(__dirname, '..', dir, 'prisma', 'migrator.js'));
+      return require(join(__dirname, '..', dir, ...file.split('/')));
     } catch {
       // try the next build
     }
@@ -236,7 +231,7 @@ async function seedSchemas(db) {
 }
 
 async function main() {
-  const migrated = await loadMigrator().migrate(DATABASE_URL);
+  const migrated = await loadBuilt('prisma/migrator.js').migrate(DATABASE_URL);
   if (migrated.applied.length) console.log(`applied migrations: ${migrated.applied.join(', ')}`);
 
   const db = new Client({ connectionString: DATABASE_URL });

@@ -55,6 +55,19 @@ export interface QuarantineKey {
  * - a stored event leaves the quarantine (replay, or a corrected resend with the same id).
  * Indexes used: events_pkey, sessions_pkey, event_counts_pkey, rejected_events_pkey.
  */
+/**
+ * The per-minute counts of the rows an `inserted` CTE returned (session_id, category, name,
+ * timestamp, client_id), added to event_counts; the rollup triggers carry them to the hourly and
+ * daily tables. scripts/seed.js uses it too, so a seeded database holds what the worker writes.
+ */
+export const COUNTS_UPSERT_CTE = `counts_upsert AS (
+  INSERT INTO event_counts AS c (bucket, category, name, client_id, count)
+  SELECT date_trunc('minute', timestamp), category, name, client_id, count(*) FROM inserted
+   GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
+  ON CONFLICT (bucket, category, name, client_id) DO UPDATE SET count = c.count + EXCLUDED.count
+  RETURNING 1
+)`;
+
 const insertEventsSql = (params: number): string => `
 WITH input AS (
   SELECT id, session_id, category, name, data::jsonb AS data, timestamp, received_at, client_id
@@ -78,13 +91,7 @@ WITH input AS (
                       ELSE ARRAY(SELECT DISTINCT c FROM unnest(s.client_ids || EXCLUDED.client_ids) AS c ORDER BY c) END,
     updated_at = now()
   RETURNING 1
-), counts_upsert AS (
-  INSERT INTO event_counts AS c (bucket, category, name, client_id, count)
-  SELECT date_trunc('minute', timestamp), category, name, client_id, count(*) FROM inserted
-   GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4
-  ON CONFLICT (bucket, category, name, client_id) DO UPDATE SET count = c.count + EXCLUDED.count
-  RETURNING 1
-), unquarantined AS (
+), ${COUNTS_UPSERT_CTE}, unquarantined AS (
   DELETE FROM rejected_events r USING inserted i WHERE r.event_id = i.id RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted`;
