@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { EventsRepository, jsonChunks } from '../src/processing/events.repository';
+import { EventsRepository } from '../src/processing/events.repository';
 import type { QueuedEvent } from '../src/queue/queue.contract';
 import { TEST_DATABASE_URL } from './helpers/env';
 
 /**
  * EventsRepository against the real test database: a transaction larger than one JSON parameter
- * (jsonChunks: 200 rows each) stores and quarantines every row of every chunk, once.
+ * (JsonChunker: the first holds 200 rows) stores and quarantines every row of every chunk, once.
  */
 describe('EventsRepository (e2e, real PostgreSQL)', () => {
   const pool = new Pool({ connectionString: TEST_DATABASE_URL, max: 2 });
@@ -32,14 +32,6 @@ describe('EventsRepository (e2e, real PostgreSQL)', () => {
         errors: [{ reason: 'payload_invalid' as const, path: '/data', message: 'x' }],
       })),
     );
-
-  it('splits rows into JSON arrays of at most 200, in order', () => {
-    const rows = Array.from({ length: 450 }, (_, i) => ({ i }));
-    const chunks = jsonChunks(rows).map((c) => JSON.parse(c) as { i: number }[]);
-    expect(chunks.map((c) => c.length)).toEqual([200, 200, 50]);
-    expect(chunks.flat()).toEqual(rows);
-    expect(jsonChunks([])).toEqual(['[]']);
-  });
 
   it('stores 450 events and quarantines 450 others in one call, each once', async () => {
     const sid = randomUUID();

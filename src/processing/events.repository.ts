@@ -42,7 +42,7 @@ export interface QuarantineKey {
 /*
  * The event hot path, in SQL on the shared pg pool. One statement for the valid events and one for
  * the quarantine, in one transaction for the jobs that are active together; the events travel as a
- * few JSON parameters (jsonChunks), expanded server-side by json_to_recordset (one parse, no
+ * few JSON parameters (JsonChunker), expanded server-side by json_to_recordset (one parse, no
  * per-row round trips). Nested values are read as `json` and cast with ::jsonb: a `jsonb` column
  * in the record definition costs ~4× the whole parse (800 events: 20 ms → 5 ms of PostgreSQL CPU).
  *
@@ -109,25 +109,46 @@ SELECT t.id, t.session_id, t.category, t.name, t.raw, t.timestamp, t.received_at
 ON CONFLICT (event_id) DO NOTHING`;
 
 /**
- * Rows per JSON parameter. A string over 128 KiB is a V8 large object: fresh pages on every
+ * Bytes per JSON parameter. A string over 128 KiB is a V8 large object: fresh pages on every
  * allocation, whose page faults cost ~4 ns per byte here (more than JSON.stringify itself), paid
- * again by each copy (flattening for Buffer.byteLength, the socket write). Chunks of 200 typical
- * events (~60 KB) stay under it; the chunks are read back in order by one statement.
+ * again by each copy (flattening for Buffer.byteLength, the socket write). Chunks aim at half of
+ * that, so a chunk of rows larger than the last chunk's average still stays under it.
  */
-const ROWS_PER_PARAM = 200;
+const CHUNK_TARGET_BYTES = 64 * 1024;
+const MIN_ROWS_PER_CHUNK = 8;
+const MAX_ROWS_PER_CHUNK = 1_000;
 
 /** The FROM item that yields each JSON parameter as `doc.chunk`, in parameter order. */
 const jsonDocs = (params: number): string =>
   `unnest(ARRAY[${Array.from({ length: params }, (_, i) => `$${i + 1}::json`).join(', ')}]) AS doc(chunk)`;
 
-/** The rows as JSON arrays of at most ROWS_PER_PARAM rows each. */
-export function jsonChunks(rows: readonly unknown[]): string[] {
-  if (rows.length <= ROWS_PER_PARAM) return [JSON.stringify(rows)];
-  const chunks: string[] = [];
-  for (let i = 0; i < rows.length; i += ROWS_PER_PARAM) {
-    chunks.push(JSON.stringify(rows.slice(i, i + ROWS_PER_PARAM)));
+/**
+ * Splits rows into JSON arrays of about CHUNK_TARGET_BYTES each, read back in order by one
+ * statement. Rows are sized by bytes, not counted: a Segment message kept whole is twice a native
+ * event, a quarantined one can be 1 MB. Each chunk's row count is the last chunk's bytes per row
+ * into the target (one instance per repository, so the estimate follows the traffic).
+ */
+export class JsonChunker {
+  private rowsPerChunk = 200;
+
+  chunks(rows: readonly unknown[]): string[] {
+    if (rows.length <= this.rowsPerChunk) return [this.measure(JSON.stringify(rows), rows.length)];
+    const chunks: string[] = [];
+    for (let i = 0; i < rows.length;) {
+      const n = Math.min(this.rowsPerChunk, rows.length - i);
+      chunks.push(this.measure(JSON.stringify(rows.slice(i, i + n)), n));
+      i += n;
+    }
+    return chunks;
   }
-  return chunks;
+
+  private measure(json: string, rows: number): string {
+    if (rows > 0) {
+      const fit = Math.floor((CHUNK_TARGET_BYTES * rows) / json.length);
+      this.rowsPerChunk = Math.min(MAX_ROWS_PER_CHUNK, Math.max(MIN_ROWS_PER_CHUNK, fit));
+    }
+    return json;
+  }
 }
 
 /**
@@ -155,6 +176,9 @@ const QUARANTINE = prepared('the-eye-quarantine', quarantineSql);
  */
 @Injectable()
 export class EventsRepository {
+  private readonly events = new JsonChunker();
+  private readonly quarantine = new JsonChunker();
+
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   /**
@@ -169,12 +193,12 @@ export class EventsRepository {
       if (explicit) await client.query('BEGIN');
       let inserted = 0;
       if (valid.length) {
-        const res = await client.query<{ inserted: number }>(INSERT_EVENTS(jsonChunks(valid)));
+        const res = await client.query<{ inserted: number }>(INSERT_EVENTS(this.events.chunks(valid)));
         inserted = res.rows[0].inserted;
       }
       let quarantined = 0;
       if (rejected.length) {
-        const res = await client.query(QUARANTINE(jsonChunks(rejected.map(quarantineRow))));
+        const res = await client.query(QUARANTINE(this.quarantine.chunks(rejected.map(quarantineRow))));
         quarantined = res.rowCount ?? 0;
       }
       if (explicit) await client.query('COMMIT');
