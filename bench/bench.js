@@ -32,7 +32,7 @@
  *                                bench/results/trace-<phase>.csv (to see when the slow ones happened)
  *   BENCH_IDS=1                  send client-chosen UUIDv7 ids (0: let the server assign them)
  *   BENCH_BATCH_DATA=native      `segment`: the batch phase's events carry what a segment-batch message becomes
- *                                (same category, name and data, ~650 bytes queued instead of ~320), to compare
+ *                                (same category, name and data, ~580 bytes queued instead of ~330), to compare
  *                                the two routes on equal events
  *   BENCH_RATE60_SINGLE=n, BENCH_RATE60_BATCH=n   run the rate60 phases at n events/s instead of 60 % of this
  *                                run's ceiling (same offered load across runs, for before/after comparisons)

@@ -53,7 +53,7 @@ function makePayloads({ ids = true, batchSize = 100, batchData = 'native' } = {}
     const now = new Date().toISOString();
     return (
       `{${ids ? `"id":"${uuidv7()}",` : ''}"session_id":"${sid}","category":"catalog","name":"Product Viewed",` +
-      `"data":{"type":"track","messageId":"${uuidv7()}","anonymousId":"${sid}","event":"Product Viewed",` +
+      `"data":{"type":"track","anonymousId":"${sid}",` +
       `"properties":{"category":"catalog","host":"www.consumeraffairs.com","path":"/"},` +
       `"context":{"library":{"name":"@segment/analytics-node","version":"3.1.0"}},"timestamp":"${now}","sentAt":"${now}"},` +
       `"timestamp":"${timestampNow()}"}`

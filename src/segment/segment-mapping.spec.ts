@@ -77,10 +77,9 @@ describe('segment mapping', () => {
         session_id: 's-ctx',
         category: 'checkout',
         name: 'Order Completed',
+        // messageId became the id and event the name: neither is kept twice.
         data: {
           type: 'track',
-          messageId: 'm-1',
-          event: 'Order Completed',
           userId: 'u-1',
           anonymousId: 'anon-1',
           properties: { category: 'checkout', session_id: 'from-props', total: 3 },
@@ -91,6 +90,27 @@ describe('segment mapping', () => {
         received_at: RECEIVED,
         client_id: 'cli_a',
       });
+    });
+
+    it('a stored page keeps all but messageId and the name; a quarantined message is kept whole', () => {
+      const page = mapMessage(
+        JSON.parse('{"type":"page","messageId":"m-2","name":"Home","anonymousId":"a","__proto__":{"x":1}}'),
+        '',
+        ctx(),
+      );
+      expect(page.name).toBe('Home');
+      expect(Object.keys(page.data)).toEqual(['type', 'anonymousId', '__proto__']);
+      expect(Object.getPrototypeOf(page.data)).toBe(Object.prototype);
+      expect(JSON.stringify(page.data)).toBe('{"type":"page","anonymousId":"a","__proto__":{"x":1}}');
+      // An empty event name is not the name (the call type is): it stays in data.
+      expect(mapMessage({ type: 'track', event: '', userId: 'u' }, '', ctx()).data).toEqual({
+        type: 'track',
+        event: '',
+        userId: 'u',
+      });
+      const bad = mapMessage({ type: 'track', messageId: 'm-3', event: 'x', timestamp: 'soon' }, '', ctx());
+      expect(bad.rejected).toBeDefined();
+      expect(bad.data).toEqual({ type: 'track', messageId: 'm-3', event: 'x', timestamp: 'soon' });
     });
 
     it('session falls back properties.session_id → anonymousId → userId', () => {

@@ -114,7 +114,8 @@ export function mapMessage(raw: unknown, base: string, ctx: RequestContext, call
 
   // Measured as sent, before it inherits the request's context.
   const tooLarge = ctx.unmeasuredBytes > MAX_MESSAGE_BYTES && measureOver(raw, MAX_MESSAGE_BYTES, ctx);
-  // data: the message itself (parsed for this request only), minus the key, plus what it inherits.
+  // The message itself (parsed for this request only), minus the key, plus what it inherits: kept
+  // whole if quarantined, without the fields that became columns if stored (storedData).
   const data = m;
   if (data.writeKey !== undefined) delete data.writeKey;
   if (call) data.type = call;
@@ -183,7 +184,9 @@ export function mapMessage(raw: unknown, base: string, ctx: RequestContext, call
     });
 
   if (errors.length === 0 && micros !== null) {
-    const event = wellFormed(id, session, category, name, data, timestamp, micros, ctx);
+    const nameKey = kind === 'track' ? 'event' : kind === 'page' || kind === 'screen' ? 'name' : '';
+    const stored = storedData(data, data[nameKey] === name ? nameKey : '');
+    const event = wellFormed(id, session, category, name, stored, timestamp, micros, ctx);
     if (event !== null) return event;
   }
   const envelope = { id, session_id: session, category, name, data, timestamp };
@@ -273,6 +276,28 @@ function measureOver(value: unknown, max: number, ctx: RequestContext): boolean 
   if (json.length > max) return true;
   if (json.length * 3 <= max) return false;
   return Buffer.byteLength(json) > max;
+}
+
+/**
+ * What a stored event keeps of its message: all but `messageId` (its id is made from it) and the
+ * field that became its name. A copy rather than `delete`, which would leave the object in V8's
+ * slow dictionary mode for JSON.stringify; the quarantine keeps the message whole.
+ */
+function storedData(m: Record<string, unknown>, nameKey: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key in m) {
+    if (key === 'messageId' || key === nameKey) continue;
+    // An own "__proto__" key (JSON.parse makes one) assigned would set the prototype instead.
+    if (key === '__proto__')
+      Object.defineProperty(out, key, {
+        value: m[key],
+        enumerable: true,
+        writable: true,
+        configurable: true,
+      });
+    else out[key] = m[key];
+  }
+  return out;
 }
 
 /** The scalar top-level values of a message (for one nested too deep to keep whole). */
