@@ -33,6 +33,13 @@ describe(JsonChunker.name, () => {
     expect(counts).toEqual([1_000, 1_000, 500]);
   });
 
+  it('does not split off a small rest: 200 rows estimated at 193 per chunk stay one parameter', () => {
+    const chunker = new JsonChunker();
+    chunker.chunks(rows(200, 320));
+    expect(chunker.chunks(rows(200, 320))).toHaveLength(1);
+    expect(parse(chunker.chunks(rows(400, 320))).map((c) => c.length)).toEqual([193, 207]);
+  });
+
   it('follows the traffic: after large rows, small rows grow back towards the target', () => {
     const chunker = new JsonChunker();
     chunker.chunks(rows(50, 20_000));
