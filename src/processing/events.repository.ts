@@ -124,8 +124,8 @@ const jsonDocs = (params: number): string =>
 
 /**
  * Splits rows into JSON arrays of about CHUNK_TARGET_BYTES each, read back in order by one
- * statement. Rows are sized by bytes, not counted: a Segment message kept whole is twice a native
- * event, a quarantined one can be 1 MB. Each chunk's row count is the last chunk's bytes per row
+ * statement. Rows are sized by bytes, not counted: a Segment event is nearly twice the size of a
+ * native one, a quarantined one can be 1 MB. Each chunk's row count is the last chunk's bytes per row
  * into the target (one instance per repository, so the estimate follows the traffic).
  */
 export class JsonChunker {
@@ -136,7 +136,7 @@ export class JsonChunker {
     let i = 0;
     do {
       // A rest of up to a quarter over the estimate stays in one chunk (the target leaves room):
-      // 200 events estimated at 198 per chunk make one parameter, not 198 and 2.
+      // 200 events estimated at 193 per chunk make one parameter, not 193 and 7.
       const rest = rows.length - i;
       const n = rest <= Math.floor(this.rowsPerChunk * 1.25) ? rest : this.rowsPerChunk;
       chunks.push(this.measure(JSON.stringify(n === rows.length ? rows : rows.slice(i, i + n)), n));
