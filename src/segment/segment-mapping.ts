@@ -279,36 +279,35 @@ function measureOver(value: unknown, max: number, ctx: RequestContext): boolean 
 }
 
 /**
- * What a stored event keeps of its message: all but `messageId` (its id is made from it) and the
- * field that became its name. A copy rather than `delete`, which would leave the object in V8's
- * slow dictionary mode for JSON.stringify; the quarantine keeps the message whole.
+ * The top-level values of a message that `keep` accepts, as a new object. A copy rather than
+ * `delete`, which would leave the object in V8's slow dictionary mode for JSON.stringify.
  */
-function storedData(m: Record<string, unknown>, nameKey: string): Record<string, unknown> {
+function copyKeys(
+  m: Record<string, unknown>,
+  keep: (key: string, value: unknown) => boolean,
+): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key in m) {
-    if (key === 'messageId' || key === nameKey) continue;
+    const v = m[key];
+    if (!keep(key, v)) continue;
     // An own "__proto__" key (JSON.parse makes one) assigned would set the prototype instead.
     if (key === '__proto__')
-      Object.defineProperty(out, key, {
-        value: m[key],
-        enumerable: true,
-        writable: true,
-        configurable: true,
-      });
-    else out[key] = m[key];
+      Object.defineProperty(out, key, { value: v, enumerable: true, writable: true, configurable: true });
+    else out[key] = v;
   }
   return out;
 }
 
+/**
+ * What a stored event keeps of its message: all but `messageId` (its id is made from it) and the
+ * field that became its name; the quarantine keeps the message whole.
+ */
+const storedData = (m: Record<string, unknown>, nameKey: string): Record<string, unknown> =>
+  copyKeys(m, (key) => key !== 'messageId' && key !== nameKey);
+
 /** The scalar top-level values of a message (for one nested too deep to keep whole). */
-function flatCopy(m: Record<string, unknown>): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const key in m) {
-    const v = m[key];
-    if (v === null || typeof v !== 'object') out[key] = v;
-  }
-  return out;
-}
+const flatCopy = (m: Record<string, unknown>): Record<string, unknown> =>
+  copyKeys(m, (_key, v) => v === null || typeof v !== 'object');
 
 /** True when the timestamp itself parses (so a failed correction is sentAt's fault). */
 const ts = (v: unknown): boolean =>
