@@ -132,25 +132,20 @@ export class JsonChunker {
   private rowsPerChunk = 200;
 
   chunks(rows: readonly unknown[]): string[] {
+    if (rows.length === 0) return ['[]'];
     const chunks: string[] = [];
-    let i = 0;
-    do {
+    for (let i = 0; i < rows.length;) {
       // A rest of up to a quarter over the estimate stays in one chunk (the target leaves room):
       // 200 events estimated at 193 per chunk make one parameter, not 193 and 7.
       const rest = rows.length - i;
       const n = rest <= Math.floor(this.rowsPerChunk * 1.25) ? rest : this.rowsPerChunk;
-      chunks.push(this.measure(JSON.stringify(n === rows.length ? rows : rows.slice(i, i + n)), n));
-      i += n;
-    } while (i < rows.length);
-    return chunks;
-  }
-
-  private measure(json: string, rows: number): string {
-    if (rows > 0) {
-      const fit = Math.floor((CHUNK_TARGET_BYTES * rows) / json.length);
+      const json = JSON.stringify(n === rows.length ? rows : rows.slice(i, i + n));
+      chunks.push(json);
+      const fit = Math.floor((CHUNK_TARGET_BYTES * n) / json.length);
       this.rowsPerChunk = Math.min(MAX_ROWS_PER_CHUNK, Math.max(MIN_ROWS_PER_CHUNK, fit));
+      i += n;
     }
-    return json;
+    return chunks;
   }
 }
 
