@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ApiError } from '../common/api-error';
 import { CLIENT_ID_MAX_LENGTH } from '../common/limits';
 import { ClientStateService } from './client-state.service';
+import { announceGeneratedAdmin } from './generated-admin-notice';
 import { type ClientRecord, ClientsRepository } from './clients.repository';
 import { type Scope, isScope } from './scopes';
 import { QueueFullError } from './fair-semaphore';
@@ -205,10 +206,7 @@ export class ClientsService {
     });
     if (created) {
       // Printed once, on purpose: this is the only copy of the secret.
-      this.logger.warn(
-        `No ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET set: created admin client "${GENERATED_ADMIN_ID}" with secret ${secret} ` +
-          '(shown once; set ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET to choose your own)',
-      );
+      announceGeneratedAdmin(this.logger, GENERATED_ADMIN_ID, secret);
     }
   }
 
