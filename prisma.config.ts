@@ -2,7 +2,7 @@
 //
 // Prisma 6.19 with `engine: "js"` runs the WASM schema engine shipped inside the `prisma`
 // package and talks to PostgreSQL through @prisma/adapter-pg, so `prisma generate` and
-// `prisma migrate diff` work offline (see ../shared/STACK.md "Prisma offline").
+// `prisma migrate diff` work offline (see docs/decisions.md, "Prisma offline").
 // Migrations are applied by the application itself (src/prisma/migrator.ts), not by the CLI.
 import { PrismaPg } from '@prisma/adapter-pg';
 import { defineConfig } from 'prisma/config';
