@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { http, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
+import { http, registerClient, startApp, type TestApp, type TestClient, waitFor } from './helpers/app';
 import { waitProcessed } from './helpers/db';
 
 /**
@@ -113,6 +113,52 @@ describe('order of events with the same timestamp (e2e)', () => {
     await startWorker();
     await waitProcessed(ids);
     expect((await readBack(sid)).timeline).toEqual(sent);
+  });
+
+  it('puts a replayed event back in its place, not after the events stored meanwhile', async () => {
+    // The worker starts once the schema is in place (it loads the schemas when it starts).
+    await worker?.close();
+    worker = undefined;
+    const category = `order replay ${randomUUID().slice(0, 8)}`;
+    const schema = (json: unknown) =>
+      http(`${api.url}/v1/schemas/${encodeURIComponent(category)}/step`, {
+        method: 'PUT',
+        token: admin.token,
+        json,
+      });
+    const strict = { type: 'object', properties: { ok: { type: 'boolean' } }, required: ['ok'] };
+    expect((await schema(strict)).status).toBe(200);
+    const sid = randomUUID();
+    const ids = descendingIds(3);
+    const res = await http(`${api.url}/v1/events/batch`, {
+      token: writer.token,
+      json: {
+        events: ['first', 'quarantined', 'third'].map((name, i) => ({
+          ...event(sid, ids[i], 'step'),
+          category,
+          data: name === 'quarantined' ? {} : { ok: true, name },
+        })),
+      },
+    });
+    expect(res.status).toBe(202);
+    await startWorker();
+    await waitProcessed(ids);
+    expect((await http(`${api.url}/v1/events/${ids[1]}`, { token: reader.token })).body.status).toBe(
+      'rejected',
+    );
+
+    expect((await schema({ type: 'object' })).status).toBe(200);
+    // The API process learns of the new schema through Redis: replay until it has.
+    await waitFor(async () => {
+      const replay = await http(`${api.url}/v1/rejected-events/replay`, {
+        token: admin.token,
+        json: { ids: [ids[1]] },
+      });
+      expect(replay.status).toBe(200);
+      return replay.body.stored === 1;
+    });
+    const timeline = await http(`${api.url}/v1/sessions/${sid}/events`, { token: reader.token });
+    expect(timeline.body.data.map((e: { id: string }) => e.id)).toEqual(ids);
   });
 
   it('orders Segment messages with equal timestamps by their position in the batch', async () => {
