@@ -222,6 +222,9 @@ describe('ingestion → queue → processing (e2e)', () => {
     await waitProcessed([id]);
     const st = await status(id);
     expect(st.body.status).toBe('rejected');
+    // The reason codes as the quarantine list gives them, as well as the detailed errors.
+    expect(st.body.reasons).toEqual(['payload_invalid']);
+    expect(st.body.client_id).toBe(writer.clientId);
     expect(st.body.event.data).toEqual({ host: 'www.consumeraffairs.com', path: 42, color: 'red' });
     const reasons = st.body.errors
       .map((e: { reason: string; path: string }) => `${e.reason} ${e.path}`)
@@ -247,6 +250,7 @@ describe('ingestion → queue → processing (e2e)', () => {
     await waitProcessed([far, near]);
     const farStatus = await status(far);
     expect(farStatus.body.status).toBe('rejected');
+    expect(farStatus.body.reasons).toEqual(['timestamp_in_future']);
     expect(farStatus.body.errors).toEqual([
       expect.objectContaining({ reason: 'timestamp_in_future', path: '/timestamp' }),
     ]);

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { http, registerClient, waitFor } from './helpers/app';
 import Redis from 'ioredis';
-import { QUEUED_EVENTS_KEY } from '../src/queue/queue.contract';
+import { QUEUED_EVENTS_KEY, queuedField } from '../src/queue/queue.contract';
 import { waitProcessed, withDb } from './helpers/db';
 import { TEST_REDIS_URL } from './helpers/env';
 import { spawnService, type ServiceProcess } from './helpers/process';
@@ -103,7 +103,10 @@ describe('graceful shutdown (e2e, real process)', () => {
       });
     const stored = await storedIds();
     const redis = new Redis(TEST_REDIS_URL);
-    const queued = await redis.hmget(QUEUED_EVENTS_KEY, ...accepted);
+    const queued = await redis.hmget(
+      QUEUED_EVENTS_KEY,
+      ...accepted.map((id) => queuedField(id, writer.clientId)),
+    );
     redis.disconnect();
     const lost = accepted.filter((id, i) => !stored.has(id) && queued[i] === null);
     expect({ accepted: accepted.length, lost: lost.length }).toEqual({ accepted: accepted.length, lost: 0 });

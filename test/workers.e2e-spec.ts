@@ -5,6 +5,7 @@ import {
   INGEST_JOB,
   QUEUE_PREFIX,
   QUEUED_EVENTS_KEY,
+  queuedField,
   type QueuedEvent,
 } from '../src/queue/queue.contract';
 import { http, registerClient, startApp, type TestApp, waitFor } from './helpers/app';
@@ -49,7 +50,10 @@ describe('workers (e2e, real worker processes, private redis-server)', () => {
     const queue = new Queue(EVENTS_QUEUE, redis.url, { prefix: QUEUE_PREFIX });
     try {
       const client = queue.client;
-      await client.hset(QUEUED_EVENTS_KEY, ...batch.flatMap((e) => [e.id, e.client_id]));
+      await client.hset(
+        QUEUED_EVENTS_KEY,
+        ...batch.flatMap((e) => [queuedField(e.id, e.client_id), e.client_id]),
+      );
       // Eight jobs holding the same 300 events in different orders, for two workers of 4 slots each.
       for (let j = 0; j < 8; j++) {
         const shuffled = [...batch].sort(() => Math.random() - 0.5);

@@ -6,7 +6,7 @@
 import type { QueuedEvent } from '../queue/queue.contract';
 
 /** A stored event as selected (prisma/sql.ts EVENT_VIEW_COLUMNS): `data` is the stored jsonb's text. */
-export type EventViewRow = Omit<QueuedEvent, 'data' | 'rejected'> & { data: string };
+export type EventViewRow = Omit<QueuedEvent, 'data' | 'rejected' | 'seq'> & { data: string };
 
 /**
  * JSON text of a value of type T, built by splicing texts that are JSON already. The type

@@ -54,6 +54,16 @@ export const ERROR_EXAMPLES: Record<number, Record<string, Example>> = {
           'The bootstrap admin is configured by ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET and cannot be revoked here',
       },
     },
+    event_id_ambiguous: {
+      summary: 'Several clients used this event id: name one with client_id',
+      value: {
+        code: 'conflict',
+        message:
+          'Several clients sent an event with id 0192c0de-0000-7000-8000-000000000001 (mobile-app, web-shop): ' +
+          'name one with ?client_id=',
+        errors: [{ path: 'client_id', message: 'must name one of: mobile-app, web-shop' }],
+      },
+    },
   },
   413: {
     payload_too_large: {
@@ -126,7 +136,7 @@ const RETRY_AFTER = {
 };
 
 /** Examples that belong to a few routes only: shown where a route names them. */
-const ONLY_WHEN_NAMED = new Set(['invalid_client', 'query_timeout']);
+const ONLY_WHEN_NAMED = new Set(['invalid_client', 'query_timeout', 'event_id_ambiguous']);
 
 /** A status, or a status with the names of the ERROR_EXAMPLES that apply to the route. */
 export type ErrorStatus = number | { status: number; examples: string[] };

@@ -70,7 +70,7 @@ describe(EventProducer.name, () => {
     expect([err.status, err.code]).toEqual([400, 'payload_too_deep']);
     expect(jobs.flat().sort()).toEqual(['a1', 'a2', 'b1']);
     // The poison event's "queued" mark was taken back.
-    expect(client.hdel).toHaveBeenCalledWith(expect.any(String), 'poison');
+    expect(client.hdel).toHaveBeenCalledWith(expect.any(String), 'poison:c');
   });
 
   it('answers 503 with Retry-After to every request of the group when Redis fails', async () => {
@@ -95,7 +95,8 @@ describe(EventProducer.name, () => {
     const events = [event('e1'), event('e2')];
     await sut.enqueue(events);
     expect(client.hset).toHaveBeenCalledTimes(1);
-    expect(client.hset).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'e1', 'c', 'e2', 'c');
+    // One field per (id, client): ids belong to their client.
+    expect(client.hset).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'e1:c', 'c', 'e2:c', 'c');
     expect(queue.add).toHaveBeenCalledTimes(1);
     expect(queue.add).toHaveBeenCalledWith(INGEST_JOB, { v: 1, events });
     expect(client.hdel).not.toHaveBeenCalled();
@@ -107,7 +108,7 @@ describe(EventProducer.name, () => {
     const sut = new EventProducer(queue, config);
     await expect(sut.enqueue([event('x1'), event('x2')])).rejects.toMatchObject({ status: 503 });
     expect(client.hdel).toHaveBeenCalledTimes(1);
-    expect(client.hdel).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'x1', 'x2');
+    expect(client.hdel).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'x1:c', 'x2:c');
   });
 
   it('answers 503 at once, touching nothing, while the queue connection is not ready', async () => {

@@ -10,6 +10,7 @@ import {
   type IngestJobData,
   QUEUED_EVENTS_KEY,
   type QueuedEvent,
+  queuedField,
 } from '../queue/queue.contract';
 
 /** Longest a request waits for Redis before answering 503 (the contract says within 2 s). */
@@ -122,7 +123,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   private async write(events: QueuedEvent[]): Promise<void> {
     const fields: string[] = new Array<string>(events.length * 2);
     for (let i = 0; i < events.length; i++) {
-      fields[2 * i] = events[i].id;
+      fields[2 * i] = queuedField(events[i].id, events[i].client_id);
       fields[2 * i + 1] = events[i].client_id;
     }
     const client = this.queue.client;
@@ -135,7 +136,8 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
       ]);
       if (added.status === 'rejected') {
         if (marked.status === 'fulfilled') {
-          await client.hdel(QUEUED_EVENTS_KEY, ...events.map((e) => e.id)).catch(() => undefined);
+          const marks = events.map((e) => queuedField(e.id, e.client_id));
+          await client.hdel(QUEUED_EVENTS_KEY, ...marks).catch(() => undefined);
         }
         throw added.reason;
       }

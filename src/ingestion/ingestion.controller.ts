@@ -1,10 +1,10 @@
-import { Controller, Get, Header, Param } from '@nestjs/common';
+import { Controller, Get, Header, Param, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import type { AuthPrincipal } from '../auth/principal';
 import { Principal, Scopes } from '../auth/auth.decorators';
 import type { JsonText } from '../common/event-view';
 import { ApiErrors } from '../common/swagger';
-import { EventStatusDto } from '../processing/event-status.dto';
+import { EventStatusDto, EventStatusQueryDto } from '../processing/event-status.dto';
 import { EventStatusService } from '../processing/event-status.service';
 
 /** The status of a sent event. Sending is served by IngestionRoutes (plain Fastify routes). */
@@ -18,7 +18,10 @@ export class IngestionController {
   @Scopes('events:write', 'events:read')
   @ApiOperation({
     summary: 'What became of an event: queued, stored or rejected (with reasons)',
-    description: 'Allowed to the client that sent it and to events:read / admin tokens; others get 404.',
+    description:
+      'Allowed to the client that sent it and to events:read / admin tokens; others get 404. Ids belong to ' +
+      'their client: when two clients used the same id, a reader picks one with `client_id` (without it: ' +
+      'its own, else the only one, else 409 naming the clients).',
   })
   @ApiParam({
     name: 'id',
@@ -27,9 +30,18 @@ export class IngestionController {
     description: 'The id answered by POST /v1/events (or chosen by the client)',
   })
   @ApiOkResponse({ type: EventStatusDto })
-  @ApiErrors(400, 404, { status: 503, examples: ['queue_unavailable', 'service_unavailable'] })
+  @ApiErrors(
+    400,
+    404,
+    { status: 409, examples: ['event_id_ambiguous'] },
+    { status: 503, examples: ['queue_unavailable', 'service_unavailable'] },
+  )
   @Header('content-type', 'application/json; charset=utf-8')
-  status(@Param('id') id: string, @Principal() principal: AuthPrincipal): Promise<JsonText<EventStatusDto>> {
-    return this.statuses.status(id, principal);
+  status(
+    @Param('id') id: string,
+    @Query() query: EventStatusQueryDto,
+    @Principal() principal: AuthPrincipal,
+  ): Promise<JsonText<EventStatusDto>> {
+    return this.statuses.status(id, principal, query.client_id);
   }
 }

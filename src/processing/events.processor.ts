@@ -32,7 +32,7 @@ export class EventsProcessor implements OnModuleInit, BeforeApplicationShutdown 
     const start = (): void => {
       this.queue
         .process(INGEST_JOB, this.config.workerConcurrency, (job: Job<IngestJobData>) =>
-          this.processing.process(job.data?.events),
+          this.processing.process(job.data?.events, job.id),
         )
         .catch((err: Error) => this.logger.error(`worker stopped: ${err.message}`));
     };

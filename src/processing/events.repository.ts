@@ -16,11 +16,18 @@ export interface StoreResult {
   quarantined: number;
 }
 
-/** A quarantined event as GET /v1/events/{id} serves it: its raw text and errors (JSON text). */
+/** A quarantined event as GET /v1/events/{id} serves it: its raw text, reasons and errors (JSON text). */
 export interface QuarantineRow {
   raw: string;
   client_id: string;
+  reasons: string[];
   errors: string;
+}
+
+/** One event of one client: ids belong to their client. */
+export interface EventKey {
+  id: string;
+  client_id: string;
 }
 
 /** Which quarantined events a replay takes (all filters AND-ed). */
@@ -46,8 +53,11 @@ export interface QuarantineKey {
  * per-row round trips). Nested values are read as `json` and cast with ::jsonb: a `jsonb` column
  * in the record definition costs ~4× the whole parse (800 events: 20 ms → 5 ms of PostgreSQL CPU).
  *
- * - events: ON CONFLICT (id) DO NOTHING — the primary key is the idempotency key; rows are fed
- *   in id order so that two workers racing on the same ids lock them in the same order.
+ * - events: ON CONFLICT (id, client_id) DO NOTHING — the primary key is the idempotency key (ids
+ *   belong to their client); rows are fed in key order so that two workers racing on the same
+ *   keys lock them in the same order. `seq`, the arrival order, comes with each row
+ *   (arrival-order.ts); a row without one (replay of a row quarantined before it was kept) takes
+ *   the column's sequence.
  * - sessions and event_counts (per minute, type and client) are updated from the RETURNING rows of
  *   that insert only, so a
  *   retried job (worker killed after commit, before ack) adds nothing twice. Both are fed in
@@ -70,14 +80,15 @@ export const COUNTS_UPSERT_CTE = `counts_upsert AS (
 
 const insertEventsSql = (params: number): string => `
 WITH input AS (
-  SELECT id, session_id, category, name, data::jsonb AS data, timestamp, received_at, client_id
+  SELECT id, coalesce(seq, nextval(pg_get_serial_sequence('events', 'seq'))) AS seq, session_id, category, name,
+         data::jsonb AS data, timestamp, received_at, client_id
     FROM ${jsonDocs(params)}, json_to_recordset(doc.chunk) AS t(
-      id uuid, session_id text, category text, name text, data json,
+      id uuid, seq bigint, session_id text, category text, name text, data json,
       timestamp timestamptz, received_at timestamptz, client_id text)
 ), inserted AS (
-  INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
-  SELECT id, session_id, category, name, data, timestamp, received_at, client_id FROM input ORDER BY id
-  ON CONFLICT (id) DO NOTHING
+  INSERT INTO events (id, seq, session_id, category, name, data, timestamp, received_at, client_id)
+  SELECT id, seq, session_id, category, name, data, timestamp, received_at, client_id FROM input ORDER BY id, client_id
+  ON CONFLICT (id, client_id) DO NOTHING
   RETURNING id, session_id, category, name, timestamp, client_id
 ), sessions_upsert AS (
   INSERT INTO sessions AS s (session_id, first_event_at, last_event_at, event_count, client_ids)
@@ -92,21 +103,21 @@ WITH input AS (
     updated_at = now()
   RETURNING 1
 ), ${COUNTS_UPSERT_CTE}, unquarantined AS (
-  DELETE FROM rejected_events r USING inserted i WHERE r.event_id = i.id RETURNING 1
+  DELETE FROM rejected_events r USING inserted i WHERE r.event_id = i.id AND r.client_id = i.client_id RETURNING 1
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted`;
 
-/** Quarantine: kept whole (raw JSON text), never over a stored event with the same id. */
+/** Quarantine: kept whole (raw JSON text), never over the same client's stored event with the same id. */
 const quarantineSql = (params: number): string => `
-INSERT INTO rejected_events (event_id, session_id, category, name, raw, timestamp, received_at, client_id, reasons, errors)
-SELECT t.id, t.session_id, t.category, t.name, t.raw, t.timestamp, t.received_at, t.client_id,
+INSERT INTO rejected_events (event_id, event_seq, session_id, category, name, raw, timestamp, received_at, client_id, reasons, errors)
+SELECT t.id, t.seq, t.session_id, t.category, t.name, t.raw, t.timestamp, t.received_at, t.client_id,
        ARRAY(SELECT json_array_elements_text(t.reasons)), t.errors::jsonb
   FROM ${jsonDocs(params)}, json_to_recordset(doc.chunk) AS t(
-    id uuid, session_id text, category text, name text, raw text,
+    id uuid, seq bigint, session_id text, category text, name text, raw text,
     timestamp timestamptz, received_at timestamptz, client_id text, reasons json, errors json)
- WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.id)
- ORDER BY t.id
-ON CONFLICT (event_id) DO NOTHING`;
+ WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.id AND e.client_id = t.client_id)
+ ORDER BY t.id, t.client_id
+ON CONFLICT (event_id, client_id) DO NOTHING`;
 
 /**
  * Bytes per JSON parameter. A string over 128 KiB is a V8 large object: fresh pages on every
@@ -209,22 +220,38 @@ export class EventsRepository {
     }
   }
 
-  /** A stored event (events_pkey), or null. */
-  async stored(id: string): Promise<EventViewRow | null> {
-    const res = await this.pool.query<EventViewRow>(
-      `SELECT ${EVENT_VIEW_COLUMNS} FROM events e WHERE e.id = $1`,
-      [id],
-    );
-    return res.rows[0] ?? null;
+  /**
+   * The stored events with this id: one client's (events_pkey), or every client's (its leading
+   * column; at most `limit`).
+   */
+  async stored(id: string, clientId: string | undefined, limit = 1): Promise<EventViewRow[]> {
+    const res =
+      clientId === undefined
+        ? await this.pool.query<EventViewRow>(
+            `SELECT ${EVENT_VIEW_COLUMNS} FROM events e WHERE e.id = $1 ORDER BY e.client_id LIMIT $2`,
+            [id, limit],
+          )
+        : await this.pool.query<EventViewRow>(
+            `SELECT ${EVENT_VIEW_COLUMNS} FROM events e WHERE e.id = $1 AND e.client_id = $2`,
+            [id, clientId],
+          );
+    return res.rows;
   }
 
-  /** A quarantined event (rejected_events_pkey), or null. */
-  async quarantined(id: string): Promise<QuarantineRow | null> {
-    const res = await this.pool.query<QuarantineRow>(
-      'SELECT raw, client_id, errors::text AS errors FROM rejected_events WHERE event_id = $1',
-      [id],
-    );
-    return res.rows[0] ?? null;
+  /** The quarantined events with this id: one client's or every client's (rejected_events_pkey). */
+  async quarantined(id: string, clientId: string | undefined, limit = 1): Promise<QuarantineRow[]> {
+    const columns = `raw, client_id, coalesce(reasons, '{}') AS reasons, errors::text AS errors`;
+    const res =
+      clientId === undefined
+        ? await this.pool.query<QuarantineRow>(
+            `SELECT ${columns} FROM rejected_events WHERE event_id = $1 ORDER BY client_id LIMIT $2`,
+            [id, limit],
+          )
+        : await this.pool.query<QuarantineRow>(
+            `SELECT ${columns} FROM rejected_events WHERE event_id = $1 AND client_id = $2`,
+            [id, clientId],
+          );
+    return res.rows;
   }
 
   /**
@@ -235,10 +262,10 @@ export class EventsRepository {
     filter: QuarantineFilter,
     after: QuarantineKey | undefined,
     take: number,
-  ): Promise<(QuarantineKey & { raw: string })[]> {
+  ): Promise<(QuarantineKey & { raw: string; event_seq: string | null })[]> {
     const q = quarantineWhere(filter, after);
-    const res = await this.pool.query<QuarantineKey & { raw: string }>(
-      `SELECT raw, rejected_at::text AS rejected_at, seq::text AS seq FROM rejected_events
+    const res = await this.pool.query<QuarantineKey & { raw: string; event_seq: string | null }>(
+      `SELECT raw, event_seq::text AS event_seq, rejected_at::text AS rejected_at, seq::text AS seq FROM rejected_events
           ${q.whereClause()}
           ORDER BY rejected_at, seq LIMIT ${take}`,
       q.params,
@@ -257,18 +284,28 @@ export class EventsRepository {
   async refreshReasons(rejected: Quarantined[]): Promise<void> {
     await this.pool.query(
       `UPDATE rejected_events r SET reasons = ARRAY(SELECT jsonb_array_elements_text(t.reasons)), errors = t.errors
-           FROM json_to_recordset($1::json) AS t(id uuid, reasons jsonb, errors jsonb) WHERE r.event_id = t.id`,
+           FROM json_to_recordset($1::json) AS t(id uuid, client_id text, reasons jsonb, errors jsonb)
+          WHERE r.event_id = t.id AND r.client_id = t.client_id`,
       [
         JSON.stringify(
-          rejected.map((q) => ({ id: q.event.id, reasons: reasonsOf(q.errors), errors: q.errors })),
+          rejected.map((q) => ({
+            id: q.event.id,
+            client_id: q.event.client_id,
+            reasons: reasonsOf(q.errors),
+            errors: q.errors,
+          })),
         ),
       ],
     );
   }
 
-  /** Drops the quarantine copies of these events. */
-  async unquarantine(ids: string[]): Promise<void> {
-    await this.pool.query('DELETE FROM rejected_events WHERE event_id = ANY($1::uuid[])', [ids]);
+  /** Drops the quarantine copies of these events (rejected_events_pkey). */
+  async unquarantine(keys: EventKey[]): Promise<void> {
+    await this.pool.query(
+      `DELETE FROM rejected_events r USING json_to_recordset($1::json) AS t(id uuid, client_id text)
+        WHERE r.event_id = t.id AND r.client_id = t.client_id`,
+      [JSON.stringify(keys.map((k) => ({ id: k.id, client_id: k.client_id })))],
+    );
   }
 }
 
@@ -276,13 +313,16 @@ const reasonsOf = (errors: RejectError[]): string[] => [...new Set(errors.map((e
 
 /** A quarantined event as a row of QUARANTINE's JSON parameters. */
 function quarantineRow({ event, errors }: Quarantined): Record<string, unknown> {
+  // The arrival order is a column of its own (event_seq): the raw text is the event as accepted.
+  const { seq, ...accepted } = event;
   return {
     id: event.id,
+    seq,
     session_id: event.session_id,
     category: event.category,
     name: event.name,
     // JSON.stringify escapes NUL and lone surrogates as \uXXXX text: the raw text stores as-is.
-    raw: JSON.stringify(event),
+    raw: JSON.stringify(accepted),
     timestamp: event.timestamp,
     received_at: event.received_at,
     client_id: event.client_id,

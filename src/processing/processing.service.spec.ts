@@ -1,7 +1,7 @@
 import type { Queue } from 'bull';
 import type { AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
-import { QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
+import { QUEUED_EVENTS_KEY, type QueuedEvent, queuedField } from '../queue/queue.contract';
 import type { ValidationResult, ValidatorRegistry } from '../schemas/validator-registry';
 import type { EventsRepository, Quarantined, StoreResult } from './events.repository';
 import { ProcessingService } from './processing.service';
@@ -30,6 +30,9 @@ function event(over: Partial<QueuedEvent> = {}): QueuedEvent {
     ...over,
   };
 }
+
+/** The event's "queued" mark: ids belong to their client. */
+const mark = (e: QueuedEvent): string => queuedField(e.id, e.client_id);
 
 describe(ProcessingService.name, () => {
   let store: jest.Mock<Promise<StoreResult>, [QueuedEvent[], Quarantined[]]>;
@@ -79,8 +82,35 @@ describe(ProcessingService.name, () => {
     expect(rejected).toEqual([
       { event: bad, errors: [{ reason: 'payload_invalid', path: '/data/email', message: 'is required' }] },
     ]);
-    expect(hdel).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, good1.id, bad.id, good2.id);
+    expect(hdel).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, ...[good1, bad, good2].map(mark));
     expect(metrics.counters).toMatchObject({ eventsStored: 2, eventsQuarantined: 1, jobsCompleted: 1 });
+  });
+
+  it("gives a job's events their arrival order from the job id and their position, never from their ids", async () => {
+    const [first, second, third] = [event({ id: 'ffffffff-0000-4000-8000-000000000000' }), event(), event()];
+    validate.mockReturnValue(null);
+    store.mockImplementation(storeAll);
+    hdel.mockResolvedValue(3);
+
+    await sut.process([first, second, third], '42');
+
+    const [valid] = store.mock.calls[0];
+    expect(valid.map((e) => e.seq)).toEqual([
+      '1000000000042000000',
+      '1000000000042000001',
+      '1000000000042000002',
+    ]);
+  });
+
+  it("drops an arrival order a job carried when the job id is not one of Bull's", async () => {
+    const carried = { ...event(), seq: '1' };
+    validate.mockReturnValue(null);
+    store.mockImplementation(storeAll);
+    hdel.mockResolvedValue(1);
+
+    await sut.process([carried], 'hand-made');
+
+    expect(store.mock.calls[0][0][0].seq).toBeUndefined();
   });
 
   it('skips an event it cannot key and still stores the rest of the job', async () => {
@@ -92,7 +122,7 @@ describe(ProcessingService.name, () => {
     await sut.process([{ id: 42 }, null, good]);
 
     expect(store).toHaveBeenCalledWith([good], []);
-    expect(hdel).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, good.id);
+    expect(hdel).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, mark(good));
   });
 
   it('writes the jobs of a failed group again one by one on a data error: only the bad job fails', async () => {
@@ -116,7 +146,7 @@ describe(ProcessingService.name, () => {
       [bad.id],
     ]);
     expect(hdel).toHaveBeenCalledTimes(1);
-    expect(hdel).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, good.id);
+    expect(hdel).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, mark(good));
     expect(metrics.counters).toMatchObject({ eventsStored: 1, jobsCompleted: 1 });
   });
 

@@ -5,9 +5,10 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { GroupCommit } from '../common/group-commit';
 import { nowMicros, parseTimestamp } from '../common/timestamp';
 import { MetricsService } from '../metrics/metrics.service';
-import { EVENTS_QUEUE, QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
+import { EVENTS_QUEUE, QUEUED_EVENTS_KEY, type QueuedEvent, queuedField } from '../queue/queue.contract';
 import { ValidatorRegistry } from '../schemas/validator-registry';
 import { storableText } from '../common/unstorable';
+import { arrivalKeys } from './arrival-order';
 import { type CheckPolicy, checkEvent, isQueuedEvent, requestRejection } from './event-checks';
 import { EventsRepository, type Quarantined, type StoreResult } from './events.repository';
 
@@ -20,11 +21,11 @@ const MAX_JOBS_PER_TRANSACTION = 8;
 /** Worker transactions in flight at once per process (they contend on the hot count rows anyway). */
 const MAX_INFLIGHT_TRANSACTIONS = 2;
 
-/** One job's share of a transaction: its sorted events, and the ids to clear from the queued set after. */
+/** One job's share of a transaction: its sorted events, and the fields to clear from the queued set after. */
 interface JobPart {
   valid: QueuedEvent[];
   rejected: Quarantined[];
-  ids: string[];
+  marks: string[];
 }
 
 /**
@@ -101,30 +102,44 @@ export class ProcessingService {
     return { valid, rejected, malformed };
   }
 
-  /** Processes one job's events; throws (and Bull retries the job) only when storage failed. */
-  async process(events: unknown): Promise<void> {
+  /**
+   * Processes one job's events; throws (and Bull retries the job) only when storage failed.
+   * `jobId` (Bull's) gives the events their arrival order (arrival-order.ts).
+   */
+  async process(events: unknown, jobId?: unknown): Promise<void> {
     if (!Array.isArray(events)) {
       this.logger.error('job without an events array: dropped as malformed');
       return;
     }
+    const marks: string[] = [];
+    const keyOf = arrivalKeys(jobId, events.length);
+    for (let i = 0; i < events.length; i++) {
+      const e = events[i] as Partial<QueuedEvent> | null;
+      if (e === null || typeof e !== 'object') continue;
+      // Job data is this job's own parse: stamping it is free of copies. A stamp the job carried
+      // (only a hand-made job could) never survives.
+      if (keyOf) e.seq = keyOf(i);
+      else if (e.seq !== undefined) delete e.seq;
+      if (typeof e.id === 'string' && typeof e.client_id === 'string')
+        marks.push(queuedField(e.id, e.client_id));
+    }
     const { valid, rejected, malformed } = this.classify(events);
     if (malformed)
       this.logger.error(`${malformed} malformed event(s) in a job could not be keyed and were skipped`);
-    const ids = (events as QueuedEvent[]).filter((e) => typeof e?.id === 'string').map((e) => e.id);
-    await this.group.add([{ valid, rejected, ids }]);
+    await this.group.add([{ valid, rejected, marks }]);
     this.metrics.counters.jobsCompleted++;
   }
 
   /**
-   * One transaction for the classified events of several jobs, then one HDEL for all their ids
+   * One transaction for the classified events of several jobs, then one HDEL for all their marks
    * (they are no longer "queued"); counts what it did.
    */
   private async storeParts(parts: JobPart[]): Promise<void> {
     const valid = parts.length === 1 ? parts[0].valid : parts.flatMap((p) => p.valid);
     const rejected = parts.length === 1 ? parts[0].rejected : parts.flatMap((p) => p.rejected);
     const result = await this.storeWithRetry(valid, rejected);
-    const ids = parts.length === 1 ? parts[0].ids : parts.flatMap((p) => p.ids);
-    if (ids.length) await this.queue.client.hdel(QUEUED_EVENTS_KEY, ...ids);
+    const marks = parts.length === 1 ? parts[0].marks : parts.flatMap((p) => p.marks);
+    if (marks.length) await this.queue.client.hdel(QUEUED_EVENTS_KEY, ...marks);
     const m = this.metrics.counters;
     m.eventsStored += result.inserted;
     m.eventsDuplicate += valid.length - result.inserted;

@@ -36,7 +36,7 @@ export class ReplayService {
       const rows = await this.events.quarantinePage(filter, after, take);
       if (rows.length === 0) break;
       after = rows[rows.length - 1];
-      const chunk = await this.replayChunk(rows.map((r) => JSON.parse(r.raw) as QueuedEvent));
+      const chunk = await this.replayChunk(rows.map(replayed));
       outcome.matched += rows.length;
       outcome.stored += chunk.stored;
       outcome.still_rejected += chunk.stillRejected;
@@ -59,8 +59,21 @@ export class ReplayService {
     const { valid, rejected } = this.processing.classify(events);
     const result = await this.processing.storeWithRetry(valid, []);
     if (rejected.length) await this.events.refreshReasons(rejected);
-    // A valid event whose id is already stored (stored meanwhile) is a duplicate: drop its quarantine copy.
-    if (valid.length) await this.events.unquarantine(valid.map((e) => e.id));
+    // A valid event its client already stored (stored meanwhile) is a duplicate: drop its quarantine copy.
+    if (valid.length) await this.events.unquarantine(valid);
     return { stored: result.inserted, stillRejected: rejected.length };
   }
+}
+
+/**
+ * A quarantined event as the worker had it: the raw text, with the arrival order it came with
+ * (so a replayed event takes its place among its session's events, not the replay's).
+ */
+function replayed(row: { raw: string; event_seq: string | null }): QueuedEvent {
+  const event = JSON.parse(row.raw) as QueuedEvent;
+  if (event !== null && typeof event === 'object') {
+    if (row.event_seq === null) delete event.seq;
+    else event.seq = row.event_seq;
+  }
+  return event;
 }

@@ -2,16 +2,28 @@
 import type { JobOptions } from 'bull';
 
 export const EVENTS_QUEUE = 'events';
-/** One job holds the events of one or more requests (see ingestion/event-producer.service.ts). */
+/**
+ * One job holds the events of one or more requests (see ingestion/event-producer.service.ts), in
+ * the order they were accepted. Jobs get Bull's own ids (an INCR in Redis when the job is added,
+ * before any of its requests is answered): the worker orders arrivals by them (never set a jobId).
+ */
 export const INGEST_JOB = 'ingest';
 /** Redis key prefix of the Bull queue and of The Eye's own keys. */
 export const QUEUE_PREFIX = 'the-eye';
 /**
- * Hash of events queued but not yet stored or quarantined: field = event id, value = client id.
- * Written by the producer before the job is added, fields deleted by the worker after commit.
- * Its length is the backlog the 429 limit applies to; a field answers GET /v1/events/{id} "queued".
+ * Hash of events queued but not yet stored or quarantined: field = queuedField(id, client id),
+ * value = client id. Written by the producer before the job is added, fields deleted by the worker
+ * after commit. Its length is the backlog the 429 limit applies to; a field answers
+ * GET /v1/events/{id} "queued".
  */
 export const QUEUED_EVENTS_KEY = `${QUEUE_PREFIX}:queued-events`;
+
+/**
+ * The field of an event in QUEUED_EVENTS_KEY: ids belong to their client, so two clients' events
+ * with the same id are two fields. The id (a lower-case UUID, always 36 characters) comes first:
+ * `HSCAN … MATCH <id>:*` finds every client's.
+ */
+export const queuedField = (id: string, clientId: string): string => `${id}:${clientId}`;
 
 /**
  * An event that passed the request's envelope checks, normalised; without `rejected`, also the
@@ -28,6 +40,11 @@ export interface QueuedEvent {
   /** Server clock at ingestion, RFC 3339 UTC with 6 fractional digits. */
   received_at: string;
   client_id: string;
+  /**
+   * The arrival order, as a decimal bigint: set by the worker from the job id and the event's
+   * position in the job (processing/arrival-order.ts), never sent by the API.
+   */
+  seq?: string;
   /**
    * Set when the request already found the event bad but must still keep it (Segment ingestion
    * answers 200 and quarantines a bad message): the worker quarantines it with these reasons,

@@ -14,19 +14,23 @@ export async function withDb<T>(fn: (db: Client) => Promise<T>): Promise<T> {
   }
 }
 
-/** Waits until none of `ids` is still queued (stored or quarantined by the worker). */
+/**
+ * Waits until none of `ids` is still queued (stored or quarantined by the worker), whichever
+ * client sent it (a queued mark is "<id>:<client id>").
+ */
 export async function waitProcessed(
   ids: string[],
   redisUrl = TEST_REDIS_URL,
   timeoutMs = 20_000,
 ): Promise<void> {
   const redis = new Redis(redisUrl);
+  const waiting = new Set(ids.map((id) => id.toLowerCase()));
   try {
     await waitFor(
       async () => {
         if (ids.length === 0) return true;
-        const queued = await redis.hmget(QUEUED_EVENTS_KEY, ...ids);
-        return queued.every((v) => v === null);
+        const queued = await redis.hkeys(QUEUED_EVENTS_KEY);
+        return queued.every((field) => !waiting.has(field.slice(0, 36)));
       },
       timeoutMs,
       `${ids.length} events to be processed`,
