@@ -166,11 +166,10 @@ export function eventsChartPanel(): Panel {
   };
 }
 
-/** A bucket as the readout names it: its start, and for coarse buckets what it spans. */
+/** A bucket as the readout names it: "Day starting 2026-10-12 00:00 UTC". */
 function label(start: number, interval: Interval, zone: Zone): string {
   const text = formatTime(start, zone);
-  if (interval === 'minute') return text;
-  return `${interval} from ${text}`;
+  return `${interval[0].toUpperCase()}${interval.slice(1)} starting ${text}`;
 }
 
 function chartOptions(
