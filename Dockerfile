@@ -4,16 +4,20 @@
 #              -e ADMIN_CLIENT_ID=... -e ADMIN_CLIENT_SECRET=... -p 3000:3000 the-eye
 # Migrations are applied by the service itself at start (advisory-locked: several replicas may start at once).
 
-# ---- build: dev dependencies, Prisma client, TypeScript → dist/ ----
+# ---- build: dev dependencies, Prisma client, TypeScript → dist/, dashboard → packages/dashboard/dist/ ----
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 # Nothing in the stack needs install scripts (and @prisma/engines' would download native engines).
+# The lockfile names every workspace: the server's and the dashboard's dependencies are installed,
+# not the Node client's (packages/client is not in the image).
 COPY package.json package-lock.json ./
-RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY packages/dashboard/package.json ./packages/dashboard/
+RUN npm ci --ignore-scripts --no-audit --no-fund --include-workspace-root --workspace=@the-eye/dashboard
 COPY tsconfig.json tsconfig.build.json nest-cli.json prisma.config.ts ./
 COPY prisma ./prisma
 COPY src ./src
-RUN npx prisma generate
+COPY packages/dashboard ./packages/dashboard
+# prebuild generates the Prisma client; build compiles the server, then bundles the dashboard.
 RUN npm run build
 # Keep only what runs: production dependencies.
 RUN npm prune --omit=dev --ignore-scripts --no-audit --no-fund
@@ -27,6 +31,8 @@ WORKDIR /app
 COPY --from=build /app/package.json /app/package-lock.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+# src/dashboard/dashboard.controller.ts serves ../../packages/dashboard/dist relative to dist/dashboard/.
+COPY --from=build /app/packages/dashboard/dist ./packages/dashboard/dist
 # src/prisma/migrator.ts reads ../../prisma/migrations relative to dist/prisma/.
 COPY --from=build /app/prisma ./prisma
 USER node

@@ -52,6 +52,7 @@ export default tseslint.config(
       'bench/**/*.js',
       'packages/*/bench/**/*.js',
       'packages/*/bin/**/*.js',
+      'packages/*/build.js',
       'jest.config.js',
     ],
     ...tseslint.configs.disableTypeChecked,

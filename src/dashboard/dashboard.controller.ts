@@ -11,8 +11,9 @@ import { Public } from '../auth/auth.decorators';
  * user signs in with. Asset names carry a content hash, so they are cached for a year (immutable);
  * the page itself is revalidated on every load so a new build is picked up at once.
  */
-// The same place from src/dashboard (ts-jest) and dist/dashboard (node): <repo>/dist/dashboard/public.
-const ROOT = join(__dirname, '..', '..', 'dist', 'dashboard', 'public');
+// The build output of the dashboard's own package (packages/dashboard, `npm run build` builds it);
+// the same place from src/dashboard (ts-jest) and dist/dashboard (node).
+const ROOT = join(__dirname, '..', '..', 'packages', 'dashboard', 'dist');
 const ASSETS = join(ROOT, 'assets');
 
 // Nothing leaves the machine: scripts, styles, fetches and images from this origin only.

@@ -5,7 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { DashboardController } from './dashboard.controller';
 
 /**
- * GET /dashboard: the browser dashboard bundled by scripts/build-dashboard.js (npm run build).
+ * GET /dashboard: the browser dashboard, its own package (packages/dashboard) built by `npm run build`.
  * @fastify/static only decorates the reply with sendFile here (serve: false); the controller
  * picks the file and its cache policy, so the routes stay Nest routes behind the global guard.
  */

@@ -1,3 +1,5 @@
+import { type Zone, formatTime } from './time';
+
 /** Tiny DOM builder: data only ever reaches the page as text nodes or attributes, never as HTML. */
 type Child = Node | string | number | null | undefined | false;
 type Props = Record<string, string | number | boolean | EventListener | undefined>;
@@ -36,11 +38,12 @@ export function fill(el: Element, ...children: (Child | Child[])[]): void {
 
 export const fmt = new Intl.NumberFormat('en-US');
 
-/** "2026-12-02 14:05:07 UTC" (or with µs when `micros`): the API speaks UTC, so does the page. */
-export function utc(iso: string, micros = false): string {
-  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(\.\d+)?/.exec(iso);
-  if (!m) return iso;
-  return `${m[1]} ${m[2]}${micros && m[3] ? m[3] : ''} UTC`;
+/** An API timestamp as "2026-12-02 14:05:07 UTC" in the zone shown (with its µs when `micros`). */
+export function stamp(iso: string, zone: Zone, micros = false): string {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  const fraction = micros ? (/:\d{2}(\.\d+)/.exec(iso)?.[1] ?? '') : '';
+  return formatTime(ms, zone, true, fraction);
 }
 
 /** An empty state or an error: a sentence saying what it means and what to do. */

@@ -2,7 +2,7 @@ import uPlot from 'uplot';
 import { describeError } from '../api';
 import { fill, fmt, h, note } from '../dom';
 import { type Ctx, PALETTE, type Panel, panelShell, single } from '../panel';
-import { bucketStarts, usableInterval } from '../time';
+import { type Interval, type Zone, apiBounds, bucketStarts, formatTime } from '../time';
 
 interface StatsRow {
   bucket: string;
@@ -18,7 +18,7 @@ export function eventsChartPanel(): Panel {
   const { el, body } = panelShell(
     'events-over-time',
     'Events over time',
-    'Stored events per bucket, stacked by category (UTC). Hover the chart for the numbers.',
+    'Stored events per bucket (by the time they occurred), stacked by category. Hover the chart for the numbers.',
   );
   const status = h('div', { class: 'status' });
   const chartBox = h('div', { class: 'chart' });
@@ -29,19 +29,19 @@ export function eventsChartPanel(): Panel {
 
   let plot: uPlot | null = null;
   let seriesKey = '';
+  let range: [number, number] = [0, 1];
   const resize = new ResizeObserver(() => plot?.setSize({ width: chartBox.clientWidth, height: 260 }));
   resize.observe(chartBox);
 
   const refresh = single('events-over-time', async (ctx: Ctx) => {
-    const interval = usableInterval(ctx.range, ctx.interval);
+    const { interval, zone } = ctx;
     let rows: StatsRow[];
     let truncated: boolean;
     try {
       ({ rows, truncated } = await ctx.api.all<StatsRow>('/v1/stats/events', {
         interval,
         group_by: 'category',
-        from: ctx.range.from.toISOString(),
-        to: ctx.range.to.toISOString(),
+        ...apiBounds(ctx.range, zone),
         limit: 1000,
       }));
     } catch (err) {
@@ -51,7 +51,7 @@ export function eventsChartPanel(): Panel {
 
     // Counts by category and bucket; a zero-filled x axis even if the server left gaps.
     const byCategory = new Map<string, Map<number, number>>();
-    const xsSet = new Set(bucketStarts(ctx.range, interval));
+    const xsSet = new Set(bucketStarts(ctx.range, interval, zone));
     for (const row of rows) {
       const t = Date.parse(row.bucket);
       xsSet.add(t);
@@ -77,9 +77,9 @@ export function eventsChartPanel(): Panel {
     const grand = totals.reduce((s, r) => s + r.total, 0);
 
     const notes: HTMLElement[] = [];
-    if (interval !== ctx.interval) {
+    if (interval !== ctx.wanted) {
       notes.push(
-        note(`Shown per ${interval}: per ${ctx.interval} would be too many buckets for this range.`, 'info'),
+        note(`Shown per ${interval}: per ${ctx.wanted} would be too many buckets for this range.`, 'info'),
       );
     }
     if (truncated) notes.push(note('Only the first pages of buckets are shown: narrow the range.', 'info'));
@@ -99,7 +99,10 @@ export function eventsChartPanel(): Panel {
     const cumulative: number[][] = [];
     perCat.forEach((vals, i) => cumulative.push(vals.map((v, j) => v + (i ? cumulative[i - 1][j] : 0))));
     const data: uPlot.AlignedData = [xs.map((t) => t / 1000), ...cumulative.slice().reverse()];
-    const key = totals.map((r) => r.cat).join('\u0000');
+    // The x scale spans the whole range: each bar stands on its bucket's start and fills the
+    // bucket, so the newest bucket ends at the range's end instead of past the plot's edge.
+    range = [ctx.range.from.getTime() / 1000, ctx.range.to.getTime() / 1000];
+    const key = [zone, ...totals.map((r) => r.cat)].join('\u0000');
     if (!plot || key !== seriesKey) {
       plot?.destroy();
       seriesKey = key;
@@ -107,6 +110,8 @@ export function eventsChartPanel(): Panel {
         chartOptions(
           totals.map((r) => r.cat),
           chartBox.clientWidth,
+          zone,
+          () => range,
           (idx) => showReadout(idx),
         ),
         data,
@@ -125,7 +130,9 @@ export function eventsChartPanel(): Panel {
       const sum = perCat.reduce((s, vals) => s + vals[idx], 0);
       fill(
         readout,
-        `${new Date(xs[idx]).toISOString().slice(0, 16).replace('T', ' ')} UTC — ${fmt.format(sum)}`,
+        `${label(xs[idx], interval, zone)} — `,
+        h('b', { 'data-count': sum }, fmt.format(sum)),
+        ` event${sum === 1 ? '' : 's'}`,
         parts.length ? `: ${parts.join(', ')}` : '',
       );
     }
@@ -145,7 +152,7 @@ export function eventsChartPanel(): Panel {
     fill(
       total,
       h('b', { 'data-count': grand }, fmt.format(grand)),
-      ` events per ${interval}, ${xs.length} buckets`,
+      ` event${grand === 1 ? '' : 's'} in the range, in ${xs.length} buckets of one ${interval}`,
     );
   });
 
@@ -159,9 +166,17 @@ export function eventsChartPanel(): Panel {
   };
 }
 
+/** A bucket as the readout names it: "Day starting 2026-10-12 00:00 UTC". */
+function label(start: number, interval: Interval, zone: Zone): string {
+  const text = formatTime(start, zone);
+  return `${interval[0].toUpperCase()}${interval.slice(1)} starting ${text}`;
+}
+
 function chartOptions(
   cats: string[],
   width: number,
+  zone: Zone,
+  xRange: () => [number, number],
   onCursor: (idx: number | null | undefined) => void,
 ): uPlot.Options {
   const bars = uPlot.paths.bars?.({ size: [0.85, 48], align: 1 });
@@ -178,8 +193,12 @@ function chartOptions(
     height: 260,
     legend: { show: false },
     cursor: { points: { show: false }, drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.05)] } },
-    tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
+    scales: {
+      x: { time: true, range: () => xRange() },
+      y: { range: (_u, _min, max) => [0, Math.max(1, max * 1.05)] },
+    },
+    // Axis labels in the zone shown (uPlot writes a Date's local fields).
+    tzDate: (ts) => (zone === 'utc' ? uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC') : new Date(ts * 1000)),
     axes: [
       { stroke: '#475569', grid: { stroke: '#e2e8f0' } },
       {

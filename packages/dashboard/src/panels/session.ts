@@ -1,6 +1,7 @@
 import { describeError } from '../api';
-import { fill, fmt, h, note, utc } from '../dom';
+import { fill, fmt, h, note, stamp } from '../dom';
 import { type Ctx, type Panel, painted, panelShell, single } from '../panel';
+import { apiBounds } from '../time';
 
 interface EventView {
   id: string;
@@ -101,7 +102,7 @@ export function sessionPanel(): Panel & { open(id: string): void } {
       h(
         'p',
         { class: 'muted' },
-        `${fmt.format(rows.length)}${truncated ? '+' : ''} events, from ${utc(rows[0].timestamp, true)}`,
+        `${fmt.format(rows.length)}${truncated ? '+' : ''} events, from ${stamp(rows[0].timestamp, c.zone, true)}`,
       ),
       h(
         'ol',
@@ -113,7 +114,7 @@ export function sessionPanel(): Panel & { open(id: string): void } {
             h(
               'div',
               { class: 'row' },
-              h('time', { datetime: e.timestamp }, utc(e.timestamp, true)),
+              h('time', { datetime: e.timestamp }, stamp(e.timestamp, c.zone, true)),
               h('span', { class: 'muted' }, offset(micros(e.timestamp) - start)),
               h('span', { class: 'cat' }, e.category),
               h('b', { class: 'name' }, e.name),
@@ -131,8 +132,8 @@ export function sessionPanel(): Panel & { open(id: string): void } {
     ctx = c;
     try {
       const page = await c.api.get<{ data: SessionSummary[] }>('/v1/sessions', {
-        from: c.range.from.toISOString(),
-        to: c.range.to.toISOString(),
+        from: apiBounds(c.range, c.zone).from,
+        to: apiBounds(c.range, c.zone).to,
         order: 'desc',
         limit: 6,
       });
@@ -147,7 +148,7 @@ export function sessionPanel(): Panel & { open(id: string): void } {
                   {
                     type: 'button',
                     class: 'chip',
-                    title: `${s.event_count} events from ${utc(s.first_event_at)}`,
+                    title: `${s.event_count} events from ${stamp(s.first_event_at, c.zone)}`,
                     onclick: () => open(s.session_id),
                   },
                   s.session_id.length > 24 ? `${s.session_id.slice(0, 22)}…` : s.session_id,

@@ -1,17 +1,16 @@
 #!/usr/bin/env node
-// Bundles the dashboard's browser code (src/dashboard/web) into dist/dashboard/public: one JS and
-// one CSS file with content-hashed names (served as immutable) and index.html pointing at them
-// (served no-cache). Run by `npm run build`, so `npm ci && npm start` needs no other step.
+// Bundles the dashboard (src/) into dist/: one JS and one CSS file with content-hashed names
+// (the server serves them as immutable) and index.html pointing at them (served no-cache).
+// The server's `npm run build` runs it, so `npm ci && npm start` needs no other step.
 //
-//   node scripts/build-dashboard.js
+//   npm run build -w @the-eye/dashboard
 'use strict';
 const { mkdirSync, readFileSync, rmSync, writeFileSync } = require('node:fs');
 const { basename, join, relative } = require('node:path');
 const esbuild = require('esbuild');
 
-const root = join(__dirname, '..');
-const src = join(root, 'src', 'dashboard', 'web');
-const out = join(root, 'dist', 'dashboard', 'public');
+const src = join(__dirname, 'src');
+const out = join(__dirname, 'dist');
 
 async function main() {
   rmSync(out, { recursive: true, force: true });
@@ -28,9 +27,10 @@ async function main() {
     metafile: true,
     logLevel: 'warning',
     legalComments: 'linked',
+    absWorkingDir: __dirname,
   });
   const outputs = Object.keys(result.metafile.outputs).map((file) =>
-    relative(join(out, 'assets'), join(root, file)),
+    relative(join(out, 'assets'), join(__dirname, file)),
   );
   const js = outputs.find((f) => f.endsWith('.js'));
   const css = outputs.find((f) => f.endsWith('.css'));

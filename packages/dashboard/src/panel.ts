@@ -1,13 +1,19 @@
 import type { Api, Session } from './api';
 import { h } from './dom';
-import type { Interval, Range } from './time';
+import type { Interval, Range, Zone } from './time';
 
 /** What every panel's refresh sees: the signed-in API and the pickers' current values. */
 export interface Ctx {
   api: Api;
   session: Session;
+  /** Whole buckets of `interval` (time.ts wholeBuckets): the same instants in every panel. */
   range: Range;
+  /** The chart's interval: the one picked, or a coarser one when that would be too many buckets. */
   interval: Interval;
+  /** The interval picked, when `interval` had to be coarser. */
+  wanted: Interval;
+  /** Times are written, and days, weeks and months start, in UTC or the viewer's zone. */
+  zone: Zone;
 }
 
 export interface Panel {
@@ -36,7 +42,7 @@ export function panelShell(
 
 /**
  * Marks the moment a panel has shown what it read (data, empty state or error), so first paint can
- * be timed from outside (scripts/dashboard-paint.js reads these performance marks).
+ * be timed from outside (the repository's scripts/dashboard-paint.js reads these performance marks).
  */
 export function painted(id: string): void {
   performance.mark(`the-eye:painted:${id}`);

@@ -1,5 +1,5 @@
 import { describeError } from '../api';
-import { fill, fmt, h, note, utc } from '../dom';
+import { fill, fmt, h, note, stamp } from '../dom';
 import { type Ctx, type Panel, panelShell, single } from '../panel';
 
 interface OpsOverview {
@@ -86,7 +86,7 @@ export function opsPanel(): Panel {
         { class: 'muted' },
         rate.window_seconds === null
           ? 'Rates appear from the second refresh on (measured between two reads).'
-          : `Rates over the last ${Math.round(rate.window_seconds)} s, as counted by the process that answered. As of ${utc(o.generated_at)}.`,
+          : `Rates over the last ${Math.round(rate.window_seconds)} s, as counted by the process that answered. As of ${stamp(o.generated_at, ctx.zone)}.`,
       ),
     );
   });

@@ -1,7 +1,7 @@
 import { describeError } from '../api';
 import { fill, fmt, h, note } from '../dom';
 import { type Ctx, type Panel, panelShell, single } from '../panel';
-import { summaryInterval } from '../time';
+import { apiBounds, summaryInterval } from '../time';
 
 interface StatsRow {
   bucket: string;
@@ -23,16 +23,16 @@ export function topTypesPanel(onTypes: (types: EventType[]) => void): Panel {
   const { el, body } = panelShell(
     'top-types',
     'Top event types',
-    'Stored events by type (category / name) in the range.',
+    'Stored events by type (category / name) in the range, by the time they occurred.',
   );
   const refresh = single('top-types', async (ctx: Ctx) => {
     let rows: StatsRow[];
+    let truncated: boolean;
     try {
-      ({ rows } = await ctx.api.all<StatsRow>('/v1/stats/events', {
-        interval: summaryInterval(ctx.range),
+      ({ rows, truncated } = await ctx.api.all<StatsRow>('/v1/stats/events', {
+        interval: summaryInterval(ctx.range, ctx.interval, ctx.zone),
         group_by: 'name',
-        from: ctx.range.from.toISOString(),
-        to: ctx.range.to.toISOString(),
+        ...apiBounds(ctx.range, ctx.zone),
         limit: 1000,
       }));
     } catch (err) {
@@ -82,6 +82,7 @@ export function topTypesPanel(onTypes: (types: EventType[]) => void): Panel {
           ),
       ),
       types.length > SHOWN ? note(`and ${types.length - SHOWN} more types`, 'info') : null,
+      truncated ? note('Counted over the first pages of buckets only: narrow the range.', 'info') : null,
     );
   });
   return { el, refresh };

@@ -1,6 +1,7 @@
 import { ApiError, describeError } from '../api';
-import { fill, fmt, h, note, utc } from '../dom';
+import { fill, fmt, h, note } from '../dom';
 import { type Ctx, type Panel, painted, panelShell } from '../panel';
+import { apiBounds, formatTime } from '../time';
 import type { EventType } from './top-types';
 
 interface Step {
@@ -127,7 +128,9 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
     const spanMs = (SPANS.find((x) => x.id === span.value) ?? SPANS[0]).ms;
     const to = c.range.to;
     const from = new Date(Math.max(c.range.from.getTime(), to.getTime() - spanMs));
-    const over = `${utc(from.toISOString())} – ${utc(to.toISOString())}`;
+    // Step 1 in [from, to): the API's bounds are inclusive, so it is asked up to to's previous µs.
+    const over = `${formatTime(from.getTime(), c.zone, true)} – ${formatTime(to.getTime(), c.zone, true)}`;
+    const bounds = apiBounds({ from, to }, c.zone);
     // Progress while the server counts: the elapsed time, and a way to stop waiting.
     const started = performance.now();
     const seconds = (): string => `${((performance.now() - started) / 1000).toFixed(1)} s`;
@@ -143,7 +146,7 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
     try {
       const res = await c.api.post<FunnelResult>(
         '/v1/funnels',
-        { steps, within: within.value, from: from.toISOString(), to: to.toISOString() },
+        { steps, within: within.value, from: bounds.from, to: bounds.to },
         abort.signal,
       );
       render(res);

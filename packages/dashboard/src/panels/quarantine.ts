@@ -1,6 +1,7 @@
 import { ApiError, describeError } from '../api';
-import { fill, fmt, h, note, utc } from '../dom';
+import { fill, fmt, h, note, stamp } from '../dom';
 import { type Ctx, type Panel, panelShell, single } from '../panel';
+import { type Zone, apiBounds } from '../time';
 
 interface SummaryRow {
   reason: string;
@@ -37,7 +38,9 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
   const { el, body } = panelShell(
     'quarantine',
     'Quarantine',
-    'Events the worker refused, by reason and type; pick a row for samples with their errors.',
+    'Events the worker refused in the range, by the time it refused them (the other panels go by the ' +
+      "events' own time: an event sent late for an earlier day is counted on the day it was refused). " +
+      'Pick a row for samples with their errors.',
   );
   const summaryBox = h('div', { class: 'summary' });
   const samplesTitle = h('h3', null, 'Latest rejected events');
@@ -46,10 +49,13 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
   let filter: Filter | null = null;
   let expanded = false;
   let lastCtx: Ctx | null = null;
+  let zone: Zone = 'utc';
 
   const refresh = single('quarantine', async (ctx: Ctx) => {
     lastCtx = ctx;
-    const range = { from: ctx.range.from.toISOString(), to: ctx.range.to.toISOString() };
+    zone = ctx.zone;
+    const { from, to } = apiBounds(ctx.range, ctx.zone);
+    const range = { from, to };
     const [summary, samples] = await Promise.allSettled([
       ctx.api.all<SummaryRow>('/v1/rejected-events/summary', { ...range, limit: 100 }, 1),
       ctx.api.get<{ data: Rejected[] }>('/v1/rejected-events', { ...range, ...filter, limit: SAMPLES }),
@@ -78,7 +84,12 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
 
   function renderSummary(rows: SummaryRow[]): void {
     if (!rows.length) {
-      fill(summaryBox, note('Nothing quarantined in this range: every event passed its checks.'));
+      fill(
+        summaryBox,
+        note(
+          'Nothing refused in this range (by the time of refusal): every event the worker checked in it passed.',
+        ),
+      );
       return;
     }
     const total = rows.reduce((s, r) => s + r.count, 0);
@@ -111,8 +122,8 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
             null,
             h('th', null, 'Reason'),
             h('th', null, 'Type'),
-            h('th', { class: 'num' }, 'Count'),
-            h('th', null, 'Last'),
+            h('th', { class: 'num' }, 'Refused'),
+            h('th', null, 'Last refused'),
           ),
         ),
         h(
@@ -143,7 +154,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
                 r.category === null && r.name === null ? '—' : `${r.category ?? '?'} / ${r.name ?? '?'}`,
               ),
               h('td', { class: 'num' }, fmt.format(r.count)),
-              h('td', null, utc(r.last_rejected_at)),
+              h('td', null, stamp(r.last_rejected_at, zone)),
             );
           }),
         ),
@@ -153,7 +164,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
           h(
             'tr',
             null,
-            h('td', { colspan: 2 }, 'Total ', toggle),
+            h('td', { colspan: 2 }, 'Refused in the range ', toggle),
             h('td', { class: 'num' }, fmt.format(total)),
             h('td'),
           ),
@@ -173,7 +184,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
         : null,
     );
     if (!rows.length) {
-      fill(samplesBox, note('No rejected events in this range.'));
+      fill(samplesBox, note('No event refused in this range.'));
       return;
     }
     fill(
@@ -192,7 +203,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
               { class: 'row' },
               r.reasons.map((reason) => h('span', { class: 'badge reason' }, reason)),
               h('b', null, type),
-              h('span', { class: 'muted' }, utc(r.rejected_at)),
+              h('span', { class: 'muted' }, `refused ${stamp(r.rejected_at, zone)}`),
               sessionId
                 ? h(
                     'button',

@@ -9,7 +9,19 @@ import { opsPanel } from './panels/ops';
 import { quarantinePanel } from './panels/quarantine';
 import { sessionPanel } from './panels/session';
 import { topTypesPanel } from './panels/top-types';
-import { INTERVALS, type Interval, PRESETS, type Range, fromInputValue, toInputValue } from './time';
+import {
+  INTERVALS,
+  type Interval,
+  PRESETS,
+  type Range,
+  type Zone,
+  formatTime,
+  fromInputValue,
+  toInputValue,
+  usableInterval,
+  wholeBuckets,
+  zoneId,
+} from './time';
 
 const REFRESH_MS = 5_000;
 const root = document.getElementById('root') as HTMLElement;
@@ -93,16 +105,23 @@ function showSignIn(message = ''): void {
 
 function showDashboard(session: Session): void {
   performance.mark('the-eye:signed-in');
-  // The pickers live in the URL fragment (#range=7d&interval=hour, or custom from/to): a view can be
-  // bookmarked or shared, and it survives the reload that signs out.
+  // The pickers live in the URL fragment (#range=7d&interval=hour&zone=local, or custom from/to): a
+  // view can be bookmarked or shared, and it survives the reload that signs out.
   const saved = new URLSearchParams(location.hash.slice(1));
   const savedRange = saved.get('range') ?? '24h';
   const savedInterval = saved.get('interval') ?? 'hour';
+  let zone: Zone = saved.get('zone') === 'local' ? 'local' : 'utc';
+  const zoneSelect = h(
+    'select',
+    { name: 'zone', 'aria-label': 'Time zone' },
+    h('option', { value: 'utc', selected: zone === 'utc' }, 'UTC'),
+    h('option', { value: 'local', selected: zone === 'local' }, `Local time (${zoneId('local')})`),
+  );
   const preset = h(
     'select',
     { name: 'range', 'aria-label': 'Time range' },
     PRESETS.map((p) => h('option', { value: p.id, selected: p.id === savedRange }, p.label)),
-    h('option', { value: 'custom', selected: savedRange === 'custom' }, 'Custom (UTC)…'),
+    h('option', { value: 'custom', selected: savedRange === 'custom' }, 'Custom…'),
   );
   const interval = h(
     'select',
@@ -110,18 +129,20 @@ function showDashboard(session: Session): void {
     INTERVALS.map((i) => h('option', { value: i, selected: i === savedInterval }, `per ${i}`)),
   );
   const now = new Date();
+  // Custom bounds are wall-clock times in the zone shown; `to` is where the range ends (excluded).
   const fromInput = h('input', {
     type: 'datetime-local',
     name: 'from',
-    'aria-label': 'From (UTC)',
-    value: saved.get('from') ?? toInputValue(new Date(now.getTime() - 86_400_000)),
+    'aria-label': 'From',
+    value: saved.get('from') ?? toInputValue(new Date(now.getTime() - 86_400_000), zone),
   });
   const toInput = h('input', {
     type: 'datetime-local',
     name: 'to',
-    'aria-label': 'To (UTC)',
-    value: saved.get('to') ?? toInputValue(now),
+    'aria-label': 'To (excluded)',
+    value: saved.get('to') ?? toInputValue(now, zone),
   });
+  const rangeLine = h('span', { class: 'range', 'data-testid': 'range' });
   const custom = h('span', { class: 'custom', hidden: savedRange !== 'custom' }, fromInput, ' – ', toInput);
   const status = h('span', { class: 'muted refresh-status', 'aria-live': 'polite' });
   const refreshButton = h('button', { type: 'button', class: 'secondary' }, 'Refresh');
@@ -140,20 +161,40 @@ function showDashboard(session: Session): void {
 
   const rangeNow = (): Range => {
     if (preset.value === 'custom') {
-      const from = fromInputValue(fromInput.value);
-      const to = fromInputValue(toInput.value);
+      const from = fromInputValue(fromInput.value, zone);
+      const to = fromInputValue(toInput.value, zone);
       if (from && to && from < to) return { from, to };
     }
     const p = PRESETS.find((x) => x.id === preset.value) ?? PRESETS[2];
     const to = new Date();
     return { from: new Date(to.getTime() - p.ms), to };
   };
-  const ctx = (): Ctx => ({ api, session, range: rangeNow(), interval: interval.value as Interval });
-
+  // Every panel reads the same whole buckets of the chart's interval, so their numbers add up.
+  const ctx = (): Ctx => {
+    const raw = rangeNow();
+    const wanted = interval.value as Interval;
+    const usable = usableInterval(raw, wanted);
+    return { api, session, range: wholeBuckets(raw, usable, zone), interval: usable, wanted, zone };
+  };
+  const showRange = (c: Ctx): void => {
+    rangeLine.dataset.from = c.range.from.toISOString();
+    rangeLine.dataset.to = c.range.to.toISOString();
+    rangeLine.dataset.interval = c.interval;
+    rangeLine.dataset.tz = zoneId(c.zone);
+    fill(
+      rangeLine,
+      'Range ',
+      h('b', null, formatTime(c.range.from.getTime(), c.zone)),
+      ' to ',
+      h('b', null, formatTime(c.range.to.getTime(), c.zone)),
+      ` (end excluded), whole ${c.interval}s: every panel counts these instants`,
+    );
+  };
   let timer: number | undefined;
   let stopped = false;
   const saveView = (): void => {
     const view = new URLSearchParams({ range: preset.value, interval: interval.value });
+    if (zone === 'local') view.set('zone', 'local');
     if (preset.value === 'custom') {
       view.set('from', fromInput.value);
       view.set('to', toInput.value);
@@ -165,12 +206,13 @@ function showDashboard(session: Session): void {
     window.clearTimeout(timer);
     const c = ctx();
     saveView();
+    showRange(c);
     fill(status, 'Updating…');
     await Promise.allSettled(panels.map((p) => p.refresh(c)));
     if (stopped) return;
     fill(
       status,
-      `Updated ${new Date().toISOString().slice(11, 19)} UTC · every ${REFRESH_MS / 1000} s while this tab is visible`,
+      `Updated ${formatTime(Date.now(), c.zone, true).slice(11)} · every ${REFRESH_MS / 1000} s while this tab is visible`,
     );
     schedule();
   };
@@ -195,6 +237,16 @@ function showDashboard(session: Session): void {
     void refreshAll();
   });
   for (const el of [interval, fromInput, toInput]) el.addEventListener('change', () => void refreshAll());
+  // The custom bounds keep their instants: their wall-clock text is rewritten in the new zone.
+  zoneSelect.addEventListener('change', () => {
+    const next: Zone = zoneSelect.value === 'local' ? 'local' : 'utc';
+    for (const input of [fromInput, toInput]) {
+      const d = fromInputValue(input.value, zone);
+      if (d) input.value = toInputValue(d, next);
+    }
+    zone = next;
+    void refreshAll();
+  });
   refreshButton.addEventListener('click', () => void refreshAll());
   signOut.addEventListener('click', () => api.signOut());
 
@@ -211,7 +263,7 @@ function showDashboard(session: Session): void {
       'header',
       { class: 'top' },
       h('h1', null, 'The Eye'),
-      h('div', { class: 'pickers' }, preset, custom, interval, refreshButton),
+      h('div', { class: 'pickers' }, preset, custom, interval, zoneSelect, refreshButton),
       h(
         'div',
         { class: 'who' },
@@ -226,6 +278,8 @@ function showDashboard(session: Session): void {
     h(
       'div',
       { class: 'status-line' },
+      rangeLine,
+      ' · ',
       status,
       session.admin ? null : ' · queue depth, processing lag and ingestion rate are shown to admins',
     ),
