@@ -37,7 +37,9 @@ export async function createApp(
   // maxParamLength: session ids may be 128 characters (Fastify answers 414 above 100 by default).
   const adapter = new FastifyAdapter({
     bodyLimit: config.maxBodyBytes,
-    trustProxy: true,
+    // The source address of a request (guessing limits) is the TCP peer; only a configured proxy's
+    // X-Forwarded-For is believed, and only the hops trusted proxies added (proxy-addr's walk).
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     routerOptions: { maxParamLength: 500 },
     loggerInstance: logger,
     genReqId: requestId,
