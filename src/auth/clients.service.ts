@@ -165,7 +165,10 @@ export class ClientsService {
       ok = await verifySecretFairly(source, secret, row?.secretHash ?? DUMMY_HASH);
     } catch (err) {
       if (err instanceof QueueFullError)
-        throw ApiError.rateLimited('Too many token requests from this address in progress', 1);
+        throw ApiError.rateLimited(
+          'Too many token requests waiting for a secret check (from this address, or in all)',
+          1,
+        );
       throw err;
     }
     if (!row || !ok || row.revokedAt) return null;
