@@ -112,7 +112,8 @@ describe('credential guessing (e2e)', () => {
       // Served within a turn or two of the hashing slots, not behind the whole flood.
       expect(badBeforeGood).toBeLessThan(20);
       expect(statuses.every((s) => s === 401 || s === 429)).toBe(true);
-      expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(20);
+      // The flood was really hashed (16 may wait per address, 2 run; the rest are refused).
+      expect(statuses.filter((s) => s === 401).length).toBeGreaterThanOrEqual(10);
     } finally {
       await svc.stop();
     }
