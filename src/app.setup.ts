@@ -37,7 +37,9 @@ export async function createApp(
   // maxParamLength: session ids may be 128 characters (Fastify answers 414 above 100 by default).
   const adapter = new FastifyAdapter({
     bodyLimit: config.maxBodyBytes,
-    trustProxy: true,
+    // The source address of a request (guessing limits) is the TCP peer; only a configured proxy's
+    // X-Forwarded-For is believed, and only the hops trusted proxies added (proxy-addr's walk).
+    trustProxy: config.trustedProxies.length > 0 ? [...config.trustedProxies] : false,
     routerOptions: { maxParamLength: 500 },
     loggerInstance: logger,
     genReqId: requestId,
@@ -53,6 +55,15 @@ export async function createApp(
   const fastify = app.getHttpAdapter().getInstance();
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
+    // Every response, errors and static files included: browsers must not guess another type.
+    void reply.header('x-content-type-options', 'nosniff');
+    // Token responses (and their errors) must never be kept by a cache (RFC 6749 §5.1).
+    if (request.routeOptions.url === TOKEN_ROUTE) {
+      void reply.header('cache-control', 'no-store').header('pragma', 'no-cache');
+    }
+    // Many HTTP wrappers send `content-type: application/json` on every call, a DELETE's too: with
+    // nothing after it, that is a request without a body, not an empty (invalid) JSON document.
+    if (isEmptyBody(request.headers)) delete request.headers['content-type'];
     done();
   });
   // Bodies are JSON (or form fields where @AcceptsForm() says so); anything else is a 415.
@@ -64,6 +75,15 @@ export async function createApp(
     setupSwagger(app);
   }
   return app;
+}
+
+const TOKEN_ROUTE = '/v1/auth/token';
+
+/** A content type was sent, but no body: Content-Length 0, or neither a length nor chunks. */
+function isEmptyBody(headers: Record<string, string | string[] | undefined>): boolean {
+  if (headers['content-type'] === undefined) return false;
+  const length = headers['content-length'];
+  return length === '0' || (length === undefined && headers['transfer-encoding'] === undefined);
 }
 
 export function buildOpenApi(app: INestApplication): OpenAPIObject {

@@ -1,6 +1,11 @@
+import type { Pool } from 'pg';
+import { ANALYTICS_POOL } from '../src/analytics/analytics-pool';
+import { Client } from 'pg';
+import { migrate } from '../src/prisma/migrator';
+import { PG_POOL } from '../src/prisma/pg-pool';
 import { adminToken, http, type HttpResult, registerClient, startApp, type TestApp } from './helpers/app';
 import { withDb } from './helpers/db';
-import { TEST_ADMIN_ID } from './helpers/env';
+import { TEST_ADMIN_ID, TEST_DATABASE_URL } from './helpers/env';
 
 interface AuditEvent {
   id: string;
@@ -181,4 +186,113 @@ describe('audit trail (e2e)', () => {
       expect(after.rows[0].n).toBe(before.rows[0].n);
     });
   });
+
+  it("cannot be altered through the app's own connections: no DISABLE TRIGGER, UPDATE, DELETE, TRUNCATE or DROP", async () => {
+    const pools = {
+      main: t.app.get<Pool>(PG_POOL),
+      analytics: t.app.get<Pool>(ANALYTICS_POOL, { strict: false }),
+    };
+    const inserted = await pools.main.query<{ id: string }>(
+      "INSERT INTO audit_events (actor_client_id, action, target) VALUES ('t', 'client.created', 'role-test') RETURNING id",
+    );
+    expect(inserted.rows).toHaveLength(1);
+    for (const [name, pool] of Object.entries(pools)) {
+      const who = await pool.query<{ su: string }>("SELECT current_setting('is_superuser') AS su");
+      expect({ name, superuser: who.rows[0].su }).toEqual({ name, superuser: 'off' });
+      expect((await pool.query('SELECT count(*)::int AS n FROM audit_events')).rows[0].n).toBeGreaterThan(0);
+      for (const sql of [
+        'ALTER TABLE audit_events DISABLE TRIGGER audit_events_no_update_delete',
+        'ALTER TABLE audit_events DISABLE TRIGGER ALL',
+        'DROP TRIGGER audit_events_no_update_delete ON audit_events',
+        "UPDATE audit_events SET action = 'x'",
+        'DELETE FROM audit_events',
+        'TRUNCATE audit_events',
+        'DROP TABLE audit_events',
+        'CREATE OR REPLACE FUNCTION audit_events_append_only() RETURNS trigger LANGUAGE plpgsql AS $$BEGIN RETURN NEW; END$$',
+      ]) {
+        const err = await pool.query(sql).then(
+          () => null,
+          (e: { code?: string }) => e.code,
+        );
+        // 42501 insufficient_privilege (or "must be owner"); never done.
+        expect({ name, sql, code: err }).toEqual({ name, sql, code: '42501' });
+      }
+    }
+  });
+
+  it('records the bootstrap admin created from, and re-keyed by, the environment', async () => {
+    const id = `rekey-${Date.now().toString(36)}`;
+    const boot = async (secret: string): Promise<void> => {
+      const app = await startApp({ ADMIN_CLIENT_ID: id, ADMIN_CLIENT_SECRET: secret });
+      await app.close();
+    };
+    await boot('first-secret-0123456789');
+    await boot('first-secret-0123456789');
+    await boot('second-secret-0123456789');
+    const created = await entries('client.created', id);
+    const rotated = await entries('client.rotated', id);
+    expect(created).toHaveLength(1);
+    expect(created[0]).toMatchObject({ actor_client_id: '(environment)', details: { bootstrap: true } });
+    // Once: the second start with the same secret changed nothing.
+    expect(rotated).toHaveLength(1);
+    expect(rotated[0]).toMatchObject({
+      actor_client_id: '(environment)',
+      details: { bootstrap: true, reason: 'ADMIN_CLIENT_SECRET changed' },
+    });
+    expect(JSON.stringify([...created, ...rotated])).not.toMatch(/secret-0123456789|scrypt/);
+  });
+
+  it('holds against arbitrary SQL when the login role is a plain member of the_eye_app (no RESET ROLE way out), and the service runs with it', async () => {
+    const role = 'the_eye_runtime_test';
+    await withDb((db) =>
+      db.query(`DO $$ BEGIN
+          CREATE ROLE ${role} LOGIN IN ROLE the_eye_app;
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+        END $$`),
+    );
+    const url = new URL(TEST_DATABASE_URL);
+    url.username = role;
+    // A start finds nothing to apply and does not need to create anything.
+    expect((await migrate(url.toString())).applied).toEqual([]);
+    const db = new Client({ connectionString: url.toString() });
+    await db.connect();
+    try {
+      for (const sql of [
+        'RESET ROLE',
+        'ALTER TABLE audit_events DISABLE TRIGGER ALL',
+        "UPDATE audit_events SET action = 'x'",
+        'DROP TABLE audit_events',
+      ]) {
+        const code = await db.query(sql).then(
+          () => (sql === 'RESET ROLE' ? 'ok' : null),
+          (e: { code?: string }) => e.code,
+        );
+        expect({ sql, code }).toEqual({ sql, code: sql === 'RESET ROLE' ? 'ok' : '42501' });
+      }
+      for (const other of ['the_eye_audit', 'postgres']) {
+        const code = await db.query(`SET ROLE ${other}`).then(
+          () => null,
+          (e: { code?: string }) => e.code,
+        );
+        expect({ other, code }).toEqual({ other, code: '42501' });
+      }
+    } finally {
+      await db.end();
+    }
+    const app = await startApp({ DATABASE_URL: url.toString() });
+    try {
+      const token = await adminToken(app.url);
+      const res = await http(`${app.url}/v1/clients`, {
+        token,
+        json: { name: 'by runtime role', scopes: ['events:read'] },
+      });
+      expect(res.status).toBe(201);
+      const audited = await http<{ data: AuditEvent[] }>(`${app.url}/v1/audit-events?action=client.created`, {
+        token,
+      });
+      expect(audited.body.data.map((e) => e.target)).toContain(res.body.client_id);
+    } finally {
+      await app.close();
+    }
+  }, 60_000);
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { adminToken, http, registerClient, startApp, type TestApp, tokenFor, waitFor } from './helpers/app';
 import { withDb } from './helpers/db';
 import { TEST_ADMIN_ID } from './helpers/env';
@@ -114,5 +115,113 @@ describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
       15_000,
       'last_used_at after an authenticated request',
     );
+  });
+
+  describe('a scope change applies at once to what the client already holds', () => {
+    const patchScopes = (id: string, scopes: string[]) =>
+      http(`${t.url}/v1/clients/${id}`, { method: 'PATCH', token: admin, json: { scopes } });
+    const anEvent = (): Record<string, unknown> => ({
+      session_id: `s-${randomUUID()}`,
+      category: 'page interaction',
+      name: 'pageview',
+      data: { host: 'www.example.com', path: '/' },
+      timestamp: new Date().toISOString(),
+    });
+    const segmentTrack = (url: string, writeKey: string) =>
+      http(`${url}/v1/track`, {
+        json: { type: 'track', event: 'Clicked', userId: 'u-1', messageId: randomUUID() },
+        headers: { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` },
+      });
+
+    it('a demoted admin cannot use its old token to create an admin client, in this process or another', async () => {
+      const other = await startApp({ ROLE: 'api' });
+      try {
+        const c = await registerClient(t.url, ['admin']);
+        // Both processes have verified the token and cached the client's state.
+        for (const url of [t.url, other.url]) {
+          expect((await http(`${url}/v1/clients`, { token: c.token })).status).toBe(200);
+        }
+        expect((await patchScopes(c.clientId, ['events:read'])).status).toBe(200);
+        for (const url of [t.url, other.url]) {
+          const res = await http(`${url}/v1/clients`, {
+            token: c.token,
+            json: { name: 'backdoor', scopes: ['admin'] },
+          });
+          expect({ url, status: res.status }).toEqual({ url, status: 403 });
+          expect((await http(`${url}/v1/clients`, { token: c.token })).status).toBe(403);
+          // What it still has, it keeps.
+          expect((await http(`${url}/v1/events?limit=1`, { token: c.token })).status).toBe(200);
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('removing events:read or events:write refuses the old token on those routes (403), adding one does not widen it', async () => {
+      const c = await registerClient(t.url, ['events:read', 'events:write']);
+      const narrow = await http(`${t.url}/v1/auth/token`, {
+        json: { client_id: c.clientId, client_secret: c.secret, scope: 'events:write' },
+      });
+      expect((await http(`${t.url}/v1/events?limit=1`, { token: c.token })).status).toBe(200);
+      expect((await http(`${t.url}/v1/events`, { token: c.token, json: anEvent() })).status).toBe(202);
+      expect((await patchScopes(c.clientId, ['events:read'])).status).toBe(200);
+      expect((await http(`${t.url}/v1/events`, { token: c.token, json: anEvent() })).status).toBe(403);
+      expect(
+        (await http(`${t.url}/v1/events/batch`, { token: c.token, json: { events: [anEvent()] } })).status,
+      ).toBe(403);
+      expect((await http(`${t.url}/v1/events?limit=1`, { token: c.token })).status).toBe(200);
+      // The narrowed token (events:write only) now carries nothing its client has: refused.
+      expect((await http(`${t.url}/v1/events?limit=1`, { token: narrow.body.access_token })).status).toBe(
+        403,
+      );
+      expect((await patchScopes(c.clientId, ['events:write'])).status).toBe(200);
+      expect((await http(`${t.url}/v1/events?limit=1`, { token: c.token })).status).toBe(403);
+      expect((await http(`${t.url}/v1/events`, { token: c.token, json: anEvent() })).status).toBe(202);
+    });
+
+    it('a write key stops sending (401) at once when its client loses events:write, in every process', async () => {
+      const other = await startApp({ ROLE: 'api' });
+      try {
+        const c = await registerClient(t.url, ['events:write']);
+        const key = await http(`${t.url}/v1/clients/${c.clientId}/write-keys`, {
+          method: 'POST',
+          token: admin,
+        });
+        expect(key.status).toBe(201);
+        for (const url of [t.url, other.url]) {
+          expect((await segmentTrack(url, key.body.write_key)).status).toBe(200);
+        }
+        expect((await patchScopes(c.clientId, ['events:read'])).status).toBe(200);
+        for (const url of [t.url, other.url]) {
+          expect({ url, status: (await segmentTrack(url, key.body.write_key)).status }).toEqual({
+            url,
+            status: 401,
+          });
+        }
+      } finally {
+        await other.close();
+      }
+    });
+
+    it('a write key stops sending (401) at once when its client rotates its secret; a key issued after works', async () => {
+      const c = await registerClient(t.url, ['events:write']);
+      const key = await http(`${t.url}/v1/clients/${c.clientId}/write-keys`, {
+        method: 'POST',
+        token: admin,
+      });
+      expect((await segmentTrack(t.url, key.body.write_key)).status).toBe(200);
+      const rotated = await http(`${t.url}/v1/clients/${c.clientId}/secret`, {
+        method: 'POST',
+        token: admin,
+      });
+      expect(rotated.status).toBe(201);
+      expect((await segmentTrack(t.url, key.body.write_key)).status).toBe(401);
+      const fresh = await http(`${t.url}/v1/clients/${c.clientId}/write-keys`, {
+        method: 'POST',
+        token: admin,
+      });
+      expect(fresh.status).toBe(201);
+      expect((await segmentTrack(t.url, fresh.body.write_key)).status).toBe(200);
+    });
   });
 });

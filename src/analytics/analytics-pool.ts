@@ -1,6 +1,7 @@
 import { Pool, type QueryResultRow } from 'pg';
 import { ApiError } from '../common/api-error';
 import type { AppConfig } from '../config/config';
+import { APP_DB_ROLE_OPTION } from '../prisma/pg-pool';
 
 /** Injection token of the analytics pg.Pool: analysts' reads never take the worker's or /ready's connections. */
 export const ANALYTICS_POOL = Symbol('ANALYTICS_POOL');
@@ -19,7 +20,8 @@ export function createAnalyticsPool(config: AppConfig): Pool {
     // analyst can hold a connection longer than this, whatever route or plan it takes.
     // JIT off: these are short index-driven queries whose large row estimates (funnels, stats)
     // made PostgreSQL spend ~100 ms compiling plans that then ran for a few ms.
-    options: `-c statement_timeout=${config.analyticsStatementTimeoutMs} -c jit=off`,
+    // The application's role (APP_DB_ROLE), as on every other connection of the service.
+    options: `${APP_DB_ROLE_OPTION} -c statement_timeout=${config.analyticsStatementTimeoutMs} -c jit=off`,
   });
   // An idle client losing its connection (database restart) must not crash the process.
   pool.on('error', () => undefined);

@@ -101,12 +101,12 @@ describe(AuthGuard.name, () => {
 
   beforeEach(() => {
     states = new Map([
-      ['writer', { active: true, secretGeneration: 0 }],
-      ['rotated', { active: true, secretGeneration: 2 }],
-      ['admin', { active: true, secretGeneration: 0 }],
+      ['writer', { active: true, secretGeneration: 0, scopes: ['events:write'] }],
+      ['rotated', { active: true, secretGeneration: 2, scopes: ['events:write'] }],
+      ['admin', { active: true, secretGeneration: 0, scopes: ['admin'] }],
     ]);
     state = jest.fn((id: string) =>
-      Promise.resolve(states.get(id) ?? { active: false, secretGeneration: -1 }),
+      Promise.resolve(states.get(id) ?? { active: false, secretGeneration: -1, scopes: [] }),
     );
     sut = build();
   });
@@ -174,14 +174,14 @@ describe(AuthGuard.name, () => {
   it('refuses a verified token at once when its client is revoked', async () => {
     const header = `Bearer ${sign({ sub: 'writer', scope: 'events:write' })}`;
     await sut.authenticate(header, ['events:write']);
-    states.set('writer', { active: false, secretGeneration: 0 });
+    states.set('writer', { active: false, secretGeneration: 0, scopes: ['events:write'] });
     expect((await failure(sut.authenticate(header, ['events:write']))).status).toBe(401);
   });
 
   it("refuses a verified token at once when its client's secret is rotated", async () => {
     const header = `Bearer ${sign({ sub: 'writer', scope: 'events:write', gen: 0 })}`;
     await sut.authenticate(header, ['events:write']);
-    states.set('writer', { active: true, secretGeneration: 1 });
+    states.set('writer', { active: true, secretGeneration: 1, scopes: ['events:write'] });
     expect((await failure(sut.authenticate(header, ['events:write']))).status).toBe(401);
   });
 
@@ -192,6 +192,23 @@ describe(AuthGuard.name, () => {
     expect((await failure(sut.authenticate(older, ['events:write']))).status).toBe(401);
     const legacy = `Bearer ${sign({ sub: 'writer', scope: 'events:write' })}`;
     expect((await sut.authenticate(legacy, ['events:write'])).clientId).toBe('writer');
+  });
+
+  it("cuts a verified token's scopes at once to those its client holds now", async () => {
+    const admin = `Bearer ${sign({ sub: 'admin', scope: 'admin', gen: 0 })}`;
+    expect((await sut.authenticate(admin, ['admin'])).scopes).toEqual(['admin']);
+    // Demoted: the token's `admin` now stands for what the client has, no more.
+    states.set('admin', { active: true, secretGeneration: 0, scopes: ['events:read'] });
+    expect((await failure(sut.authenticate(admin, ['admin']))).status).toBe(403);
+    expect((await failure(sut.authenticate(admin, ['events:write']))).status).toBe(403);
+    expect((await sut.authenticate(admin, ['events:read'])).scopes).toEqual(['events:read']);
+    // A plain scope the client lost is dropped; one it gained is not added to an old token.
+    const both = `Bearer ${sign({ sub: 'writer', scope: 'events:write events:read', gen: 0 })}`;
+    states.set('writer', { active: true, secretGeneration: 0, scopes: ['events:read', 'admin'] });
+    expect((await sut.authenticate(both, ['events:read'])).scopes).toEqual(['events:write', 'events:read']);
+    states.set('writer', { active: true, secretGeneration: 0, scopes: ['events:read'] });
+    expect((await failure(sut.authenticate(both, ['events:write']))).status).toBe(403);
+    expect((await sut.authenticate(both, ['events:read'])).scopes).toEqual(['events:read']);
   });
 
   it('refuses an unknown client', async () => {

@@ -31,6 +31,23 @@ const unauthorized = (): ApiError =>
   });
 
 /**
+ * The principal with only the scopes its client still holds (PATCH may have removed some since
+ * the token was issued): a token's `admin` stands for everything, hence for whatever the client
+ * has now; a scope the client lost is dropped; a client that is now `admin` keeps what the token
+ * names (a narrowed token stays narrow). Unchanged (the same object) in the usual case.
+ */
+export function withinClientScopes(principal: AuthPrincipal, current: readonly Scope[]): AuthPrincipal {
+  if (current.includes('admin')) return principal;
+  const scopes = principal.scopes.includes('admin')
+    ? [...current]
+    : principal.scopes.filter((s) => current.includes(s));
+  if (scopes.length === principal.scopes.length && scopes.every((s, i) => s === principal.scopes[i])) {
+    return principal;
+  }
+  return { ...principal, scopes };
+}
+
+/**
  * The one authentication path, global and deny by default: every route needs a valid bearer
  * token unless marked @Public() (or @PublicWhen(flag) with that configuration flag on), and a
  * route that declares no @Scopes() is refused to everyone but admins. Routes served outside
@@ -40,8 +57,9 @@ const unauthorized = (): ApiError =>
  * and claims are verified once per token text and remembered until it expires: a client sends
  * the same token thousands of times, and verifying it each time was the largest per-request
  * cost of an authenticated event. What can change while a token is valid is checked on every
- * request from ClientStateService's in-process cache (no round trip): the client is not revoked
- * and its secret was not rotated since the token was issued (the `gen` claim).
+ * request from ClientStateService's in-process cache (no round trip): the client is not revoked,
+ * its secret was not rotated since the token was issued (the `gen` claim), and the token's scopes
+ * are cut to those the client holds now.
  */
 @Injectable()
 export class AuthGuard implements CanActivate {
@@ -90,10 +108,11 @@ export class AuthGuard implements CanActivate {
     }
     const state = await this.clientState.state(known.principal.clientId);
     if (!state.active || state.secretGeneration !== known.secretGeneration) throw unauthorized();
-    if (!hasAnyScope(known.principal.scopes, scopes)) {
+    const principal = withinClientScopes(known.principal, state.scopes);
+    if (!hasAnyScope(principal.scopes, scopes)) {
       throw new ApiError(403, 'forbidden', `This route needs one of the scopes: ${scopes.join(', ')}`);
     }
-    return known.principal;
+    return principal;
   }
 
   private verify(token: string): VerifiedToken {

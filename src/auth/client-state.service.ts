@@ -5,24 +5,31 @@ import { redisOptionsFromUrl } from '../redis/redis-options';
 import { REDIS } from '../redis/redis.module';
 import { ClientUsageService } from './client-usage.service';
 import { ClientsRepository } from './clients.repository';
+import { type Scope, isScope } from './scopes';
 
 const CHANNEL = 'the-eye:clients';
 
-/** What a valid token's client must still be: active, and with the secret the token was issued for. */
+/**
+ * What a valid token's (or write key's) client must still be: active, with the secret the
+ * credential was issued under, and holding the scopes the credential uses.
+ */
 export interface ClientState {
   active: boolean;
   /** Bumped by every rotation of the client's secret; a token carries the one it was issued under. */
   secretGeneration: number;
+  /** The client's scopes now: a token never carries more than these, whatever it says. */
+  scopes: readonly Scope[];
 }
 
-const UNKNOWN: ClientState = Object.freeze({ active: false, secretGeneration: -1 });
+const UNKNOWN: ClientState = Object.freeze({ active: false, secretGeneration: -1, scopes: [] });
 
 /**
- * Is a client still active, and which secret generation is current? Answered from an in-process
- * cache so that authenticated requests cost no database round trip, and invalidated across every
- * process of the deployment through Redis pub/sub the moment a client is revoked or rotated. While this process is not subscribed (Redis
- * down, reconnecting) it cannot hear revocations, so the cache is bypassed and cleared: a
- * revoked client's tokens are refused at once either way.
+ * Is a client still active, which secret generation is current, which scopes does it hold now?
+ * Answered from an in-process cache so that authenticated requests cost no database round trip,
+ * and invalidated across every process of the deployment through Redis pub/sub the moment a
+ * client is revoked, rotated or changed (PATCH). While this process is not subscribed (Redis
+ * down, reconnecting) it cannot hear those changes, so the cache is bypassed and cleared: a
+ * revoked client's tokens, or a removed scope, are refused at once either way.
  */
 @Injectable()
 export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
@@ -72,10 +79,6 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
     this.subscriber?.disconnect();
   }
 
-  async isActive(clientId: string): Promise<boolean> {
-    return (await this.state(clientId)).active;
-  }
-
   /**
    * The client's current state; an unknown client is inactive. Asked on every authenticated
    * request, so it also notes the client's use (last_used_at).
@@ -87,7 +90,13 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
     const generation = this.generation;
     const row = await this.clients.state(clientId);
     const state: ClientState =
-      row === null ? UNKNOWN : { active: row.revokedAt === null, secretGeneration: row.secretGen };
+      row === null
+        ? UNKNOWN
+        : {
+            active: row.revokedAt === null,
+            secretGeneration: row.secretGen,
+            scopes: Object.freeze(row.scopes.filter(isScope)),
+          };
     if (this.subscribed && generation === this.generation) this.active.set(clientId, state);
     return state;
   }

@@ -91,9 +91,12 @@ export class ClientsRepository {
     await this.prisma.client.updateMany({ where: { id: { in: ids } }, data: { lastUsedAt: new Date() } });
   }
 
-  /** What the guard needs of a client on every request: whether it is revoked, its secret's generation. */
-  state(id: string): Promise<{ revokedAt: Date | null; secretGen: number } | null> {
-    return this.prisma.client.findUnique({ where: { id }, select: { revokedAt: true, secretGen: true } });
+  /** What the guard needs of a client on every request: whether it is revoked, its secret's generation, its scopes. */
+  state(id: string): Promise<{ revokedAt: Date | null; secretGen: number; scopes: string[] } | null> {
+    return this.prisma.client.findUnique({
+      where: { id },
+      select: { revokedAt: true, secretGen: true, scopes: true },
+    });
   }
 
   /** Per-client rate limits of the active clients that have one. */
@@ -111,14 +114,17 @@ export class ClientsRepository {
     return row?.rateLimit ?? null;
   }
 
-  createWriteKey(keyHash: string, clientId: string): Promise<unknown> {
-    return this.prisma.writeKey.create({ data: { keyHash, clientId } });
+  /** `secretGen`: the client's secret generation now; a rotation makes the key stale. */
+  createWriteKey(keyHash: string, clientId: string, secretGen: number): Promise<unknown> {
+    return this.prisma.writeKey.create({ data: { keyHash, clientId, secretGen } });
   }
 
-  /** The client a write key (by its hash) belongs to, or null. */
-  async writeKeyOwner(keyHash: string): Promise<string | null> {
-    const row = await this.prisma.writeKey.findUnique({ where: { keyHash }, select: { clientId: true } });
-    return row?.clientId ?? null;
+  /** The client a write key (by its hash) belongs to and the secret generation it was issued under, or null. */
+  writeKeyOwner(keyHash: string): Promise<{ clientId: string; secretGen: number } | null> {
+    return this.prisma.writeKey.findUnique({
+      where: { keyHash },
+      select: { clientId: true, secretGen: true },
+    });
   }
 
   /** The stored JWT key: `candidate` stored when there is none yet (first process wins); the key in force. */

@@ -41,6 +41,8 @@ export interface ClientWithSecret extends ClientView {
 
 /** The id of the admin that development mode generates when ADMIN_CLIENT_ID is not set. */
 export const GENERATED_ADMIN_ID = 'admin';
+/** The audit trail's actor of what the environment does at start (no client id has parentheses). */
+export const BOOTSTRAP_ACTOR = '(environment)';
 
 function toView(row: ClientRecord): ClientView {
   return {
@@ -166,7 +168,10 @@ export class ClientsService {
       ok = await verifySecretFairly(source, secret, row?.secretHash ?? DUMMY_HASH);
     } catch (err) {
       if (err instanceof QueueFullError)
-        throw ApiError.rateLimited('Too many token requests from this address in progress', 1);
+        throw ApiError.rateLimited(
+          'Too many token requests waiting for a secret check (from this address, or in all)',
+          1,
+        );
       throw err;
     }
     if (!row || !ok || row.revokedAt) return null;
@@ -183,15 +188,33 @@ export class ClientsService {
     const { adminClientId, adminClientSecret } = this.config;
     if (adminClientId && adminClientSecret) {
       const row = await this.clients.find(adminClientId);
-      const current =
-        row !== null &&
-        !row.revokedAt &&
-        row.scopes.includes('admin') &&
-        (await verifySecret(adminClientSecret, row.secretHash));
-      if (!current) {
+      const reasons: string[] = [];
+      if (row !== null) {
+        if (!(await verifySecret(adminClientSecret, row.secretHash)))
+          reasons.push('ADMIN_CLIENT_SECRET changed');
+        if (row.revokedAt) reasons.push('was revoked');
+        if (!row.scopes.includes('admin')) reasons.push('had lost the admin scope');
+      }
+      if (row === null || reasons.length > 0) {
         const secretHash = await hashSecret(adminClientSecret);
         await this.clients.upsertAdmin(adminClientId, 'bootstrap admin (ADMIN_CLIENT_ID)', secretHash);
         await this.clientState.invalidate(adminClientId);
+        // A re-key from the environment is an admin action like a rotation: it goes on the trail.
+        await this.audit.record(
+          row === null
+            ? {
+                actorClientId: BOOTSTRAP_ACTOR,
+                action: 'client.created',
+                target: adminClientId,
+                details: { bootstrap: true, scopes: ['admin'] },
+              }
+            : {
+                actorClientId: BOOTSTRAP_ACTOR,
+                action: 'client.rotated',
+                target: adminClientId,
+                details: { bootstrap: true, reason: reasons.join(', ') },
+              },
+        );
       }
       return;
     }
@@ -205,6 +228,12 @@ export class ClientsService {
       secretHash: await hashSecret(secret),
     });
     if (created) {
+      await this.audit.record({
+        actorClientId: BOOTSTRAP_ACTOR,
+        action: 'client.created',
+        target: GENERATED_ADMIN_ID,
+        details: { bootstrap: true, scopes: ['admin'] },
+      });
       // Printed once, on purpose: this is the only copy of the secret.
       announceGeneratedAdmin(this.logger, GENERATED_ADMIN_ID, secret);
     }

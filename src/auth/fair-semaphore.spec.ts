@@ -61,4 +61,19 @@ describe(FairSemaphore.name, () => {
     await expect(sut.run('a', () => Promise.reject(new Error('boom')))).rejects.toThrow('boom');
     expect(await sut.run('a', () => Promise.resolve('after'))).toBe('after');
   });
+
+  it('refuses a task when the whole line (all keys) is full', async () => {
+    const sut = new FairSemaphore(1, 10, 2);
+    const log: string[] = [];
+    const g = ['a', 'b', 'c'].map((k) => ({ key: k, ...gate(log, k) }));
+    const runs = g.map((x) => sut.run(x.key, x.task));
+    await tick();
+    // 'a' runs, 'b' and 'c' wait: the line holds 2.
+    await expect(sut.run('d', () => Promise.resolve('x'))).rejects.toBeInstanceOf(QueueFullError);
+    expect(sut.pending).toBe(2);
+    g.forEach((x) => x.open());
+    await Promise.all(runs);
+    expect(sut.pending).toBe(0);
+    expect(await sut.run('d', () => Promise.resolve('d'))).toBe('d');
+  });
 });

@@ -40,13 +40,23 @@ export async function verifySecret(secret: string, stored: string): Promise<bool
  */
 const MAX_CONCURRENT_VERIFICATIONS = 2;
 /** Verifications one source may have waiting; beyond, its requests are refused (QueueFullError). */
-const MAX_WAITING_PER_SOURCE = 32;
-const verifications = new FairSemaphore(MAX_CONCURRENT_VERIFICATIONS, MAX_WAITING_PER_SOURCE);
+export const MAX_WAITING_PER_SOURCE = 16;
+/**
+ * Verifications waiting in all; beyond, every new request is refused (QueueFullError). Served
+ * round-robin, a newcomer waits at most this many turns: with ~40 ms a hash and two at once,
+ * about 2.5 s in the worst case, however many sources flood.
+ */
+export const MAX_WAITING_VERIFICATIONS = 128;
+const verifications = new FairSemaphore(
+  MAX_CONCURRENT_VERIFICATIONS,
+  MAX_WAITING_PER_SOURCE,
+  MAX_WAITING_VERIFICATIONS,
+);
 
 /**
  * verifySecret with bounded concurrency, fair across sources (round-robin): a flood from one
  * address delays another address's token request by at most one turn. Throws QueueFullError when
- * `source` already has MAX_WAITING_PER_SOURCE verifications waiting.
+ * `source` already has MAX_WAITING_PER_SOURCE verifications waiting, or the line is full.
  */
 export function verifySecretFairly(source: string, secret: string, stored: string): Promise<boolean> {
   return verifications.run(source, () => verifySecret(secret, stored));

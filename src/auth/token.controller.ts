@@ -41,8 +41,9 @@ export class TokenController {
       '(`Authorization: Basic base64(client_id:client_secret)`). `scope` is optional: a space-separated ' +
       "subset of the client's scopes; absent or empty, the token carries all of them. " +
       'This is the `tokenUrl` that "Authorize" (oauth2) calls for you. More than 10 failed secrets for one ' +
-      'client_id, or 100 from one address, within a minute → 429 with Retry-After for that id (or address) ' +
-      'until the minute is over.',
+      'client_id from one address, or 100 failures from one address, within a minute → 429 with Retry-After ' +
+      'for that id from that address (or for that address) until the minute is over. Responses carry ' +
+      '`Cache-Control: no-store`.',
   })
   @ApiConsumes('application/json', 'application/x-www-form-urlencoded')
   @ApiBody({

@@ -12,8 +12,8 @@ const SOURCE = '203.0.113.7';
 function setup(client: { clientId: string; scopes: string[]; secretGeneration: number } | null) {
   const clients = { authenticate: jest.fn().mockResolvedValue(client) };
   const throttle = {
-    check: jest.fn().mockResolvedValue(undefined),
-    failed: jest.fn().mockResolvedValue(undefined),
+    attempt: jest.fn().mockResolvedValue(undefined),
+    uncount: jest.fn().mockResolvedValue(undefined),
   };
   const jwt = new JwtService();
   const sut = new TokenService(
@@ -37,21 +37,22 @@ async function rejection(promise: Promise<unknown>): Promise<ApiError> {
 
 describe(TokenService.name, () => {
   describe('issue', () => {
-    it("signs an HS256 token with the client's scopes, checking the throttle first", async () => {
+    it("signs an HS256 token with the client's scopes, counting the attempt first and taking it back", async () => {
       const { sut, clients, throttle, jwt } = setup({
         clientId: 'app',
         scopes: ['events:write'],
         secretGeneration: 3,
       });
       const res = await sut.issue({ clientId: 'app', clientSecret: 's3cret' }, SOURCE);
-      expect(throttle.check).toHaveBeenCalledTimes(1);
-      expect(throttle.check).toHaveBeenCalledWith('app', SOURCE);
+      expect(throttle.attempt).toHaveBeenCalledTimes(1);
+      expect(throttle.attempt).toHaveBeenCalledWith('app', SOURCE);
       expect(clients.authenticate).toHaveBeenCalledTimes(1);
       expect(clients.authenticate).toHaveBeenCalledWith('app', 's3cret', SOURCE);
-      expect(throttle.check.mock.invocationCallOrder[0]).toBeLessThan(
+      expect(throttle.attempt.mock.invocationCallOrder[0]).toBeLessThan(
         clients.authenticate.mock.invocationCallOrder[0],
       );
-      expect(throttle.failed).not.toHaveBeenCalled();
+      // A success is not a failure: the attempt is taken back.
+      expect(throttle.uncount).toHaveBeenCalledWith('app', SOURCE);
       expect(res).toEqual({
         access_token: expect.any(String),
         token_type: 'Bearer',
@@ -72,7 +73,7 @@ describe(TokenService.name, () => {
       });
     });
 
-    it('counts a wrong secret against the client id and the source, and answers 401 invalid_client', async () => {
+    it('keeps a wrong secret counted (against the pair and the source), and answers 401 invalid_client', async () => {
       const { sut, throttle } = setup(null);
       const err = await rejection(sut.issue({ clientId: 'app', clientSecret: 'wrong' }, SOURCE));
       expect({ status: err.status, code: err.code, headers: err.headers }).toEqual({
@@ -80,17 +81,25 @@ describe(TokenService.name, () => {
         code: 'invalid_client',
         headers: { 'WWW-Authenticate': 'Basic realm="the-eye"' },
       });
-      expect(throttle.failed).toHaveBeenCalledTimes(1);
-      expect(throttle.failed).toHaveBeenCalledWith('app', SOURCE);
+      expect(throttle.attempt).toHaveBeenCalledWith('app', SOURCE);
+      expect(throttle.uncount).not.toHaveBeenCalled();
+    });
+
+    it('takes back an attempt that was never tried (hashing line full)', async () => {
+      const { sut, clients, throttle } = setup(null);
+      clients.authenticate.mockRejectedValue(ApiError.rateLimited('line full', 1));
+      const err = await rejection(sut.issue({ clientId: 'app', clientSecret: 'x' }, SOURCE));
+      expect(err.status).toBe(429);
+      expect(throttle.uncount).toHaveBeenCalledWith('app', SOURCE);
     });
 
     it('refuses before any secret check while the throttle says so', async () => {
       const { sut, clients, throttle } = setup({ clientId: 'app', scopes: ['admin'], secretGeneration: 1 });
-      throttle.check.mockRejectedValue(ApiError.rateLimited('too many', 30));
+      throttle.attempt.mockRejectedValue(ApiError.rateLimited('too many', 30));
       const err = await rejection(sut.issue({ clientId: 'app', clientSecret: 'x' }, SOURCE));
       expect(err.status).toBe(429);
       expect(clients.authenticate).not.toHaveBeenCalled();
-      expect(throttle.failed).not.toHaveBeenCalled();
+      expect(throttle.uncount).not.toHaveBeenCalled();
     });
 
     it('narrows to the requested scopes; an admin may ask for any scope', async () => {

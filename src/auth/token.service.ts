@@ -84,16 +84,23 @@ export class TokenService {
   }
 
   /**
-   * `source` is the caller's address: failed secrets are counted per client id and per source, and
-   * either over its limit is refused (429) before any hashing.
+   * `source` is the caller's address: the attempt is counted per (client id, source) and per
+   * source before any hashing, and either over its limit is refused (429). Only failures stay
+   * counted.
    */
   async issue(credentials: ClientCredentials, source: string): Promise<TokenResponse> {
-    await this.throttle.check(credentials.clientId, source);
-    const client = await this.clients.authenticate(credentials.clientId, credentials.clientSecret, source);
-    if (!client) {
-      await this.throttle.failed(credentials.clientId, source);
-      throw invalidClient();
+    const { clientId, clientSecret } = credentials;
+    await this.throttle.attempt(clientId, source);
+    let client;
+    try {
+      client = await this.clients.authenticate(clientId, clientSecret, source);
+    } catch (err) {
+      // Not tried (hashing line full) or not answered: not a failed secret.
+      await this.throttle.uncount(clientId, source);
+      throw err;
     }
+    if (!client) throw invalidClient();
+    await this.throttle.uncount(clientId, source);
     const scopes = this.narrow(client.scopes, credentials.scope);
     const claims: AccessTokenClaims = {
       sub: client.clientId,

@@ -40,6 +40,7 @@ describe(loadConfig.name, () => {
       jobLockMs: 30_000,
       logLevel: 'log',
       logFormat: 'json',
+      trustedProxies: [],
     });
   });
 
@@ -256,5 +257,17 @@ describe(loadConfig.name, () => {
       });
       expect(config.nodeEnv).toBe('production');
     });
+  });
+
+  it('reads TRUSTED_PROXIES as addresses and CIDRs, and names a bad entry', () => {
+    expect(loadConfig({ TRUSTED_PROXIES: ' 10.0.0.1, 10.1.0.0/16,2001:db8::/32 ' }).trustedProxies).toEqual([
+      '10.0.0.1',
+      '10.1.0.0/16',
+      '2001:db8::/32',
+    ]);
+    expect(problemsOf({ TRUSTED_PROXIES: '10.0.0.1, proxy.local, 10.0.0.0/33' })).toEqual([
+      'TRUSTED_PROXIES must list IP addresses or CIDRs, comma-separated (got "proxy.local")',
+      'TRUSTED_PROXIES must list IP addresses or CIDRs, comma-separated (got "10.0.0.0/33")',
+    ]);
   });
 });

@@ -1,6 +1,8 @@
 // The one place that reads process.env. Validated once at boot into a typed, frozen object;
 // a bad value stops the process with a message naming the variable (see main.ts).
 
+import { isIP } from 'node:net';
+
 export type Role = 'api' | 'worker' | 'all';
 export type NodeEnv = 'development' | 'production' | 'test';
 
@@ -40,6 +42,8 @@ export interface AppConfig {
   readonly logLevel: 'error' | 'warn' | 'log' | 'debug';
   /** `json`: one JSON object per line (pino); `pretty`: pino-pretty's text, for humans. */
   readonly logFormat: 'json' | 'pretty';
+  /** Peers whose X-Forwarded-For is believed (addresses/CIDRs); empty: the TCP peer is the source. */
+  readonly trustedProxies: readonly string[];
 }
 
 export class ConfigError extends Error {
@@ -65,6 +69,15 @@ export function redactUrl(raw: string): string {
   if (masked !== raw) return masked;
   const userinfo = raw.slice(0, at).replace(/^[a-z][a-z0-9+.-]*:\/*/i, '');
   return userinfo.includes(':') ? `***@${raw.slice(at + 1)}` : raw;
+}
+
+/** `192.0.2.1`, `10.0.0.0/8`, `2001:db8::1`, `2001:db8::/32`. */
+function isAddressOrCidr(entry: string): boolean {
+  const [address, prefix, ...rest] = entry.split('/');
+  const family = isIP(address);
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
@@ -137,6 +150,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       problems.push('ADMIN_CLIENT_ID and ADMIN_CLIENT_SECRET are required when NODE_ENV=production');
     }
   }
+  const trustedProxies = (str('TRUSTED_PROXIES') ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+  for (const p of trustedProxies) {
+    if (!isAddressOrCidr(p)) {
+      problems.push(`TRUSTED_PROXIES must list IP addresses or CIDRs, comma-separated (got "${p}")`);
+    }
+  }
   const metricsPublic = oneOf('METRICS_PUBLIC', ['true', 'false'], 'false') === 'true';
 
   const config: AppConfig = {
@@ -169,6 +191,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
     logLevel: oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'], 'log'),
     logFormat: oneOf('LOG_FORMAT', ['json', 'pretty'], 'json'),
+    trustedProxies: Object.freeze(trustedProxies),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

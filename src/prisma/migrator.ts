@@ -53,7 +53,11 @@ export async function migrate(url: string, dir = MIGRATIONS_DIR): Promise<Migrat
   const applied: string[] = [];
   try {
     await client.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK_KEY]);
-    await client.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
+    // Created only when missing: a start with a login role that may not create tables (the
+    // runtime role of docs/security.md) then migrates nothing and goes on.
+    const table = await client.query<{ t: string | null }>(`SELECT to_regclass('"_prisma_migrations"') AS t`);
+    if (table.rows[0].t === null)
+      await client.query(`CREATE TABLE IF NOT EXISTS "_prisma_migrations" (
       "id" VARCHAR(36) PRIMARY KEY NOT NULL,
       "checksum" VARCHAR(64) NOT NULL,
       "finished_at" TIMESTAMPTZ,
