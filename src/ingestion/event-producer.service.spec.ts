@@ -2,7 +2,13 @@ import { Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { ApiError } from '../common/api-error';
 import { loadConfig } from '../config/config';
-import { INGEST_JOB, type IngestJobData, QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
+import {
+  INGEST_JOB,
+  type IngestJobData,
+  QUEUED_EVENTS_KEY,
+  queuedMark,
+  type QueuedEvent,
+} from '../queue/queue.contract';
 import { EventProducer } from './event-producer.service';
 
 const event = (id: string, data: Record<string, unknown> = { host: 'a', path: '/' }): QueuedEvent => ({
@@ -95,9 +101,12 @@ describe(EventProducer.name, () => {
     const events = [event('e1'), event('e2')];
     await sut.enqueue(events);
     expect(client.hset).toHaveBeenCalledTimes(1);
-    expect(client.hset).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'e1', 'c', 'e2', 'c');
     expect(queue.add).toHaveBeenCalledTimes(1);
-    expect(queue.add).toHaveBeenCalledWith(INGEST_JOB, { v: 1, events });
+    const [, , opts] = (queue.add as jest.Mock).mock.calls[0] as [string, unknown, { jobId: string }];
+    expect(queue.add).toHaveBeenCalledWith(INGEST_JOB, { v: 1, events }, { jobId: expect.any(String) });
+    // Each mark names the job that carries its event, so a mark whose job is gone can be swept.
+    const mark = queuedMark('c', opts.jobId);
+    expect(client.hset).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'e1', mark, 'e2', mark);
     expect(client.hdel).not.toHaveBeenCalled();
   });
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { InjectQueue } from '@nestjs/bull';
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import type { Queue } from 'bull';
@@ -10,6 +11,7 @@ import {
   type IngestJobData,
   QUEUED_EVENTS_KEY,
   type QueuedEvent,
+  queuedMark,
 } from '../queue/queue.contract';
 
 /** Longest a request waits for Redis before answering 503 (the contract says within 2 s). */
@@ -78,6 +80,9 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   /** Last HLEN of the queued-events hash plus what this process added since. */
   private backlog = 0;
   private timer: NodeJS.Timeout | undefined;
+  /** Job ids unique across processes and restarts without a Redis round trip: random prefix + counter. */
+  private readonly jobIdPrefix = `${randomBytes(6).toString('base64url')}.`;
+  private jobCount = 0;
 
   constructor(
     @InjectQueue(EVENTS_QUEUE) private readonly queue: Queue<IngestJobData>,
@@ -118,12 +123,17 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Marks the events queued (status + backlog) and adds the job, within the timeout. */
+  /**
+   * Marks the events queued (status + backlog) and adds the job, within the timeout. The job id is
+   * chosen here so that each mark names its job: a mark whose job never came (a crash between the
+   * two) or died can then be told from a live one and swept.
+   */
   private async write(events: QueuedEvent[]): Promise<void> {
+    const jobId = `${this.jobIdPrefix}${(this.jobCount++).toString(36)}`;
     const fields: string[] = new Array<string>(events.length * 2);
     for (let i = 0; i < events.length; i++) {
       fields[2 * i] = events[i].id;
-      fields[2 * i + 1] = events[i].client_id;
+      fields[2 * i + 1] = queuedMark(events[i].client_id, jobId);
     }
     const client = this.queue.client;
     const work = (async () => {
@@ -131,7 +141,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
       // the events queued before the job exists for any worker (whose HDEL therefore comes after).
       const [marked, added] = await Promise.allSettled([
         client.hset(QUEUED_EVENTS_KEY, ...fields),
-        this.queue.add(INGEST_JOB, { v: 1, events }),
+        this.queue.add(INGEST_JOB, { v: 1, events }, { jobId }),
       ]);
       if (added.status === 'rejected') {
         if (marked.status === 'fulfilled') {

@@ -5,7 +5,12 @@ import { ApiError } from '../common/api-error';
 import { type JsonText, eventJson, rawObjectJson } from '../common/event-view';
 import type { AuthPrincipal } from '../auth/principal';
 import { hasAnyScope } from '../auth/scopes';
-import { EVENTS_QUEUE, type IngestJobData, QUEUED_EVENTS_KEY } from '../queue/queue.contract';
+import {
+  EVENTS_QUEUE,
+  type IngestJobData,
+  QUEUED_EVENTS_KEY,
+  parseQueuedMark,
+} from '../queue/queue.contract';
 import { UUID_RE } from '../common/uuid';
 import type { EventStatusDto } from './event-status.dto';
 import { EventsRepository } from './events.repository';
@@ -53,6 +58,7 @@ export class EventStatusService {
         5,
       );
     }
-    return this.queue.client.hget(QUEUED_EVENTS_KEY, id);
+    const mark = await this.queue.client.hget(QUEUED_EVENTS_KEY, id);
+    return mark === null ? null : parseQueuedMark(mark).clientId;
   }
 }

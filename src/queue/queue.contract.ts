@@ -7,11 +7,22 @@ export const INGEST_JOB = 'ingest';
 /** Redis key prefix of the Bull queue and of The Eye's own keys. */
 export const QUEUE_PREFIX = 'the-eye';
 /**
- * Hash of events queued but not yet stored or quarantined: field = event id, value = client id.
- * Written by the producer before the job is added, fields deleted by the worker after commit.
+ * Hash of events queued but not yet stored or quarantined: field = event id, value = queuedMark()
+ * (client id and the id of the job carrying the event). Written by the producer before the job is
+ * added, fields deleted by the worker after commit; a mark whose job is gone or failed for good
+ * (a crash between mark and job, a job that died) is removed by processing/queued-marks.sweeper.ts.
  * Its length is the backlog the 429 limit applies to; a field answers GET /v1/events/{id} "queued".
  */
 export const QUEUED_EVENTS_KEY = `${QUEUE_PREFIX}:queued-events`;
+
+/** A mark's value: `client id <TAB> job id` (the job id last: a client id could hold a tab). */
+export const queuedMark = (clientId: string, jobId: string): string => `${clientId}\t${jobId}`;
+
+/** The parts of a mark's value; a mark without a job id (written by hand) has `jobId` undefined. */
+export function parseQueuedMark(value: string): { clientId: string; jobId?: string } {
+  const tab = value.lastIndexOf('\t');
+  return tab < 0 ? { clientId: value } : { clientId: value.slice(0, tab), jobId: value.slice(tab + 1) };
+}
 
 /**
  * An event that passed the request's envelope checks, normalised; without `rejected`, also the
