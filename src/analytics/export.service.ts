@@ -11,9 +11,18 @@ const CHUNK_ROWS = 1000;
 
 const CSV_COLUMNS = ['id', 'session_id', 'category', 'name', 'timestamp', 'received_at', 'client_id', 'data'];
 
-/** RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled. */
+/** What a spreadsheet runs as a formula when a cell starts with it (OWASP "CSV injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled. A cell a
+ * spreadsheet would run as a formula gets a leading `'`, which makes it text. Applied to every cell:
+ * the envelope's text columns are the sender's; `data` is JSON and starts with `{`, so it is never
+ * touched (strings inside it are not cells).
+ */
 function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function csvLine(e: EventRow): string {

@@ -31,7 +31,8 @@ export class InsightsController {
     summary: 'Every event matching the filters of GET /v1/events, streamed as NDJSON or CSV',
     description:
       'Streamed with bounded memory however many rows match (read in keyset chunks as the client takes them). ' +
-      'CSV: a header row, RFC 4180 quoting, `data` as a JSON column. `Content-Disposition` names the file. ' +
+      'CSV: a header row, RFC 4180 quoting, `data` as a JSON column; a cell starting with =, +, -, @, tab or CR gets ' +
+      "a leading ' (no spreadsheet runs it as a formula). `Content-Disposition` names the file. " +
       HEAVY,
   })
   @ApiProduces('application/x-ndjson', 'text/csv')
