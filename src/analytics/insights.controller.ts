@@ -54,10 +54,44 @@ export class InsightsController {
     summary: 'Funnel: of the sessions that did step 1 in the range, how many did each next step in order',
     description:
       "Step 1 is a session's first event of that type in [from, to]; each next step is its first event of that " +
-      'type after the previous step and within `within` of step 1. ' +
+      'type after the previous step and within `within` of step 1. Step 1 at 0 means no session did step 1 in ' +
+      '[from, to] (for that client_id, if given): check the range and the step names with ' +
+      'GET /v1/stats/events?group_by=name. ' +
       HEAVY,
   })
-  @ApiBody({ type: FunnelRequestDto })
+  @ApiBody({
+    type: FunnelRequestDto,
+    // Named examples: Swagger UI pre-fills the first as it is, instead of a body made from the schema
+    // with "client_id": "string" (a client that does not exist: every step 0).
+    examples: {
+      'every client': {
+        summary: "A signup funnel over October 2026, all clients' events",
+        value: {
+          steps: [
+            { category: 'page interaction', name: 'pageview' },
+            { category: 'page interaction', name: 'cta click' },
+            { category: 'form interaction', name: 'submit' },
+          ],
+          within: '30m',
+          from: '2026-10-01',
+          to: '2026-10-31',
+        },
+      },
+      'one client': {
+        summary: "The same, counting one client's events only (client_id as listed by GET /v1/clients)",
+        value: {
+          steps: [
+            { category: 'page interaction', name: 'pageview' },
+            { category: 'page interaction', name: 'cta click' },
+          ],
+          within: '1h',
+          from: '2026-10-01',
+          to: '2026-10-31',
+          client_id: 'cli_3f2a9c1d0e4b5a6978877665',
+        },
+      },
+    },
+  })
   @ApiOkResponse({ type: FunnelResponseDto })
   funnel(@Body() body: FunnelRequestDto, @Principal() principal: AuthPrincipal): Promise<FunnelResponseDto> {
     return this.funnels.funnel(body, principal.clientId);
