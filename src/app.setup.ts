@@ -8,6 +8,7 @@ import { AppModule } from './app.module';
 import { SCOPE_DESCRIPTIONS } from './auth/scopes';
 import { BEARER_SCHEME, OAUTH2_SCHEME, WRITE_KEY_SCHEME, describeScopes } from './common/swagger';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
+import { SWAGGER_UI_OPTIONS, secureDocs } from './common/swagger-ui';
 import { applyBodyLimits } from './common/body-limit';
 import { registerFormParser } from './common/form-body';
 import type { AppConfig } from './config/config';
@@ -109,7 +110,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
     .addTag('schemas', 'Payload JSON Schemas per event type (read: events:read, write: admin)')
     .addTag('clients (admin)', 'Trusted clients and their secrets')
     .addTag('operations', 'Health, readiness, metrics')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
+    // The Authorize dialog lists the schemes in this order: client credentials first.
     .addOAuth2(
       {
         type: 'oauth2',
@@ -118,6 +119,7 @@ export function buildOpenApi(app: INestApplication): OpenAPIObject {
       },
       OAUTH2_SCHEME,
     )
+    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT' }, BEARER_SCHEME)
     .addBasicAuth(
       {
         type: 'http',
@@ -152,8 +154,6 @@ export function serializeOpenApi(doc: OpenAPIObject): string {
 }
 
 function setupSwagger(app: NestFastifyApplication): void {
-  SwaggerModule.setup('docs', app, () => buildOpenApi(app), {
-    jsonDocumentUrl: 'docs-json',
-    swaggerOptions: { persistAuthorization: true },
-  });
+  secureDocs(app.getHttpAdapter().getInstance());
+  SwaggerModule.setup('docs', app, () => buildOpenApi(app), SWAGGER_UI_OPTIONS);
 }

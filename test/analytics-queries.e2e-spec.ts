@@ -267,6 +267,60 @@ describe('analytics queries (e2e)', () => {
       );
       expect(rest.body).toEqual({ data: res.body.data.slice(2), next_cursor: null });
     });
+
+    it('groups by reason alone or by type alone (group_by), with pages of its own', async () => {
+      const client = `sum-${randomUUID()}`;
+      const year = uniqueYear();
+      const at = (d: number) => `${year}-04-0${d}T12:00:00.000000Z`;
+      const add = (name: string, reasons: string[], d: number) =>
+        ctx.fx.rejected({ client_id: client, category: 'c', name, reasons, rejected_at: at(d) });
+      await add('x', ['payload_invalid'], 1);
+      await add('y', ['payload_invalid'], 2);
+      await add('y', ['payload_invalid', 'timestamp_in_future'], 3);
+      const byReason = await get(q('/v1/rejected-events/summary', { client_id: client, group_by: 'reason' }));
+      expect(byReason.status).toBe(200);
+      expect(byReason.body).toEqual({
+        data: [
+          { reason: 'payload_invalid', count: 3, last_rejected_at: at(3) },
+          { reason: 'timestamp_in_future', count: 1, last_rejected_at: at(3) },
+        ],
+        next_cursor: null,
+      });
+      const byType = await get(q('/v1/rejected-events/summary', { client_id: client, group_by: 'type' }));
+      expect(byType.body).toEqual({
+        data: [
+          { category: 'c', name: 'y', count: 2, last_rejected_at: at(3) },
+          { category: 'c', name: 'x', count: 1, last_rejected_at: at(1) },
+        ],
+        next_cursor: null,
+      });
+      const both = await get(
+        q('/v1/rejected-events/summary', { client_id: client, group_by: 'reason,type' }),
+      );
+      expect(both.body.data).toHaveLength(3);
+      const first = await get(
+        q('/v1/rejected-events/summary', { client_id: client, group_by: 'reason', limit: '1' }),
+      );
+      const rest = await get(
+        q('/v1/rejected-events/summary', {
+          client_id: client,
+          group_by: 'reason',
+          limit: '1',
+          cursor: first.body.next_cursor!,
+        }),
+      );
+      expect([...first.body.data, ...rest.body.data]).toEqual(byReason.body.data);
+      // A cursor of one grouping is refused by another.
+      const mixed = await get(
+        q('/v1/rejected-events/summary', {
+          client_id: client,
+          group_by: 'type',
+          cursor: first.body.next_cursor!,
+        }),
+      );
+      expect(mixed.status).toBe(400);
+      expect((await get(q('/v1/rejected-events/summary', { group_by: 'name' }))).status).toBe(400);
+    });
   });
 
   describe('GET /v1/events/export', () => {

@@ -15,6 +15,7 @@ import {
   waitFor,
 } from './helpers/app';
 import { launchBrowser } from './helpers/browser';
+import { withDb } from './helpers/db';
 
 // The committed screenshot is refreshed only on demand (UPDATE_SCREENSHOTS=1), so that a test
 // run never dirties the worktree.
@@ -29,6 +30,12 @@ describe('Swagger UI in a real browser (e2e)', () => {
   const session = `swagger-ui-${randomUUID()}`;
   const tokenRequests: { body: string | null; authorization?: string }[] = [];
   const foreign: string[] = [];
+  /** Content-Security-Policy violations and script errors the page reports. */
+  const violations: string[] = [];
+  const tokens: string[] = [];
+  /** Everything the page keeps in localStorage and sessionStorage, as text. */
+  const browserStorage = () =>
+    page.evaluate<string>('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })');
 
   beforeAll(async () => {
     t = await startApp();
@@ -65,6 +72,27 @@ describe('Swagger UI in a real browser (e2e)', () => {
 
     browser = await launchBrowser();
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+    page.on('console', (m) => {
+      if (/Content Security Policy|Refused to/i.test(m.text())) violations.push(m.text());
+    });
+    page.on('pageerror', (err) => violations.push(err.message));
+    page.on('response', (res) => {
+      if (res.url() === `${t.url}/v1/auth/token` && res.status() === 200)
+        void res.json().then((b: { access_token: string }) => tokens.push(b.access_token));
+    });
+    // Seeded straight into the table, in the range of the funnel's pre-filled example (October 2026).
+    await withDb(async (db) => {
+      for (const [i, [category, name]] of [
+        ['page interaction', 'pageview'],
+        ['page interaction', 'cta click'],
+        ['form interaction', 'submit'],
+      ].entries())
+        await db.query(
+          `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
+           VALUES (gen_random_uuid(), $1, $2, $3, '{}'::jsonb, $4, now(), 'swagger-ui-funnel')`,
+          [`funnel-${session}`, category, name, `2026-10-15T10:0${i}:00Z`],
+        );
+    });
     page.on('request', (req) => {
       if (!req.url().startsWith(t.url) && !req.url().startsWith('data:')) foreign.push(req.url());
       if (req.url() === `${t.url}/v1/auth/token`) {
@@ -78,6 +106,31 @@ describe('Swagger UI in a real browser (e2e)', () => {
   afterAll(async () => {
     await browser?.close();
     await t?.close();
+  });
+
+  it('serves /docs with a Content-Security-Policy under which the UI renders without a violation', async () => {
+    const res = await http<string>(`${t.url}/docs`);
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/script-src[^;]*unsafe-inline/);
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(await page.locator('.swagger-ui .opblock').count()).toBeGreaterThan(10);
+    expect(violations).toEqual([]);
+  });
+
+  it('opens "Authorize" on the client-credentials sign-in, at the top, ready to type the client_id', async () => {
+    await page.click('.swagger-ui .auth-wrapper .authorize');
+    const dialog = page.locator('.swagger-ui .dialog-ux .modal-ux');
+    await dialog.waitFor();
+    try {
+      await page.waitForTimeout(300);
+      expect(await dialog.locator('.auth-container h4').first().textContent()).toMatch(/^oauth2/);
+      expect(await page.evaluate("document.querySelector('.modal-ux-content').scrollTop")).toBe(0);
+      expect(await page.evaluate("document.activeElement.getAttribute('data-name')")).toBe('clientId');
+    } finally {
+      await dialog.locator('button.close-modal').click();
+      await dialog.waitFor({ state: 'detached' });
+    }
   });
 
   it('signs in through "Authorize" with client_id and client_secret (OAuth2 client credentials)', async () => {
@@ -105,6 +158,13 @@ describe('Swagger UI in a real browser (e2e)', () => {
     const [request] = tokenRequests;
     expect(new URLSearchParams(request.body ?? '').get('grant_type')).toBe('client_credentials');
     expect(request.authorization).toMatch(/^Basic /);
+
+    // Nothing of the sign-in is kept in the browser's storage (on this origin, the dashboard's too).
+    expect(tokens).toHaveLength(1);
+    const stored = await browserStorage();
+    expect(stored).not.toContain(analyst.secret);
+    expect(stored).not.toContain(tokens[0]);
+    expect(stored).not.toContain('access_token');
   });
 
   /** Expands an operation, "Try it out", optionally fills parameters, "Execute"; returns the shown status and body. */
@@ -151,6 +211,25 @@ describe('Swagger UI in a real browser (e2e)', () => {
     expect(Array.isArray((JSON.parse(res.body) as { data: unknown }).data)).toBe(true);
   });
 
+  it('runs POST /v1/funnels with its pre-filled example: no made-up client_id, 200, real counts', async () => {
+    const block = page.locator('.opblock[id$="-InsightsController_funnel"]');
+    await block.locator('.opblock-summary').first().click();
+    await block.locator('button.try-out__btn').click();
+    const body = await block.locator('textarea.body-param__text').inputValue();
+    expect(body).not.toContain('client_id');
+    await block.locator('button.execute').click();
+    const status = block.locator('.live-responses-table .response .response-col_status').first();
+    await status.waitFor({ timeout: 15_000 });
+    expect(Number((await status.textContent())?.trim())).toBe(200);
+    const text = await block
+      .locator('.live-responses-table .response-col_description pre')
+      .first()
+      .textContent();
+    const steps = (JSON.parse(text ?? '') as { steps: { sessions: number }[] }).steps;
+    expect(steps).toHaveLength(3);
+    expect(steps.every((s) => s.sessions >= 1)).toBe(true);
+  });
+
   it('sends a Segment call with a write key entered under "Authorize" (HTTP Basic, empty password): 200, stored', async () => {
     const writer = await registerClient(t.url, ['events:write'], 'Segment source in Swagger UI');
     const issued = await http<{ write_key: string }>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
@@ -167,6 +246,7 @@ describe('Swagger UI in a real browser (e2e)', () => {
     await basic.locator('button', { hasText: 'Logout' }).waitFor({ timeout: 10_000 });
     await dialog.locator('button.close-modal').click();
     await dialog.waitFor({ state: 'detached' });
+    expect(await browserStorage()).not.toContain(issued.body.write_key);
 
     // The pre-filled example body carries a made-up "writeKey": the header's key is the one used.
     const res = await tryItOut('SegmentController_track');

@@ -99,7 +99,7 @@ export class AnalyticsController {
 
   @Get('rejected-events/summary')
   @ApiOperation({
-    summary: 'Quarantine counts per reason and event type, most frequent first (tracking-plan violations)',
+    summary: 'Quarantine counts per reason and event type, reason or type (group_by), most frequent first',
     description: 'An event quarantined for two reasons counts under each; `from`/`to` apply to rejected_at.',
   })
   @ApiOkResponse({ type: RejectedSummaryPageDto })

@@ -8,6 +8,7 @@ import { AnalyticsService } from './analytics.service';
 import { ExportService } from './export.service';
 import { FunnelsRepository } from './funnels.repository';
 import { FunnelsService } from './funnels.service';
+import { HeavyReads } from './heavy-reads';
 import { InsightsController } from './insights.controller';
 import { StatsRepository } from './stats.repository';
 import { StatsService } from './stats.service';
@@ -28,6 +29,7 @@ import { StatsService } from './stats.service';
     ExportService,
     FunnelsService,
     FunnelsRepository,
+    HeavyReads,
   ],
 })
 export class AnalyticsModule implements OnApplicationShutdown {

@@ -9,6 +9,7 @@ import { EVENT_VIEW_COLUMNS, Sql, sqlTimestamp } from '../prisma/sql';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ANALYTICS_POOL, analyticsQuery } from './analytics-pool';
 import type { Order } from './page.dto';
+import type { SummaryGroupBy } from './rejected.dto';
 import type { TimeRange } from './time-range';
 
 export interface EventFilter extends TimeRange {
@@ -34,6 +35,13 @@ export interface SessionRow {
   event_count: string;
   client_ids: string[];
 }
+
+/** The grouping keys of the quarantine summary (reason, category, name); '' where not grouped by. */
+const SUMMARY_KEYS: Record<SummaryGroupBy, [string, string, string]> = {
+  'reason,type': ['reason', 'g.category::text', 'g.name::text'],
+  reason: ['reason', "''::text", "''::text"],
+  type: ["''::text", 'g.category::text', 'g.name::text'],
+};
 
 export interface RejectedSummaryRow {
   reason: string;
@@ -168,26 +176,31 @@ export class AnalyticsRepository {
    */
   async rejectedSummary(
     filter: { from?: string; to?: string; clientId?: string },
+    groupBy: SummaryGroupBy,
     after: string[] | null,
     take: number,
   ): Promise<RejectedSummaryRow[]> {
+    const keys = SUMMARY_KEYS[groupBy];
     const q = new Sql();
     if (filter.clientId !== undefined) q.and(`r.client_id = ${q.param(filter.clientId)}`);
     if (filter.from !== undefined) q.and(`r.rejected_at >= ${q.param(filter.from)}::timestamptz`);
     if (filter.to !== undefined) q.and(`r.rejected_at <= ${q.param(filter.to)}::timestamptz`);
+    const tuple = `(${keys.join(', ')})`;
+    const grouped = keys.filter((k) => !k.startsWith("''")).join(', ');
     const having = after
       ? `HAVING sum(g.n) < ${q.param(after[0])}::bigint OR (sum(g.n) = ${q.param(after[0])}::bigint
-           AND (reason, g.category::text, g.name::text) > (${q.param(after[1])}, ${q.param(after[2])}, ${q.param(after[3])}))`
+           AND ${tuple} > (${q.param(after[1])}, ${q.param(after[2])}, ${q.param(after[3])}))`
       : '';
     // Rows are grouped by their whole reasons array first (a few groups), then the groups are
-    // unnested: each row is hashed once instead of once per reason.
-    const sql = `SELECT reason, g.category, g.name, sum(g.n)::text AS count,
-        ${sqlTimestamp('max(g.last_at)')} AS last_rejected_at
+    // unnested: each row is hashed once instead of once per reason. Per type alone, nothing is
+    // unnested: each event counts once.
+    const sql = `SELECT ${keys[0]} AS reason, ${keys[1]} AS category, ${keys[2]} AS name,
+        sum(g.n)::text AS count, ${sqlTimestamp('max(g.last_at)')} AS last_rejected_at
       FROM (SELECT r.reasons, r.category, r.name, count(*) AS n, max(r.rejected_at) AS last_at
         FROM rejected_events r ${q.whereClause()} GROUP BY r.reasons, r.category, r.name) g
-      CROSS JOIN LATERAL unnest(g.reasons) AS reason
-      GROUP BY reason, g.category, g.name ${having}
-      ORDER BY sum(g.n) DESC, reason, g.category, g.name LIMIT ${q.param(take)}`;
+      ${groupBy === 'type' ? '' : 'CROSS JOIN LATERAL unnest(g.reasons) AS reason'}
+      GROUP BY ${grouped} ${having}
+      ORDER BY sum(g.n) DESC, ${grouped} LIMIT ${q.param(take)}`;
     return this.run<RejectedSummaryRow>(sql, q.params);
   }
 }

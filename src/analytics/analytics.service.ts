@@ -10,6 +10,7 @@ import type {
   RejectedEventsQueryDto,
   RejectedSummaryPageDto,
   RejectedSummaryQueryDto,
+  SummaryGroupBy,
 } from './rejected.dto';
 import type { SessionPageDto, SessionsQueryDto } from './sessions.dto';
 import { timeRange } from './time-range';
@@ -21,6 +22,13 @@ const TS_SEQ: readonly KeyPart[] = ['ts', 'seq'];
 const TS_TEXT: readonly KeyPart[] = ['ts', 'text'];
 
 /** Query side for analysts: validates the query, walks the keyset, shapes the page. */
+/** Cursor shape of each summary grouping: a key it does not group by is '' (a 'key' part). */
+const SUMMARY_CURSOR: Record<SummaryGroupBy, KeyPart[]> = {
+  'reason,type': ['seq', 'text', 'text', 'text'],
+  reason: ['seq', 'text', 'key', 'key'],
+  type: ['seq', 'key', 'text', 'text'],
+};
+
 @Injectable()
 export class AnalyticsService {
   constructor(private readonly repo: AnalyticsRepository) {}
@@ -67,12 +75,13 @@ export class AnalyticsService {
 
   async rejectedSummary(query: RejectedSummaryQueryDto): Promise<RejectedSummaryPageDto> {
     const limit = query.limit ?? DEFAULT_LIMIT;
-    const kind = 'rejected-summary';
-    const after = query.cursor
-      ? decodeCursor(query.cursor, kind, 'asc', ['seq', 'text', 'text', 'text'])
-      : null;
+    const groupBy = query.group_by ?? 'reason,type';
+    // A cursor belongs to one grouping: the default keeps the kind its cursors always had.
+    const kind = groupBy === 'reason,type' ? 'rejected-summary' : `rejected-summary-${groupBy}`;
+    const after = query.cursor ? decodeCursor(query.cursor, kind, 'asc', SUMMARY_CURSOR[groupBy]) : null;
     const rows = await this.repo.rejectedSummary(
       { clientId: query.client_id, ...timeRange(query) },
+      groupBy,
       after,
       limit + 1,
     );
@@ -80,7 +89,17 @@ export class AnalyticsService {
       rows,
       limit,
       (r) => encodeCursor(kind, 'asc', [r.count, r.reason, r.category, r.name]),
-      (r) => ({ ...r, count: Number(r.count) }),
+      (r) =>
+        groupBy === 'reason'
+          ? { reason: r.reason, count: Number(r.count), last_rejected_at: r.last_rejected_at }
+          : groupBy === 'type'
+            ? {
+                category: r.category,
+                name: r.name,
+                count: Number(r.count),
+                last_rejected_at: r.last_rejected_at,
+              }
+            : { ...r, count: Number(r.count) },
     );
   }
 

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { eventJson } from '../common/event-view';
 import { AnalyticsRepository, type EventFilter, type EventRow } from './analytics.repository';
 import type { ExportQueryDto } from './events.dto';
+import { HeavyReads } from './heavy-reads';
 import { timeRange } from './time-range';
 
 /** Rows per query: each chunk is its own keyset query (bounded by the statement timeout). */
@@ -10,9 +11,18 @@ const CHUNK_ROWS = 1000;
 
 const CSV_COLUMNS = ['id', 'session_id', 'category', 'name', 'timestamp', 'received_at', 'client_id', 'data'];
 
-/** RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled. */
+/** What a spreadsheet runs as a formula when a cell starts with it (OWASP "CSV injection"). */
+const FORMULA_START = /^[=+\-@\t\r]/;
+
+/**
+ * RFC 4180 field: quoted when it holds a comma, a quote or a line break; quotes doubled. A cell a
+ * spreadsheet would run as a formula gets a leading `'`, which makes it text. Applied to every cell:
+ * the envelope's text columns are the sender's; `data` is JSON and starts with `{`, so it is never
+ * touched (strings inside it are not cells).
+ */
 function csvField(value: string): string {
-  return /[",\r\n]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value;
+  const text = FORMULA_START.test(value) ? `'${value}` : value;
+  return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
 function csvLine(e: EventRow): string {
@@ -41,9 +51,16 @@ export interface ExportStream {
  */
 @Injectable()
 export class ExportService {
-  constructor(private readonly repo: AnalyticsRepository) {}
+  constructor(
+    private readonly repo: AnalyticsRepository,
+    private readonly heavy: HeavyReads,
+  ) {}
 
-  async export(query: ExportQueryDto): Promise<ExportStream> {
+  /**
+   * `clientId`: the analyst asking. The export holds one of its HeavyReads slots from the first
+   * query until the stream closes: read to the end, failed, or destroyed when the client went away.
+   */
+  async export(query: ExportQueryDto, clientId: string): Promise<ExportStream> {
     const format = query.format ?? 'ndjson';
     const order = query.order ?? 'asc';
     const filter: EventFilter = {
@@ -53,9 +70,17 @@ export class ExportService {
       clientId: query.client_id,
       ...timeRange(query),
     };
+    const release = this.heavy.acquire(clientId);
+    const read = (after: [string, string] | null) =>
+      this.heavy.statement(clientId, () => this.repo.events(filter, order, after, CHUNK_ROWS));
     // The first chunk is read before answering, so a bad or too-broad query is still a clean 4xx/503.
-    const first = await this.repo.events(filter, order, null, CHUNK_ROWS);
-    const repo = this.repo;
+    let first: EventRow[];
+    try {
+      first = await read(null);
+    } catch (err) {
+      release();
+      throw err;
+    }
     const line = format === 'csv' ? csvLine : ndjsonLine;
     async function* chunks(): AsyncGenerator<string> {
       if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
@@ -64,12 +89,15 @@ export class ExportService {
         yield rows.map(line).join('');
         if (rows.length < CHUNK_ROWS) return;
         const last = rows[rows.length - 1];
-        rows = await repo.events(filter, order, [last.timestamp, last.seq], CHUNK_ROWS);
+        rows = await read([last.timestamp, last.seq]);
       }
     }
     const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
+    const stream = Readable.from(chunks(), { objectMode: false });
+    // 'close' follows the end, an error and a destroy() (Fastify destroys it when the socket closes).
+    stream.once('close', release);
     return {
-      stream: Readable.from(chunks(), { objectMode: false }),
+      stream,
       contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',
       filename: `events-${stamp}Z.${format}`,
     };

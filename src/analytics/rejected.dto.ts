@@ -115,25 +115,39 @@ export class RejectedEventPageDto {
   next_cursor!: string | null;
 }
 
-export class RejectedSummaryQueryDto extends RejectedWindowQueryDto {}
+export const SUMMARY_GROUP_BYS = ['reason,type', 'reason', 'type'] as const;
+export type SummaryGroupBy = (typeof SUMMARY_GROUP_BYS)[number];
+
+export class RejectedSummaryQueryDto extends RejectedWindowQueryDto {
+  @ApiPropertyOptional({
+    enum: SUMMARY_GROUP_BYS,
+    default: 'reason,type',
+    description:
+      'One row per reason and event type (default), per reason alone (an event with two reasons counts ' +
+      'under each), or per event type alone (each event once, whatever its reasons)',
+  })
+  @IsOptional()
+  @IsIn(SUMMARY_GROUP_BYS)
+  group_by?: SummaryGroupBy;
+}
 
 export class RejectedSummaryRowDto {
-  @ApiProperty({
+  @ApiPropertyOptional({
     example: 'payload_invalid',
-    description: 'Why (an event with two reasons counts under each)',
+    description: 'Why (an event with two reasons counts under each); absent with group_by=type',
   })
-  reason!: string;
+  reason?: string;
 
-  @ApiProperty({ example: 'form interaction' })
-  category!: string;
+  @ApiPropertyOptional({ example: 'form interaction', description: 'Absent with group_by=reason' })
+  category?: string;
 
-  @ApiProperty({ example: 'submit' })
-  name!: string;
+  @ApiPropertyOptional({ example: 'submit', description: 'Absent with group_by=reason' })
+  name?: string;
 
   @ApiProperty({
     type: 'integer',
     example: 42,
-    description: 'Quarantined events of this type for this reason',
+    description: 'Quarantined events of this group (type and reason, reason, or type)',
   })
   count!: number;
 

@@ -23,6 +23,7 @@ describe(loadConfig.name, () => {
       databaseReadUrl: 'postgresql://postgres@127.0.0.1:5432/the_eye',
       analyticsStatementTimeoutMs: 10_000,
       analyticsPoolSize: 5,
+      analyticsMaxConcurrentPerClient: 2,
       redisUrl: 'redis://127.0.0.1:6379',
       jwtSecret: undefined,
       jwtExpiresInSeconds: 3600,
@@ -99,12 +100,14 @@ describe(loadConfig.name, () => {
       DATABASE_READ_URL: 'postgres://u@replica:5432/eye',
       ANALYTICS_STATEMENT_TIMEOUT: '2s',
       ANALYTICS_POOL_SIZE: '3',
+      ANALYTICS_MAX_CONCURRENT_PER_CLIENT: '4',
     });
     expect(split).toMatchObject({
       databaseUrl: 'postgres://u@db:5432/eye',
       databaseReadUrl: 'postgres://u@replica:5432/eye',
       analyticsStatementTimeoutMs: 2000,
       analyticsPoolSize: 3,
+      analyticsMaxConcurrentPerClient: 4,
     });
   });
 

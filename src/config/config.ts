@@ -18,6 +18,8 @@ export interface AppConfig {
   readonly analyticsStatementTimeoutMs: number;
   /** Connections of the analytics pool (the worker and /ready keep theirs whatever analysts do). */
   readonly analyticsPoolSize: number;
+  /** Funnels and exports one client may run at once (more: 429 with Retry-After). */
+  readonly analyticsMaxConcurrentPerClient: number;
   readonly redisUrl: string;
   /** HS256 key; undefined in development/test means "generate one and share it through the database". */
   readonly jwtSecret: string | undefined;
@@ -173,6 +175,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
         : url('DATABASE_READ_URL', '', ['postgresql:', 'postgres:']),
     analyticsStatementTimeoutMs: duration('ANALYTICS_STATEMENT_TIMEOUT', 10_000),
     analyticsPoolSize: int('ANALYTICS_POOL_SIZE', 5, 1, 100),
+    analyticsMaxConcurrentPerClient: int('ANALYTICS_MAX_CONCURRENT_PER_CLIENT', 2, 1, 1_000),
     redisUrl: url('REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:']),
     jwtSecret,
     jwtExpiresInSeconds: int('JWT_EXPIRES_IN', 3600, 60, 86_400),

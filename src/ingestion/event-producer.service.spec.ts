@@ -2,7 +2,14 @@ import { Logger } from '@nestjs/common';
 import type { Queue } from 'bull';
 import { ApiError } from '../common/api-error';
 import { loadConfig } from '../config/config';
-import { INGEST_JOB, type IngestJobData, QUEUED_EVENTS_KEY, type QueuedEvent } from '../queue/queue.contract';
+import {
+  INGEST_JOB,
+  type IngestJobData,
+  JOB_ID_KEY,
+  QUEUED_EVENTS_KEY,
+  queuedMark,
+  type QueuedEvent,
+} from '../queue/queue.contract';
 import { EventProducer } from './event-producer.service';
 
 const event = (id: string, data: Record<string, unknown> = { host: 'a', path: '/' }): QueuedEvent => ({
@@ -32,6 +39,7 @@ function stubQueue() {
   const state = { redisDown: false };
   const client = {
     status: 'ready',
+    incr: jest.fn().mockResolvedValueOnce(41).mockResolvedValue(42),
     hset: jest.fn().mockResolvedValue(1),
     hdel: jest.fn().mockResolvedValue(1),
     hlen: jest.fn().mockResolvedValue(0),
@@ -89,16 +97,21 @@ describe(EventProducer.name, () => {
     expect(jobs).toEqual([]);
   });
 
-  it('marks the events queued and adds one job holding them, in one round trip', async () => {
+  it('takes a job id from the shared counter, marks the events queued and adds one job holding them', async () => {
     const { queue, client } = stubQueue();
     const sut = new EventProducer(queue, config);
     const events = [event('e1'), event('e2')];
     await sut.enqueue(events);
+    expect(client.incr).toHaveBeenCalledTimes(1);
+    expect(client.incr).toHaveBeenCalledWith(JOB_ID_KEY);
     expect(client.hset).toHaveBeenCalledTimes(1);
-    // One field per (id, client): ids belong to their client.
-    expect(client.hset).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'e1:c', 'c', 'e2:c', 'c');
     expect(queue.add).toHaveBeenCalledTimes(1);
-    expect(queue.add).toHaveBeenCalledWith(INGEST_JOB, { v: 1, events });
+    // The counter's value is the job id (arrival order of equal timestamps follows it).
+    expect(queue.add).toHaveBeenCalledWith(INGEST_JOB, { v: 1, events }, { jobId: '41' });
+    // One field per (id, client): ids belong to their client; each mark names the job that
+    // carries its event, so a mark whose job is gone can be swept.
+    const mark = queuedMark('c', '41');
+    expect(client.hset).toHaveBeenCalledWith(QUEUED_EVENTS_KEY, 'e1:c', mark, 'e2:c', mark);
     expect(client.hdel).not.toHaveBeenCalled();
   });
 

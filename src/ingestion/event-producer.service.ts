@@ -10,7 +10,9 @@ import {
   type IngestJobData,
   QUEUED_EVENTS_KEY,
   type QueuedEvent,
+  JOB_ID_KEY,
   queuedField,
+  queuedMark,
 } from '../queue/queue.contract';
 
 /** Longest a request waits for Redis before answering 503 (the contract says within 2 s). */
@@ -119,20 +121,28 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Marks the events queued (status + backlog) and adds the job, within the timeout. */
+  /**
+   * Marks the events queued (status + backlog) and adds the job, within the timeout. The job's id is
+   * taken first from one Redis counter shared by every API process (JOB_ID_KEY), so that
+   * - each mark names its job: a mark whose job never came (a crash between the two) or died can be
+   *   told from a live one and swept (processing/queued-marks.sweeper.ts);
+   * - job ids follow acknowledgement order across processes: the worker derives the arrival order
+   *   of equal timestamps from them (processing/arrival-order.ts, docs/ordering.md).
+   */
   private async write(events: QueuedEvent[]): Promise<void> {
-    const fields: string[] = new Array<string>(events.length * 2);
-    for (let i = 0; i < events.length; i++) {
-      fields[2 * i] = queuedField(events[i].id, events[i].client_id);
-      fields[2 * i + 1] = events[i].client_id;
-    }
     const client = this.queue.client;
     const work = (async () => {
-      // One round trip: both commands go out back to back on the same connection, so Redis marks
+      const jobId = String(await client.incr(JOB_ID_KEY));
+      const fields: string[] = new Array<string>(events.length * 2);
+      for (let i = 0; i < events.length; i++) {
+        fields[2 * i] = queuedField(events[i].id, events[i].client_id);
+        fields[2 * i + 1] = queuedMark(events[i].client_id, jobId);
+      }
+      // Then one round trip: both commands go out back to back on the same connection, so Redis marks
       // the events queued before the job exists for any worker (whose HDEL therefore comes after).
       const [marked, added] = await Promise.allSettled([
         client.hset(QUEUED_EVENTS_KEY, ...fields),
-        this.queue.add(INGEST_JOB, { v: 1, events }),
+        this.queue.add(INGEST_JOB, { v: 1, events }, { jobId }),
       ]);
       if (added.status === 'rejected') {
         if (marked.status === 'fulfilled') {

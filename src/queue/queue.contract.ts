@@ -12,11 +12,29 @@ export const INGEST_JOB = 'ingest';
 export const QUEUE_PREFIX = 'the-eye';
 /**
  * Hash of events queued but not yet stored or quarantined: field = queuedField(id, client id),
- * value = client id. Written by the producer before the job is added, fields deleted by the worker
- * after commit. Its length is the backlog the 429 limit applies to; a field answers
- * GET /v1/events/{id} "queued".
+ * value = queuedMark() (client id and the id of the job carrying the event). Written by the producer
+ * before the job is added, fields deleted by the worker after commit; a mark whose job is gone or
+ * failed for good (a crash between mark and job, a job that died) is removed by
+ * processing/queued-marks.sweeper.ts. Its length is the backlog the 429 limit applies to; a field
+ * answers GET /v1/events/{id} "queued".
  */
 export const QUEUED_EVENTS_KEY = `${QUEUE_PREFIX}:queued-events`;
+
+/**
+ * The counter every API process takes its job ids from (INCR): ids unique across processes and
+ * restarts, known before the job is added (so a mark can name its job), and increasing in the
+ * order requests are acknowledged (the worker's arrival order, processing/arrival-order.ts).
+ */
+export const JOB_ID_KEY = `${QUEUE_PREFIX}:job-id`;
+
+/** A mark's value: `client id <TAB> job id` (the job id last: a client id could hold a tab). */
+export const queuedMark = (clientId: string, jobId: string): string => `${clientId}\t${jobId}`;
+
+/** The parts of a mark's value; a mark without a job id (written by hand) has `jobId` undefined. */
+export function parseQueuedMark(value: string): { clientId: string; jobId?: string } {
+  const tab = value.lastIndexOf('\t');
+  return tab < 0 ? { clientId: value } : { clientId: value.slice(0, tab), jobId: value.slice(tab + 1) };
+}
 
 /**
  * The field of an event in QUEUED_EVENTS_KEY: ids belong to their client, so two clients' events

@@ -8,6 +8,7 @@ import { EVENT_TYPE_PART_MAX_LENGTH, SESSION_ID_MAX_LENGTH } from '../common/lim
 import { UNSTORABLE_RE } from '../common/unstorable';
 import { checkEnvelope, uuidv7 } from '../ingestion/envelope';
 import type { QueuedEvent, RequestRejection } from '../queue/queue.contract';
+import type { MergedSize } from './merged-size';
 
 export const SEGMENT_CALLS = ['track', 'page', 'screen', 'identify', 'group', 'alias'] as const;
 export type SegmentCall = (typeof SEGMENT_CALLS)[number];
@@ -35,6 +36,8 @@ export interface RequestContext {
   /** The request's `context` / `integrations`, merged under each message's own. */
   context?: Record<string, unknown>;
   integrations?: Record<string, unknown>;
+  /** What merging those adds to a message, known before any copy; absent when nothing is merged. */
+  merge?: MergedSize;
   /**
    * Bytes of the body not yet accounted for by a measured message: while it is over
    * MAX_MESSAGE_BYTES a message may be too large and is measured (its compact JSON is never longer
@@ -112,21 +115,21 @@ export function mapMessage(raw: unknown, base: string, ctx: RequestContext, call
   if (!isObject(raw))
     errors.push({ reason: 'envelope_invalid', path: base || '/', message: 'must be a JSON object' });
 
-  // Measured as sent, before it inherits the request's context.
-  const tooLarge = ctx.unmeasuredBytes > MAX_MESSAGE_BYTES && measureOver(raw, MAX_MESSAGE_BYTES, ctx);
+  // The limit holds once the request's context is merged: measured as sent against what is left of
+  // it after the merge's bytes (known up front), so a message too large once merged is never built.
+  const extra = ctx.merge?.extra(m) ?? 0;
+  const room = MAX_MESSAGE_BYTES - extra;
+  const tooLarge = ctx.unmeasuredBytes > room && measureOver(raw, room, ctx);
   // The message itself (parsed for this request only), minus the key, plus what it inherits: kept
-  // whole if quarantined, without the fields that became columns if stored (storedData).
+  // whole if quarantined, without the fields that became columns if stored (storedData). One too
+  // large is quarantined as sent, without the inherited values (which made it too large).
   const data = m;
   if (data.writeKey !== undefined) delete data.writeKey;
   if (call) data.type = call;
   const type = data.type;
-  if (ctx.context) data.context = isObject(m.context) ? { ...ctx.context, ...m.context } : ctx.context;
-  if (ctx.integrations)
-    data.integrations = isObject(m.integrations)
-      ? { ...ctx.integrations, ...m.integrations }
-      : ctx.integrations;
+  const sessionInContext = mergedSessionId(m.context, ctx.context);
+  if (!tooLarge) inherit(data, ctx);
   const sentAt = m.sentAt ?? ctx.sentAt;
-  if (m.sentAt === undefined && ctx.sentAt !== undefined) data.sentAt = ctx.sentAt;
 
   let kind: string;
   if (typeof type === 'string' && CALLS.has(type)) kind = type;
@@ -144,9 +147,8 @@ export function mapMessage(raw: unknown, base: string, ctx: RequestContext, call
   const named = kind === 'track' ? m.event : kind === 'page' || kind === 'screen' ? m.name : undefined;
   const name = named === undefined || named === null || named === '' ? kind : named;
   const category = typeof props?.category === 'string' && props.category !== '' ? props.category : kind;
-  const context = data.context;
   let sessionPath = '/context/sessionId';
-  let session = isObject(context) ? ident(context.sessionId) : undefined;
+  let session = ident(sessionInContext);
   if (session === undefined) {
     sessionPath = '/properties/session_id';
     session = ident(props?.session_id);
@@ -180,7 +182,11 @@ export function mapMessage(raw: unknown, base: string, ctx: RequestContext, call
     errors.push({
       reason: 'message_too_large',
       path: base || '/',
-      message: `is larger than ${MAX_MESSAGE_BYTES} bytes of JSON (Segment's limit per message)`,
+      message:
+        `is larger than ${MAX_MESSAGE_BYTES} bytes of JSON (Segment's limit per message)` +
+        (extra > 0
+          ? " once the request's context and integrations are merged: kept as sent, without them"
+          : ''),
     });
 
   if (errors.length === 0 && micros !== null) {
@@ -217,6 +223,20 @@ export function mapMessage(raw: unknown, base: string, ctx: RequestContext, call
     rejected: errors,
   };
 }
+
+/** Merges the request's context/integrations/sentAt under the message's own (in place). */
+function inherit(data: Record<string, unknown>, ctx: RequestContext): void {
+  if (ctx.context) data.context = isObject(data.context) ? { ...ctx.context, ...data.context } : ctx.context;
+  if (ctx.integrations)
+    data.integrations = isObject(data.integrations)
+      ? { ...ctx.integrations, ...data.integrations }
+      : ctx.integrations;
+  if (data.sentAt === undefined && ctx.sentAt !== undefined) data.sentAt = ctx.sentAt;
+}
+
+/** `sessionId` of the merged context, read without merging (the message's own key wins). */
+const mergedSessionId = (own: unknown, shared: Record<string, unknown> | undefined): unknown =>
+  isObject(own) && Object.hasOwn(own, 'sessionId') ? own.sessionId : shared?.sessionId;
 
 /** The range parseTimestamp accepts (years 1700-2254), in epoch µs. */
 const MIN_MICROS = Date.UTC(1700, 0, 1) * 1000;

@@ -8,7 +8,8 @@ import { EventProducer } from '../ingestion/event-producer.service';
 import { RateLimiter } from '../ingestion/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { QueuedEvent } from '../queue/queue.contract';
-import { type RequestContext, type SegmentCall, mapMessage } from './segment-mapping';
+import { MergedSize, mergedBytes } from './merged-size';
+import { MAX_MESSAGE_BYTES, type RequestContext, type SegmentCall, mapMessage } from './segment-mapping';
 
 /** Messages per request: 500 KB of ~200-byte messages; bounds the work of one request. */
 export const MAX_MESSAGES = 2_500;
@@ -30,6 +31,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 @Injectable()
 export class SegmentService {
   private readonly limits: EventLimits;
+  private readonly maxBodyBytes: number;
 
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
@@ -39,6 +41,7 @@ export class SegmentService {
     private readonly rateLimiter: RateLimiter,
   ) {
     this.limits = { maxDepth: config.maxPayloadDepth, maxBytes: config.maxEventBytes };
+    this.maxBodyBytes = config.maxBodyBytes;
   }
 
   async batch(body: unknown, headers: RequestHeaders): Promise<{ success: true }> {
@@ -59,6 +62,7 @@ export class SegmentService {
     // seconds (what the SDKs parse; they retry after it without spending a retry).
     this.rateLimiter.take(clientId, messages.length);
     const ctx = this.context(clientId, headers['content-length'], b);
+    this.checkMergedSize(messages, ctx);
     const events = new Array<QueuedEvent>(messages.length);
     for (let i = 0; i < messages.length; i++) events[i] = mapMessage(messages[i], `/batch/${i}`, ctx);
     await this.enqueue(events);
@@ -77,17 +81,41 @@ export class SegmentService {
     this.metrics.counters.eventsAccepted += events.length;
   }
 
+  /**
+   * 400 (Segment SDKs drop the batch, as for a body over 500 KB) when the messages, once the
+   * request's context is merged into each, would exceed MAX_BODY_BYTES: what one request may put on
+   * the queue is bounded as for /v1/events/batch. Measured before anything is copied, and only
+   * when the merge could reach the limit at all.
+   */
+  private checkMergedSize(messages: unknown[], ctx: RequestContext): void {
+    const merge = ctx.merge;
+    if (!merge || ctx.unmeasuredBytes + messages.length * merge.maxExtra <= this.maxBodyBytes) return;
+    const bytes = mergedBytes(messages, merge, MAX_MESSAGE_BYTES);
+    if (bytes > this.maxBodyBytes)
+      throw ApiError.badRequest(
+        `The batch is too large once its context and integrations are merged into each message ` +
+          `(${bytes} bytes, over the limit of ${this.maxBodyBytes} bytes, MAX_BODY_BYTES): ` +
+          'split the batch into smaller requests',
+      );
+  }
+
   private context(clientId: string, contentLength: unknown, b?: Record<string, unknown>): RequestContext {
     const receivedMicros = nowMicros();
     const length = typeof contentLength === 'string' ? Number(contentLength) : NaN;
+    const context = isObject(b?.context) ? b.context : undefined;
+    const integrations = isObject(b?.integrations) ? b.integrations : undefined;
     return {
       clientId,
       limits: this.limits,
       receivedMicros,
       receivedAt: formatMicros(receivedMicros),
       sentAt: b?.sentAt,
-      context: isObject(b?.context) ? b.context : undefined,
-      integrations: isObject(b?.integrations) ? b.integrations : undefined,
+      context,
+      integrations,
+      merge:
+        context || integrations || b?.sentAt !== undefined
+          ? new MergedSize(context, integrations, b?.sentAt)
+          : undefined,
       // A message can only be over its limit while the rest of the body is: see mapMessage.
       unmeasuredBytes: length >= 0 ? length : Infinity,
     };
