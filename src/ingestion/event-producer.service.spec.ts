@@ -5,7 +5,6 @@ import { loadConfig } from '../config/config';
 import {
   INGEST_JOB,
   type IngestJobData,
-  JOB_ID_KEY,
   QUEUED_EVENTS_KEY,
   queuedMark,
   type QueuedEvent,
@@ -46,6 +45,7 @@ function stubQueue() {
   };
   const queue = {
     client,
+    toKey: (type: string) => `bull:events:${type}`,
     add: jest.fn(async (_name: string, data: IngestJobData) => {
       await Promise.resolve();
       if (state.redisDown) throw new Error('Connection is closed.');
@@ -97,13 +97,13 @@ describe(EventProducer.name, () => {
     expect(jobs).toEqual([]);
   });
 
-  it('takes a job id from the shared counter, marks the events queued and adds one job holding them', async () => {
+  it("takes a job id from the queue's job counter, marks the events queued and adds one job holding them", async () => {
     const { queue, client } = stubQueue();
     const sut = new EventProducer(queue, config);
     const events = [event('e1'), event('e2')];
     await sut.enqueue(events);
     expect(client.incr).toHaveBeenCalledTimes(1);
-    expect(client.incr).toHaveBeenCalledWith(JOB_ID_KEY);
+    expect(client.incr).toHaveBeenCalledWith('bull:events:id');
     expect(client.hset).toHaveBeenCalledTimes(1);
     expect(queue.add).toHaveBeenCalledTimes(1);
     // The counter's value is the job id (arrival order of equal timestamps follows it).

@@ -10,7 +10,6 @@ import {
   type IngestJobData,
   QUEUED_EVENTS_KEY,
   type QueuedEvent,
-  JOB_ID_KEY,
   queuedField,
   queuedMark,
 } from '../queue/queue.contract';
@@ -123,7 +122,8 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Marks the events queued (status + backlog) and adds the job, within the timeout. The job's id is
-   * taken first from one Redis counter shared by every API process (JOB_ID_KEY), so that
+   * taken first from the queue's own job counter in Redis, the one Bull numbers jobs from (so no
+   * job added elsewhere can take the same id), shared by every API process, so that
    * - each mark names its job: a mark whose job never came (a crash between the two) or died can be
    *   told from a live one and swept (processing/queued-marks.sweeper.ts);
    * - job ids follow acknowledgement order across processes: the worker derives the arrival order
@@ -132,7 +132,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
   private async write(events: QueuedEvent[]): Promise<void> {
     const client = this.queue.client;
     const work = (async () => {
-      const jobId = String(await client.incr(JOB_ID_KEY));
+      const jobId = String(await client.incr(this.queue.toKey('id')));
       const fields: string[] = new Array<string>(events.length * 2);
       for (let i = 0; i < events.length; i++) {
         fields[2 * i] = queuedField(events[i].id, events[i].client_id);

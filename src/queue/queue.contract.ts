@@ -20,13 +20,6 @@ export const QUEUE_PREFIX = 'the-eye';
  */
 export const QUEUED_EVENTS_KEY = `${QUEUE_PREFIX}:queued-events`;
 
-/**
- * The counter every API process takes its job ids from (INCR): ids unique across processes and
- * restarts, known before the job is added (so a mark can name its job), and increasing in the
- * order requests are acknowledged (the worker's arrival order, processing/arrival-order.ts).
- */
-export const JOB_ID_KEY = `${QUEUE_PREFIX}:job-id`;
-
 /** A mark's value: `client id <TAB> job id` (the job id last: a client id could hold a tab). */
 export const queuedMark = (clientId: string, jobId: string): string => `${clientId}\t${jobId}`;
 
