@@ -60,8 +60,6 @@ export default tseslint.config(
   {
     files: [
       'scripts/**/*.js',
-      'bench/**/*.js',
-      'packages/*/bench/**/*.js',
       'packages/*/bin/**/*.js',
       'jest.config.js',
     ],
