@@ -7,6 +7,9 @@
  *   single         POST /v1/events as fast as it goes: acked req/s, ack p50/p99, events/s persisted
  *   batch          POST /v1/events/batch of 100 events: acked events/s, events/s persisted
  *   segment-batch  POST /v1/batch (Segment's API, write key) of 100 track messages, as the batch phase
+ *   raw-copy       the batch phase's events (as many as it stored) copied with one COPY stream into a scratch
+ *                  copy of `events` with its indexes, service idle: batch persisted events/s is reported as a
+ *                  ratio to it
  *   rate1k-single  1,000 events/s offered (single), ack p50/p99
  *   rate1k-batch   1,000 events/s offered (10 batches/s), ack p50/p99
  *   rate60-single  60 % of the single ceiling offered
@@ -16,7 +19,7 @@
  * Tables are truncated between phases so every count is exact.
  *
  * Modules: config.ts (the BENCH_* settings), lib/service.ts (the harness shared with the other tools),
- * setup.ts (build, start, credentials), phases.ts (one phase), load.ts (the generators, paced.ts),
+ * setup.ts (build, start, credentials), phases.ts (one phase), raw-copy.ts, load.ts (the generators, paced.ts),
  * sampling.ts (what is read during and after a phase), report.ts and profile.ts (the output).
  *
  * Environment (all optional):
@@ -60,6 +63,7 @@ import { ROOT, type Service, cleanup, freePort, killChildrenOnExit, stopChild } 
 import { autocannonRun } from './load';
 import { type Endpoint, baselinePhase, payloads, servicePhase } from './phases';
 import { profileMarkdown, summarizeProfile } from './profile';
+import { rawCopyEvents, rawCopyPhase } from './raw-copy';
 import { type BenchResult, gitInfo, markdown, servicePhases, targetChecks } from './report';
 import { type BenchContext, truncateTables, waitDrain } from './sampling';
 import { authenticate, build, resetStores, sanityCheck, startBenchService } from './setup';
@@ -80,6 +84,7 @@ async function runPhases(ctx: BenchContext, result: BenchResult): Promise<void> 
     else if (phase === 'single') ph.single = await run(phase, 'single');
     else if (phase === 'batch') ph.batch = await run(phase, 'batch');
     else if (phase === 'segment-batch') ph[phase] = await run(phase, 'segment-batch');
+    else if (phase === 'raw-copy') ph[phase] = await rawCopyPhase(ctx, rawCopyEvents(ph.batch?.rows_stored));
     else if (phase === 'rate1k-single') ph[phase] = await run(phase, 'single', 1000);
     else if (phase === 'rate1k-batch') ph[phase] = await run(phase, 'batch', 1000);
     else {

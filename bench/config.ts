@@ -12,6 +12,7 @@ export const ALL_PHASES = [
   'single',
   'batch',
   'segment-batch',
+  'raw-copy',
   'rate1k-single',
   'rate1k-batch',
   'rate60-single',

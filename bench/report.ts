@@ -5,6 +5,7 @@ import { ALL_PHASES, type PhaseName, round } from './config';
 import { ROOT } from './lib/service';
 import type { BaselineResult, PhaseResult } from './phases';
 import type { ProfileSummary } from './profile';
+import type { RawCopyResult } from './raw-copy';
 
 export interface Check {
   target: string;
@@ -19,7 +20,9 @@ export interface BenchResult {
   machine: { cpus: number; cpu_model: string | undefined; node: string; loadavg_at_start: (number | null)[] };
   git: { commit: string; dirty: boolean | null };
   target: string;
-  phases: { baseline?: BaselineResult } & Partial<Record<Exclude<PhaseName, 'baseline'>, PhaseResult>>;
+  phases: { baseline?: BaselineResult; 'raw-copy'?: RawCopyResult } & Partial<
+    Record<Exclude<PhaseName, 'baseline' | 'raw-copy'>, PhaseResult>
+  >;
   checks: Check[];
   service_rss_hwm_mb?: number | null;
   profile?: ProfileSummary;
@@ -27,7 +30,9 @@ export interface BenchResult {
 
 /** The phases measured against the service (all but the bare node:http baseline). */
 export function servicePhases(phases: BenchResult['phases']): PhaseResult[] {
-  return Object.values(phases).filter((r): r is PhaseResult => r !== undefined && r.name !== 'baseline');
+  return Object.values(phases).filter(
+    (r): r is PhaseResult => r !== undefined && r.name !== 'baseline' && r.name !== 'raw-copy',
+  );
 }
 
 export function markdown(result: BenchResult): string {
@@ -43,6 +48,7 @@ export function markdown(result: BenchResult): string {
       `| baseline node:http | ${b.connections} conn | ${f(b.acked_req_per_s)} | — | — | ${f(b.latency_ms.p50, 2)} / ${f(b.latency_ms.p99, 2)} | 1.00 | ${b.non2xx} / 0 / ${b.errors + (b.timeouts || 0)} | — | — | — |`,
     );
   for (const name of ALL_PHASES.slice(1)) {
+    if (name === 'raw-copy') continue;
     const r = result.phases[name] as PhaseResult | undefined;
     if (!r) continue;
     const offered = r.offered_events_per_s ? `${f(r.offered_events_per_s)} ev/s` : `${r.connections} conn`;
@@ -60,6 +66,18 @@ export function markdown(result: BenchResult): string {
     '',
     ...rows,
   ];
+  const raw = result.phases['raw-copy'];
+  if (raw) {
+    const batch = result.phases.batch;
+    lines.push(
+      '',
+      `Raw COPY of ${f(raw.events)} events into a scratch copy of events with its indexes (one stream, service idle): ` +
+        `${f(raw.events_per_s)} events/s` +
+        (batch && raw.events_per_s
+          ? `; batch persisted ${f(batch.persisted_events_per_s)} events/s = ${(batch.persisted_events_per_s / raw.events_per_s).toFixed(2)} of it.`
+          : '.'),
+    );
+  }
   if (result.service_rss_hwm_mb)
     lines.push('', `Service peak RSS (VmHWM, whole run): ${f(result.service_rss_hwm_mb)} MB.`);
   if (result.checks.length)
@@ -129,6 +147,13 @@ export function targetChecks(phases: BenchResult['phases']): Check[] {
         `p99 ${r.latency_ms.p99} ms`,
       );
   }
+  const raw = phases['raw-copy'];
+  if (raw?.events_per_s && phases.batch)
+    add(
+      'batch persisted ≥ 0.5 × raw COPY events/s (issue 22)',
+      phases.batch.persisted_events_per_s >= 0.5 * raw.events_per_s,
+      `${(phases.batch.persisted_events_per_s / raw.events_per_s).toFixed(2)} × ${raw.events_per_s} ev/s`,
+    );
   const svc = servicePhases(phases);
   if (svc.length) {
     const lost = svc.reduce((a, r) => a + r.missing_events, 0);
