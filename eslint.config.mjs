@@ -58,11 +58,7 @@ export default tseslint.config(
     },
   },
   {
-    files: [
-      'scripts/**/*.js',
-      'packages/*/bin/**/*.js',
-      'jest.config.js',
-    ],
+    files: ['scripts/**/*.js', 'packages/*/bin/**/*.js', 'jest.config.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,
