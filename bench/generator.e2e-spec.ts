@@ -1,4 +1,4 @@
-// The benchmark's paced load generator (bench/paced.js) against a real local HTTP server:
+// The benchmark's paced load generator (bench/paced.ts) against a real local HTTP server:
 // its latencies back the issue 5 figures, so its counting and its response parsing are tested here.
 import { fork } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
@@ -6,6 +6,7 @@ import { type AddressInfo } from 'node:net';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { TSX_IMPORT } from './lib/service';
 
 interface PacedResult {
   requests: number;
@@ -18,11 +19,12 @@ interface PacedResult {
   cpuS: number;
 }
 
-const GENERATOR = join(__dirname, 'paced.js');
+const GENERATOR = join(__dirname, 'paced.ts');
 
 function runGenerator(options: Record<string, unknown>): Promise<PacedResult> {
   return new Promise((resolve, reject) => {
-    const child = fork(GENERATOR, { stdio: 'inherit' });
+    // As bench/load.ts starts it: a child node process loading TypeScript through tsx.
+    const child = fork(GENERATOR, { stdio: 'inherit', execArgv: ['--import', TSX_IMPORT] });
     child.once('message', (m) => resolve(m as PacedResult));
     child.once('error', reject);
     child.once('exit', (code) => code !== 0 && reject(new Error(`generator exited with ${code}`)));
@@ -30,7 +32,7 @@ function runGenerator(options: Record<string, unknown>): Promise<PacedResult> {
   });
 }
 
-describe('bench paced generator (bench/paced.js)', () => {
+describe('bench paced generator (bench/paced.ts)', () => {
   let server: Server;
   let port: number;
   const seen: { path: string; auth?: string; body: unknown }[] = [];

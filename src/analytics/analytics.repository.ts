@@ -1,7 +1,7 @@
 // The analytics SQL, in one place. Every list is a keyset scan: `WHERE (sort key) > (last key of
 // the previous page) ORDER BY sort key LIMIT n+1`, so page 1,000 costs what page 1 costs and rows
 // inserted meanwhile never shift a page. Each query notes the index it relies on; see
-// docs/analytics-performance.md for the EXPLAIN plans at 1M events (scripts/explain.js).
+// docs/analytics-performance.md for the EXPLAIN plans at 1M events (scripts/explain.ts).
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, QueryResultRow } from 'pg';
 import type { EventViewRow } from '../common/event-view';

@@ -15,7 +15,7 @@ import type {
 import type { SessionPageDto, SessionsQueryDto } from './sessions.dto';
 import { timeRange } from './time-range';
 import { AnalyticsRepository, type RejectedRow } from './analytics.repository';
-import { type KeyPart, decodeCursor, encodeCursor } from './cursor';
+import { type KeyPart, decodeCursor, encodeCursor } from '../common/cursor';
 import { type Page, textPage } from './json-page';
 
 const TS_SEQ: readonly KeyPart[] = ['ts', 'seq'];

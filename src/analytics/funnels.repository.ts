@@ -16,7 +16,7 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Sql } from '../prisma/sql';
 import { ANALYTICS_POOL, analyticsQueryError } from './analytics-pool';
 
-/** Planner settings of the funnel statement's transaction (scripts/explain.js applies them too). */
+/** Planner settings of the funnel statement's transaction (scripts/explain.ts applies them too). */
 export const FUNNEL_SETTINGS: Record<string, string> = { enable_sort: 'off', work_mem: '32MB' };
 
 export interface FunnelQuery {

@@ -5,11 +5,11 @@ import { IsIn, IsOptional, IsString, Length, ValidateBy } from 'class-validator'
 import { parseTimestampOrDate } from '../common/timestamp';
 import { isTimeZone } from './time-range';
 import { IntRange } from '../common/validation';
+import { ORDERS, type Order } from '../common/cursor';
 
 export const MAX_LIMIT = 1000;
 export const DEFAULT_LIMIT = 100;
-export const ORDERS = ['asc', 'desc'] as const;
-export type Order = (typeof ORDERS)[number];
+export { ORDERS, type Order };
 
 export const TIME_FORMAT =
   'ISO 8601 date-time (`T` or space, 0-6 fractional digits, no zone = UTC) or a bare date: as `from` the start ' +

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import { formatMicros, nowMicros } from '../common/timestamp';
-import { decodeCursor, encodeCursor } from './cursor';
+import { decodeCursor, encodeCursor } from '../common/cursor';
 import { DEFAULT_LIMIT } from './page.dto';
 import type { GroupBy, Interval, StatsPageDto, StatsQueryDto, StatsRowDto } from './stats.dto';
 import { type StatsRow, type StatsSource, StatsRepository } from './stats.repository';

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import { formatMicros, parseTimestamp, parseTimestampOrDate } from '../common/timestamp';
-import { decodeCursor, encodeCursor } from '../analytics/cursor';
+import { decodeCursor, encodeCursor } from '../common/cursor';
 import type { AuditAction, AuditEventPageDto, AuditEventsQueryDto } from './audit.dto';
 import { AuditRepository } from './audit.repository';
 

@@ -1,15 +1,8 @@
-import { InjectQueue } from '@nestjs/bull';
-import { Inject, Injectable } from '@nestjs/common';
-import type { Queue } from 'bull';
-import type Redis from 'ioredis';
-import { withTimeout } from '../common/with-timeout';
+import { Injectable } from '@nestjs/common';
 import { MetricsService } from '../metrics/metrics.service';
-import { EVENTS_QUEUE, QUEUED_EVENTS_KEY } from '../queue/queue.contract';
-import { REDIS } from '../redis/redis.module';
+import { QueueStats } from '../metrics/queue-stats.service';
 import type { OpsOverviewDto } from './ops.dto';
 
-/** Longest the overview waits for Redis: it answers within ~1 s even while Redis hangs. */
-const REDIS_TIMEOUT_MS = 1_000;
 /** Rates are measured against the oldest read within this window. */
 const RATE_WINDOW_MS = 60_000;
 
@@ -22,7 +15,7 @@ interface Sample {
 
 /**
  * The pipeline at a glance for the dashboard (GET /v1/ops/overview): the queue gauges GET /metrics
- * exports, as JSON, and ingestion rates from this process's counters measured between reads (no
+ * exports (the same QueueStats reads), as JSON, and ingestion rates from this process's counters measured between reads (no
  * timer and nothing on the event hot path: each read keeps a sample).
  */
 @Injectable()
@@ -31,28 +24,22 @@ export class OpsService {
 
   constructor(
     private readonly metrics: MetricsService,
-    @InjectQueue(EVENTS_QUEUE) private readonly queue: Queue,
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly queueStats: QueueStats,
   ) {}
 
   async overview(): Promise<OpsOverviewDto> {
-    const queueReady = this.queue.client.status === 'ready';
-    const [backlog, counts, oldest] = await Promise.all([
-      withTimeout(this.redis.hlen(QUEUED_EVENTS_KEY), REDIS_TIMEOUT_MS).catch(() => null),
-      queueReady ? withTimeout(this.queue.getJobCounts(), REDIS_TIMEOUT_MS).catch(() => null) : null,
-      queueReady ? withTimeout(this.oldestWaitingJobAgeSeconds(), REDIS_TIMEOUT_MS).catch(() => null) : null,
-    ]);
+    const { backlog, jobs, oldestWaitingAgeSeconds } = await this.queueStats.read();
     return {
       generated_at: new Date().toISOString(),
       redis: backlog === null ? 'down' : 'up',
       queue: {
-        waiting: counts?.waiting ?? null,
-        active: counts?.active ?? null,
-        delayed: counts?.delayed ?? null,
-        failed: counts?.failed ?? null,
+        waiting: jobs?.waiting ?? null,
+        active: jobs?.active ?? null,
+        delayed: jobs?.delayed ?? null,
+        failed: jobs?.failed ?? null,
       },
       backlog_events: backlog,
-      oldest_waiting_job_age_seconds: oldest,
+      oldest_waiting_job_age_seconds: oldestWaitingAgeSeconds,
       processing_lag_seconds: this.metrics.lastProcessingLagSeconds,
       ingestion: this.rates(Date.now()),
     };
@@ -88,11 +75,5 @@ export class OpsService {
       quarantined_per_second: rate('quarantined'),
       window_seconds: Math.round(seconds * 10) / 10,
     };
-  }
-
-  private async oldestWaitingJobAgeSeconds(): Promise<number> {
-    const [oldest] = await this.queue.getWaiting(0, 0);
-    if (!oldest) return 0;
-    return Math.max(0, (Date.now() - oldest.timestamp) / 1000);
   }
 }

@@ -134,6 +134,27 @@ describe(EventProducer.name, () => {
     expect(client.hset).not.toHaveBeenCalled();
   });
 
+  it('answers 503 when Redis takes the enqueue past its timeout (1.5 s), not before', async () => {
+    const { queue } = stubQueue();
+    (queue.add as jest.Mock).mockReturnValue(new Promise(() => undefined)); // Redis never answers
+    jest.useFakeTimers();
+    try {
+      const sut = new EventProducer(queue, config);
+      let settled: unknown;
+      void sut.enqueue([event('slow')]).then(
+        () => (settled = 'resolved'),
+        (e: unknown) => (settled = e),
+      );
+      await jest.advanceTimersByTimeAsync(1_400);
+      expect(settled).toBeUndefined();
+      await jest.advanceTimersByTimeAsync(200);
+      const err = settled as ApiError;
+      expect([err.status, err.code]).toEqual([503, 'queue_unavailable']);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+
   it('answers 429 with Retry-After once the backlog would pass MAX_QUEUE_BACKLOG, and only then', async () => {
     const { queue, client } = stubQueue();
     client.hlen.mockResolvedValue(8);

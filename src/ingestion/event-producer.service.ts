@@ -4,6 +4,7 @@ import type { Queue } from 'bull';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ApiError } from '../common/api-error';
 import { GroupCommit } from '../common/group-commit';
+import { withTimeout } from '../common/with-timeout';
 import {
   EVENTS_QUEUE,
   INGEST_JOB,
@@ -154,15 +155,7 @@ export class EventProducer implements OnModuleInit, OnApplicationShutdown {
       // The job is queued even if the marking failed: only the "queued" status and the backlog
       // count miss these events until the worker stores them.
     })();
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error('enqueue timed out')), ENQUEUE_TIMEOUT_MS);
-    });
-    try {
-      await Promise.race([work, timeout]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await withTimeout(work, ENQUEUE_TIMEOUT_MS);
     this.backlog += events.length;
   }
 

@@ -20,8 +20,8 @@ export class MetricsController {
     description:
       'Prometheus text format 0.0.4. Counters are per process (sum them across instances); queue gauges are ' +
       'read from Redis and are NaN while Redis does not answer within a second. ' +
-      'nodejs_eventloop_delay_seconds{quantile} and nodejs_gc_max_pause_seconds cover the time since the ' +
-      'previous scrape (each scrape starts a new window). Never takes more than ~1 s.',
+      'nodejs_eventloop_lag_{p50,p99,max,…}_seconds cover the time since the previous scrape (each scrape ' +
+      'starts a new window); nodejs_gc_duration_seconds{kind} counts GC pauses since start. Never takes more than ~1 s.',
   })
   @ApiProduces('text/plain')
   @ApiOkResponse({

@@ -68,7 +68,7 @@ export interface QuarantineKey {
 /**
  * The per-minute counts of the rows an `inserted` CTE returned (session_id, category, name,
  * timestamp, client_id), added to event_counts; the rollup triggers carry them to the hourly and
- * daily tables. scripts/seed.js uses it too, so a seeded database holds what the worker writes.
+ * daily tables. scripts/seed.ts uses it too, so a seeded database holds what the worker writes.
  */
 export const COUNTS_UPSERT_CTE = `counts_upsert AS (
   INSERT INTO event_counts AS c (bucket, category, name, client_id, count)

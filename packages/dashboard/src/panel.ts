@@ -42,7 +42,7 @@ export function panelShell(
 
 /**
  * Marks the moment a panel has shown what it read (data, empty state or error), so first paint can
- * be timed from outside (the repository's scripts/dashboard-paint.js reads these performance marks).
+ * be timed from outside (the repository's scripts/dashboard-paint.ts reads these performance marks).
  */
 export function painted(id: string): void {
   performance.mark(`the-eye:painted:${id}`);

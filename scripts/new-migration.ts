@@ -1,14 +1,13 @@
-#!/usr/bin/env node
 // npm run db:migration -- <name>
 // Writes prisma/migrations/<timestamp>_<name>/migration.sql with the SQL that takes the schema
 // as committed (git HEAD:prisma/schema.prisma) to the working prisma/schema.prisma.
 // Offline: Prisma's WASM engine diffs two datamodels; it needs a reachable DATABASE_URL only to
-// start, never a shadow database (see ../shared/STACK.md, "Prisma offline"). Review the file and
+// start, never a shadow database. Review the file and
 // add what Prisma cannot express (triggers, data moves) by hand.
-const { execFileSync } = require('node:child_process');
-const { mkdirSync, writeFileSync, mkdtempSync } = require('node:fs');
-const { join } = require('node:path');
-const { tmpdir } = require('node:os');
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 const name = (process.argv[2] || '').replace(/[^a-z0-9_]/gi, '_');
 if (!name) {

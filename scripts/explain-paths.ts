@@ -1,90 +1,40 @@
-#!/usr/bin/env node
-// Prints EXPLAIN (ANALYZE, BUFFERS) for every analytics query path, on the seeded database, and
-// fails if any plan reads the events table with a sequential scan. The SQL is not copied here: it
-// is captured from the compiled AnalyticsRepository (dist-analytics), so the plans are those of
-// the code that serves the API.
-//
-//   npx tsc -p tsconfig.build.json --outDir dist-analytics
-//   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/the_eye_seed node scripts/explain.js [--summary]
-'use strict';
-const { join } = require('node:path');
-const { Client } = require('pg');
+// The query paths scripts/explain.ts plans: each a call of the service's own repository method, so
+// the SQL explained is the SQL the API runs.
+import type { AnalyticsRepository } from '../src/analytics/analytics.repository';
+import type { FunnelQuery, FunnelsRepository } from '../src/analytics/funnels.repository';
+import type { StatsPageQuery, StatsRepository } from '../src/analytics/stats.repository';
+import type { SchemasRepository } from '../src/schemas/schemas.repository';
 
-const DATABASE_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/the_eye_seed';
-const SUMMARY = process.argv.includes('--summary');
-
-function loadRepositories() {
-  const dist = (file) => require(join(__dirname, '..', 'dist-analytics', 'analytics', file));
-  try {
-    return {
-      AnalyticsRepository: dist('analytics.repository.js').AnalyticsRepository,
-      StatsRepository: dist('stats.repository.js').StatsRepository,
-      FunnelsRepository: dist('funnels.repository.js').FunnelsRepository,
-      FUNNEL_SETTINGS: dist('funnels.repository.js').FUNNEL_SETTINGS,
-      SchemasRepository: require(join(__dirname, '..', 'dist-analytics', 'schemas', 'schemas.repository.js'))
-        .SchemasRepository,
-    };
-  } catch {
-    console.error('Build first: npx tsc -p tsconfig.build.json --outDir dist-analytics');
-    process.exit(1);
-  }
+export interface Repositories {
+  analytics: AnalyticsRepository;
+  stats: StatsRepository;
+  funnels: FunnelsRepository;
+  schemas: SchemasRepository;
 }
 
-/** Repositories whose pool records the statements instead of running them. */
-function capturingRepositories(classes) {
-  const captured = [];
-  const query = (text, values) => {
-    // The funnel's transaction control (BEGIN … SET LOCAL, COMMIT) is not a query path.
-    if (!/^(BEGIN|COMMIT|ROLLBACK)\b/.test(text)) captured.push({ text, values });
-    return Promise.resolve({ rows: [] });
-  };
-  const pool = { query, connect: () => Promise.resolve({ query, release: () => undefined }) };
-  return {
-    repos: {
-      analytics: new classes.AnalyticsRepository(pool),
-      stats: new classes.StatsRepository(pool),
-      funnels: new classes.FunnelsRepository(pool),
-      schemas: new classes.SchemasRepository(pool),
-    },
-    captured,
-  };
+/** Positions and groups read from the seeded database, so deep pages and group lists are real. */
+export interface ExplainSamples {
+  session: string;
+  deep: { ts: string; seq: string };
+  deepType: { ts: string; seq: string };
+  firstSession: { ts: string; session_id: string };
+  rejected: { ts: string; seq: string };
+  typeGroups: [string, string][];
+  clientGroups: [string, string][];
 }
 
-async function samples(db) {
-  const one = async (sql) => (await db.query(sql)).rows[0];
-  const session = await one(`SELECT session_id FROM sessions ORDER BY session_id OFFSET 25000 LIMIT 1`);
-  const deep =
-    await one(`SELECT to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts, seq::text
-    FROM events ORDER BY timestamp, seq OFFSET 900000 LIMIT 1`);
-  const deepType =
-    await one(`SELECT to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts, seq::text
-    FROM events WHERE category = 'form interaction' AND name = 'submit' ORDER BY timestamp, seq OFFSET 100000 LIMIT 1`);
-  const firstSession =
-    await one(`SELECT to_char(first_event_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts,
-    session_id FROM sessions ORDER BY first_event_at, session_id OFFSET 40000 LIMIT 1`);
-  const rejected =
-    await one(`SELECT to_char(rejected_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS ts, seq::text
-    FROM rejected_events ORDER BY rejected_at DESC, seq DESC OFFSET 5000 LIMIT 1`);
-  const types = (await db.query(`SELECT DISTINCT category, name FROM event_counts_daily ORDER BY 1, 2`)).rows;
-  const clients = (await db.query(`SELECT DISTINCT client_id FROM event_counts_daily ORDER BY 1`)).rows;
-  return {
-    session: session.session_id,
-    deep,
-    deepType,
-    firstSession,
-    rejected,
-    typeGroups: types.map((t) => [t.category, t.name]),
-    clientGroups: clients.map((c) => [c.client_id, '']),
-  };
-}
+type Range = { from: string; to: string };
+type Call = (r: Repositories) => Promise<unknown>;
+/** [label, call, options]: `funnel` runs it under the funnel's planner settings. */
+export type ExplainPath = [string, Call, { funnel?: boolean; allowSeqScan?: boolean }?];
 
 /** Every query path the API serves: [label, (repo) => call]. */
-function paths(s) {
-  const day = {
+export function paths(s: ExplainSamples): ExplainPath[] {
+  const day: Range = {
     from: '2026-10-15T00:00:00.000000Z',
     to: '2026-10-15T23:59:59.999999Z',
   };
-  const month = {
+  const month: Range = {
     from: '2026-10-01T00:00:00.000000Z',
     to: '2026-10-31T23:59:59.999999Z',
   };
@@ -162,10 +112,10 @@ function paths(s) {
         ),
     ],
     ['rejected: deep cursor', (r) => r.analytics.rejected({}, 'desc', [s.rejected.ts, s.rejected.seq], 101)],
-    ['rejected summary: 30 days', (r) => r.analytics.rejectedSummary(month, null, 101)],
+    ['rejected summary: 30 days', (r) => r.analytics.rejectedSummary(month, 'reason,type', null, 101)],
     [
       'rejected summary: client, 1 day',
-      (r) => r.analytics.rejectedSummary({ ...day, clientId: 'partner-widget' }, null, 101),
+      (r) => r.analytics.rejectedSummary({ ...day, clientId: 'partner-widget' }, 'reason,type', null, 101),
     ],
     ...funnelPaths(s, day, month),
     ['schema of one type (newest version)', (r) => r.schemas.inForceOf('page interaction', 'pageview')],
@@ -173,16 +123,18 @@ function paths(s) {
 }
 
 /** Stats pages as the service asks them (groups listed first, then one page of buckets × groups). */
-function statsPaths(s, day, month) {
-  const page = (over) => (r) =>
-    r.stats.page({
-      tz: 'UTC',
-      filter: {},
-      groups: [],
-      after: null,
-      take: 101,
-      ...over,
-    });
+function statsPaths(s: ExplainSamples, day: Range, month: Range): ExplainPath[] {
+  const page =
+    (over: Partial<StatsPageQuery> & Pick<StatsPageQuery, 'interval' | 'source' | 'from' | 'to'>): Call =>
+    (r) =>
+      r.stats.page({
+        tz: 'UTC',
+        filter: {},
+        groups: [],
+        after: null,
+        take: 101,
+        ...over,
+      });
   return [
     [
       'stats groups: types, 30 days (daily rollup)',
@@ -289,7 +241,7 @@ function statsPaths(s, day, month) {
   ];
 }
 
-function funnelPaths(s, day, month) {
+function funnelPaths(_s: ExplainSamples, day: Range, month: Range): ExplainPath[] {
   const steps = [
     { category: 'page interaction', name: 'pageview' },
     { category: 'page interaction', name: 'cta click' },
@@ -300,7 +252,10 @@ function funnelPaths(s, day, month) {
     { category: 'experiment', name: 'exposure' },
     { category: 'form interaction', name: 'submit' },
   ];
-  const funnel = (q) => (r) => r.funnels.sessionsPerStep({ steps, withinMs: 1_800_000, ...q });
+  const funnel =
+    (q: Partial<FunnelQuery> & Range): Call =>
+    (r) =>
+      r.funnels.sessionsPerStep({ steps, withinMs: 1_800_000, ...q });
   return [
     ['funnel: 3 steps, 30m, 1 day', funnel(day), { funnel: true }],
     [
@@ -317,69 +272,3 @@ function funnelPaths(s, day, month) {
     ['funnel: 3 steps, 30m, 30 days (step 1 = 55 % of events)', funnel(month), { funnel: true }],
   ];
 }
-
-async function main() {
-  const classes = loadRepositories();
-  const db = new Client({ connectionString: DATABASE_URL });
-  await db.connect();
-  await db.query('SET jit = off'); // as every connection of the analytics pool (analytics-pool.ts)
-  const failures = [];
-  const rows = [];
-  try {
-    const s = await samples(db);
-    for (const [label, call, opts = {}] of paths(s)) {
-      const { repos, captured } = capturingRepositories(classes);
-      await call(repos);
-      const { text, values } = captured[captured.length - 1];
-      // Funnels run in a transaction with these planner settings (funnels.repository.ts).
-      const settings = opts.funnel ? Object.entries(classes.FUNNEL_SETTINGS) : [];
-      for (const [k, v] of settings) await db.query(`SET ${k} = '${v}'`);
-      await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values); // warm the cache once
-      const plan = (await db.query(`EXPLAIN (ANALYZE, BUFFERS) ${text}`, values)).rows
-        .map((r) => r['QUERY PLAN'])
-        .join('\n');
-      for (const [k] of settings) await db.query(`RESET ${k}`);
-      const seqScan = /Seq Scan on events\b/.test(plan);
-      const execMs = Number(/Execution Time: ([\d.]+) ms/.exec(plan)?.[1] ?? NaN);
-      const indexes = [
-        ...new Set(
-          [
-            ...plan.matchAll(
-              /(?:Index Scan|Index Only Scan|Bitmap Index Scan)(?: Backward)? (?:using|on) (\w+)/g,
-            ),
-          ].map((m) => m[1]),
-        ),
-      ];
-      const scans = [...new Set([...plan.matchAll(/Seq Scan on (\w+)/g)].map((m) => `seq:${m[1]}`))];
-      rows.push({
-        path: label,
-        ms: execMs,
-        uses: [...indexes, ...scans].join(', '),
-      });
-      if (seqScan && !opts.allowSeqScan) failures.push(label);
-      if (!SUMMARY) {
-        console.log(`\n### ${label}\n`);
-        console.log('```sql');
-        console.log(text.replace(/\s+/g, ' ').trim());
-        console.log(`-- params: ${JSON.stringify(values)}`);
-        console.log('```\n```');
-        console.log(plan);
-        console.log('```');
-      }
-    }
-  } finally {
-    await db.end();
-  }
-  console.log('\n| query path | execution (ms) | plan uses |\n|---|---:|---|');
-  for (const r of rows) console.log(`| ${r.path} | ${r.ms.toFixed(2)} | ${r.uses} |`);
-  if (failures.length) {
-    console.error(`\nSeq Scan on events in: ${failures.join('; ')}`);
-    process.exit(1);
-  }
-  console.log('\nOK: no sequential scan of events in any query path');
-}
-
-main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});

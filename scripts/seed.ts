@@ -1,11 +1,9 @@
-#!/usr/bin/env node
 // Seeds a database with a realistic analytics data set: 1,000,000 events (default) over 30 days
 // in ~50,000 sessions, the sessions and event_counts rows derived from them (as the worker would
-// maintain them), and some quarantined events. For scripts/explain.js, scripts/latency.js and
-// scripts/dashboard-paint.js.
+// maintain them), and some quarantined events. For scripts/explain.ts, scripts/latency.ts and
+// scripts/dashboard-paint.ts.
 //
-//   npx tsc -p tsconfig.build.json --outDir dist-analytics   (or npm run build: dist/ is used too)
-//   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/the_eye_seed node scripts/seed.js [--events N] [--reset]
+//   DATABASE_URL=postgresql://postgres@127.0.0.1:5432/the_eye_seed npx tsx scripts/seed.ts [--events N] [--reset]
 //
 // Creates the database and applies the migrations. Refuses to add to a non-empty events table
 // unless --reset (which truncates the event tables first).
@@ -17,13 +15,13 @@
 //
 // Deterministic: every "random" value is hashint8extended(row number, salt), so two seeds of the
 // same size are the same data set, ids included, whatever order PostgreSQL evaluates rows in.
-'use strict';
-const { join } = require('node:path');
-const { Client } = require('pg');
+import { Client } from 'pg';
+import { migrate } from '../src/prisma/migrator';
+import { COUNTS_UPSERT_CTE } from '../src/processing/events.repository';
 
 const DATABASE_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/the_eye_seed';
 const args = process.argv.slice(2);
-const argValue = (name, fallback) => {
+const argValue = (name: string, fallback: number): number => {
   const i = args.indexOf(name);
   return i >= 0 && args[i + 1] ? Number(args[i + 1]) : fallback;
 };
@@ -40,15 +38,21 @@ const SPAN_MS = DAYS * 86_400_000;
 const JITTER = Math.max(0, Math.min(7, Math.floor((Math.floor(TOTAL / SESSIONS) - 1) / 2)));
 
 /** SQL: a uniform float in [0, 1) from a row number and a salt (53 bits of a 64-bit hash). */
-const u = (salt, row) =>
+const u = (salt: number, row: string): string =>
   `((hashint8extended((${row})::int8, ${salt}) & 9007199254740991)::float8 / 9007199254740992.0)`;
 /** SQL: a version-4-shaped UUID derived from a text key. */
-const uuid = (key) => `overlay(overlay(md5(${key}) placing '4' from 13) placing '8' from 17)::uuid`;
+const uuid = (key: string): string =>
+  `overlay(overlay(md5(${key}) placing '4' from 13) placing '8' from 17)::uuid`;
 /** SQL: one of the items (SQL literals), uniformly. */
-const pick = (items, salt, row) =>
+const pick = (items: string[], salt: number, row: string): string =>
   `(ARRAY[${items.join(', ')}])[1 + floor(${u(salt, row)} * ${items.length})::int]`;
 /** SQL: a CASE choosing by cumulative weight. */
-function weighted(items, salt, row, value) {
+function weighted<T extends { weight: number }>(
+  items: T[],
+  salt: number,
+  row: string,
+  value: (item: T) => string | number,
+): string {
   const total = items.reduce((s, i) => s + i.weight, 0);
   let acc = 0;
   const arms = items.slice(0, -1).map((item) => {
@@ -57,11 +61,11 @@ function weighted(items, salt, row, value) {
   });
   return `(CASE ${arms.join(' ')} ELSE ${value(items[items.length - 1])} END)`;
 }
-const lit = (s) => `'${s.replace(/'/g, "''")}'`;
+const lit = (s: string): string => `'${s.replace(/'/g, "''")}'`;
 /** SQL: a timestamptz as RFC 3339 with 6 digits, as clients send them. */
-const rfc3339 = (ts) => `to_char(${ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
+const rfc3339 = (ts: string): string => `to_char(${ts} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`;
 /** SQL: the month's start plus a number of microseconds (exact: interval × an integer below 2^53). */
-const at = (micros) => `('${START}'::timestamptz + (${micros}) * interval '1 microsecond')`;
+const at = (micros: string): string => `('${START}'::timestamptz + (${micros}) * interval '1 microsecond')`;
 
 const HOSTS = ['www.consumeraffairs.com', 'shop.example.com', 'blog.example.com', 'm.example.com'].map(lit);
 const PATHS = [
@@ -98,7 +102,7 @@ const REASONS = [
   { reasons: ['payload_invalid', 'timestamp_in_future'], weight: 4 },
   { reasons: ['payload_unstorable'], weight: 1 },
 ];
-const clientOf = (salt, row) => weighted(CLIENTS, salt, row, (c) => lit(c.id));
+const clientOf = (salt: number, row: string): string => weighted(CLIENTS, salt, row, (c) => lit(c.id));
 
 // Sessions in order of their start (the number `s` is that rank), each with its event range.
 const SESSIONS_SQL = `
@@ -112,9 +116,9 @@ SELECT s, start_us, client, second,
           FROM (SELECT r, floor(${u(1, 'r')} * ${SPAN_MS - 3_600_000})::int8 * 1000 AS start_us, ${clientOf(2, 'r')} AS client
                   FROM generate_series(0, ${SESSIONS - 1}) AS r) AS drawn) AS ranked`;
 
-function payloadSql(row) {
+function payloadSql(row: string): string {
   const base = `'host', ${pick(HOSTS, 10, row)}, 'path', ${pick(PATHS, 11, row)}`;
-  const extra = {
+  const extra: Record<string, string> = {
     'cta click': `, 'element', ${pick(['signup-button', 'buy-now', 'read-more', 'nav-pricing'].map(lit), 12, row)}`,
     submit: `, 'form', jsonb_build_object('first_name', 'Ada', 'last_name', 'Lovelace', 'email', 'ada@example.com')`,
     query: `, 'q', ${pick(['mattress', 'insurance', 'solar', 'movers'].map(lit), 12, row)}`,
@@ -150,7 +154,7 @@ WITH generated AS (
   SELECT session_id, min(timestamp), max(timestamp), count(*), array_agg(DISTINCT client_id)
     FROM inserted GROUP BY session_id
   RETURNING 1
-), ${loadBuilt('processing/events.repository.js').COUNTS_UPSERT_CTE}
+), ${COUNTS_UPSERT_CTE}
 SELECT (SELECT count(*) FROM inserted) AS events, (SELECT count(*) FROM sessions_insert) AS sessions`;
 
 const ERRORS = {
@@ -195,29 +199,16 @@ SELECT id, session_id, category, name,
        rejected_at
   FROM typed ORDER BY rejected_at, j`;
 
-/** A module of the compiled service (the migrator, the worker's SQL), from whichever build exists. */
-function loadBuilt(file) {
-  for (const dir of ['dist-analytics', 'dist']) {
-    try {
-      return require(join(__dirname, '..', dir, ...file.split('/')));
-    } catch {
-      // try the next build
-    }
-  }
-  console.error('Build first: npx tsc -p tsconfig.build.json --outDir dist-analytics (or npm run build)');
-  process.exit(1);
-}
-
-const seconds = (t0) => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
+const seconds = (t0: number): string => `${((Date.now() - t0) / 1000).toFixed(0)} s`;
 
 /**
  * Schema versions for GET /v1/schemas/{category}/{name}: 200 types (the 7 seeded ones among
  * them) of 5 versions each, so the table spans many pages as a long-lived deployment's would.
  * Replaces the seed's own earlier rows (created_by 'seed') only; runs on every call (cheap).
  */
-async function seedSchemas(db) {
+async function seedSchemas(db: Client): Promise<void> {
   await db.query(`DELETE FROM event_schemas WHERE created_by = 'seed'`);
-  const types = TYPES.map((t) => [t.category, t.name]);
+  const types = TYPES.map((t): [string, string] => [t.category, t.name]);
   for (let i = types.length; i < 200; i++) types.push([`category ${i % 20}`, `type ${i}`]);
   await db.query(
     `INSERT INTO event_schemas (category, name, version, schema, created_by)
@@ -230,15 +221,15 @@ async function seedSchemas(db) {
   await db.query('VACUUM ANALYZE event_schemas');
 }
 
-async function main() {
-  const migrated = await loadBuilt('prisma/migrator.js').migrate(DATABASE_URL);
+async function main(): Promise<void> {
+  const migrated = await migrate(DATABASE_URL);
   if (migrated.applied.length) console.log(`applied migrations: ${migrated.applied.join(', ')}`);
 
   const db = new Client({ connectionString: DATABASE_URL });
   await db.connect();
   try {
     await seedSchemas(db);
-    const existing = Number((await db.query('SELECT count(*) AS n FROM events')).rows[0].n);
+    const existing = Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM events')).rows[0].n);
     if (existing > 0 && !RESET) {
       console.log(`events already holds ${existing} rows; pass --reset to reseed`);
       return;
@@ -253,7 +244,12 @@ async function main() {
         'TRUNCATE events, sessions, event_counts, event_counts_hourly, event_counts_daily, rejected_events RESTART IDENTITY',
       );
     // The events table's indexes, as the migrations made them, rebuilt after the load.
-    const { rows: indexes } = await db.query(
+    const { rows: indexes } = await db.query<{
+      name: string;
+      def: string;
+      constraint_name: string | null;
+      constraint_def: string | null;
+    }>(
       `SELECT i.relname AS name, pg_get_indexdef(x.indexrelid) AS def, c.conname AS constraint_name,
               pg_get_constraintdef(c.oid) AS constraint_def
          FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid
@@ -270,7 +266,7 @@ async function main() {
     await db.query(SESSIONS_SQL);
     let events = 0;
     for (let s = 0; s < SESSIONS; s += SESSIONS_PER_CHUNK) {
-      const { rows } = await db.query(EVENTS_SQL, [s, s + SESSIONS_PER_CHUNK]);
+      const { rows } = await db.query<{ events: string }>(EVENTS_SQL, [s, s + SESSIONS_PER_CHUNK]);
       events += Number(rows[0].events);
       console.log(`events: ${events} (${seconds(t0)})`);
     }
@@ -311,7 +307,7 @@ async function main() {
   }
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });

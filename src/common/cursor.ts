@@ -1,11 +1,14 @@
 // Opaque keyset cursors: base64url of a small JSON document naming the list it belongs to, the
 // order it was issued for, and the sort key of the last row returned. Anything that does not
 // decode to exactly that shape (truncated, edited, from another list or order) is a 400.
-import { ApiError } from '../common/api-error';
-import { SESSION_ID_MAX_LENGTH } from '../common/limits';
-import { formatMicros, parseTimestamp } from '../common/timestamp';
-import { UNSTORABLE_RE } from '../common/unstorable';
-import type { Order } from './page.dto';
+import { ApiError } from './api-error';
+import { SESSION_ID_MAX_LENGTH } from './limits';
+import { formatMicros, parseTimestamp } from './timestamp';
+import { UNSTORABLE_RE } from './unstorable';
+
+/** The orders a keyset list can be read in; a cursor is valid for the one it was issued for. */
+export const ORDERS = ['asc', 'desc'] as const;
+export type Order = (typeof ORDERS)[number];
 
 /**
  * Kinds of sort-key component: an RFC 3339 µs timestamp, a bigint sequence (or count), a text

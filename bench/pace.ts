@@ -1,4 +1,3 @@
-'use strict';
 /**
  * Open-loop pacing shared by the benchmark's fixed-rate generators: calls `fire(scheduledTime)` `rate`
  * times per second for `seconds`, evenly spaced from now, whatever happens to the requests it starts;
@@ -6,7 +5,12 @@
  * measured from it). Calls `done()` after the last one.
  */
 
-function pace(rate, seconds, fire, done) {
+export function pace(
+  rate: number,
+  seconds: number,
+  fire: (scheduled: number) => void,
+  done: () => void,
+): void {
   const interval = 1000 / rate;
   const end = performance.now() + seconds * 1000;
   let next = performance.now();
@@ -26,10 +30,31 @@ function pace(rate, seconds, fire, done) {
  * The result both paced generators report: counts by status, and latency and send-lag quantiles (ms).
  * Sorts `lat` and `sendLag` in place.
  */
-function summarize({ lat, sendLag, codes, errors, errorKinds, timeouts }) {
+export interface PacedCounts {
+  lat: number[];
+  sendLag: number[];
+  codes: Record<string, number>;
+  errors: number;
+  errorKinds: Record<string, number>;
+  timeouts: number;
+}
+
+export interface PacedSummary {
+  requests: number;
+  ok2xx: number;
+  codes: Record<string, number>;
+  errors: number;
+  error_kinds: Record<string, number>;
+  timeouts: number;
+  latency: { p50: number | null; p90: number | null; p99: number | null; max: number | null };
+  send_lag: { p99: number | null; max: number | null };
+}
+
+export function summarize({ lat, sendLag, codes, errors, errorKinds, timeouts }: PacedCounts): PacedSummary {
   lat.sort((a, b) => a - b);
   sendLag.sort((a, b) => a - b);
-  const q = (x, a = lat) => (a.length ? a[Math.min(a.length - 1, Math.floor(x * a.length))] : null);
+  const q = (x: number, a = lat): number | null =>
+    a.length ? a[Math.min(a.length - 1, Math.floor(x * a.length))] : null;
   return {
     requests: Object.values(codes).reduce((a, b) => a + b, 0),
     ok2xx: Object.entries(codes).reduce((a, [k, v]) => a + (k[0] === '2' ? v : 0), 0),
@@ -41,5 +66,3 @@ function summarize({ lat, sendLag, codes, errors, errorKinds, timeouts }) {
     send_lag: { p99: q(0.99, sendLag), max: sendLag.length ? sendLag[sendLag.length - 1] : null },
   };
 }
-
-module.exports = { pace, summarize };

@@ -1,6 +1,5 @@
-'use strict';
 /**
- * End-to-end throughput of the `eye` CLI (npm run bench:client, from the repository root):
+ * End-to-end throughput of the `eye` CLI (npm run bench:client, from the repository root; tsx):
  * starts the service (dist/main.js, with the node flags of `npm start`) on its own database and
  * Redis database, writes an NDJSON file of BENCH_EVENTS events, runs `eye send` on it, waits until
  * every event is stored, and prints the rate client → stored and the CLI's peak RSS.
@@ -13,125 +12,105 @@
  *   BENCH_BATCH_SIZE    the CLI's --batch-size (default: the CLI's own)
  *   BENCH_KEEP_FILE=1   keep the NDJSON file (its path is printed)
  */
-const { spawn } = require('node:child_process');
-const crypto = require('node:crypto');
-const fs = require('node:fs');
-const net = require('node:net');
-const os = require('node:os');
-const path = require('node:path');
-const { once } = require('node:events');
-const { Client } = require('pg');
-const Redis = require('ioredis');
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { once } from 'node:events';
+import { createWriteStream, existsSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Redis from 'ioredis';
+import { Client } from 'pg';
+import {
+  ROOT,
+  cleanup,
+  dropBenchDatabase,
+  freePort,
+  killChildrenOnExit,
+  startService,
+  stopChild,
+  track,
+} from '../../../bench/lib/service';
 
-const ROOT = path.join(__dirname, '..', '..', '..');
-const CLI = path.join(__dirname, '..', 'dist', 'cli.js');
+const CLI = join(__dirname, '..', 'dist', 'cli.js');
 // Run as a user runs it: the bin, with the node flags of its shebang.
-const EYE = path.join(__dirname, '..', 'bin', 'eye.js');
+const EYE = join(__dirname, '..', 'bin', 'eye.js');
 const env = process.env;
 const cfg = {
   events: Number(env.BENCH_EVENTS || 1_000_000),
   databaseUrl: env.BENCH_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/the_eye_bench_client',
   redisUrl: env.BENCH_REDIS_URL || 'redis://127.0.0.1:6379/12',
   adminId: 'bench-admin',
-  adminSecret: crypto.randomBytes(16).toString('hex'),
+  adminSecret: randomBytes(16).toString('hex'),
 };
-const children = new Set();
 
-function log(message) {
+function log(message: string): void {
   process.stderr.write(`[bench:client] ${message}\n`);
 }
+killChildrenOnExit(log);
 
-async function resetStores() {
-  const dbName = new URL(cfg.databaseUrl).pathname.slice(1);
-  if (!/^the_eye_bench/.test(dbName)) throw new Error(`refusing to drop ${dbName}: not a bench database`);
-  const adminUrl = new URL(cfg.databaseUrl);
-  adminUrl.pathname = '/postgres';
-  const admin = new Client({ connectionString: adminUrl.toString() });
-  await admin.connect();
-  await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-  await admin.end();
+async function resetStores(): Promise<void> {
+  await dropBenchDatabase(cfg.databaseUrl);
   const redis = new Redis(cfg.redisUrl);
   await redis.flushdb();
   redis.disconnect();
 }
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-    srv.on('error', reject);
-  });
-}
-
-async function startService() {
-  const port = await freePort();
-  const startScript = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')).scripts.start;
-  const flags = (/^node\s+(.*?)\s*dist\/main\.js/.exec(startScript)?.[1] ?? '').split(/\s+/).filter(Boolean);
-  const logPath = path.join(os.tmpdir(), `eye-bench-client-service-${process.pid}.log`);
-  const logFd = fs.openSync(logPath, 'w');
-  const child = spawn(process.execPath, [...flags, path.join(ROOT, 'dist', 'main.js')], {
-    cwd: ROOT,
+/** The service with a worker, ready (/ready) before the CLI sends anything; its log in the temp folder. */
+async function startBenchService(): Promise<{
+  child: ReturnType<typeof spawn>;
+  url: string;
+  logPath: string;
+}> {
+  const logPath = join(tmpdir(), `eye-bench-client-service-${process.pid}.log`);
+  const service = await startService({
+    entry: join('dist', 'main.js'),
+    port: await freePort(),
     env: {
       PATH: env.PATH,
       NODE_ENV: 'development',
-      HOST: '127.0.0.1',
-      PORT: String(port),
       DATABASE_URL: cfg.databaseUrl,
       REDIS_URL: cfg.redisUrl,
       ADMIN_CLIENT_ID: cfg.adminId,
       ADMIN_CLIENT_SECRET: cfg.adminSecret,
-      JWT_SECRET: crypto.randomBytes(32).toString('hex'),
+      JWT_SECRET: randomBytes(32).toString('hex'),
       LOG_LEVEL: 'warn',
     },
-    stdio: ['ignore', logFd, logFd],
+    logPath,
+    readyPath: '/ready',
   });
-  fs.closeSync(logFd);
-  children.add(child);
-  child.on('exit', () => children.delete(child));
-  const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 120_000;
-  for (;;) {
-    if (child.exitCode !== null) throw new Error(`service exited (${child.exitCode}); log: ${logPath}`);
-    const ok = await fetch(`${url}/ready`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (ok) break;
-    if (Date.now() > deadline) throw new Error(`service not ready after 120 s; log: ${logPath}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-  return { child, url, logPath };
+  return { child: service.child, url: service.base, logPath };
 }
 
-async function json(url, init) {
+async function json<T>(url: string, init?: RequestInit): Promise<T> {
   const res = await fetch(url, init);
-  const body = await res.json();
+  const body = (await res.json()) as T;
   if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
   return body;
 }
 
-async function registerWriter(url) {
-  const post = (p, body, token) =>
-    json(`${url}${p}`, {
+async function registerWriter(url: string): Promise<{ clientId: string; secret: string }> {
+  const post = <T>(p: string, body: unknown, token?: string): Promise<T> =>
+    json<T>(`${url}${p}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
     });
-  const { access_token } = await post('/v1/auth/token', {
+  const { access_token } = await post<{ access_token: string }>('/v1/auth/token', {
     client_id: cfg.adminId,
     client_secret: cfg.adminSecret,
   });
-  const c = await post('/v1/clients', { name: 'bench client', scopes: ['events:write'] }, access_token);
+  const c = await post<{ client_id: string; client_secret: string }>(
+    '/v1/clients',
+    { name: 'bench client', scopes: ['events:write'] },
+    access_token,
+  );
   return { clientId: c.client_id, secret: c.client_secret };
 }
 
 /** Events shaped like SPEC.md's example, without ids (the client assigns them, as in an application). */
-async function writeEvents(file, n) {
-  const out = fs.createWriteStream(file);
-  const sessions = Array.from({ length: 1000 }, () => crypto.randomUUID());
+async function writeEvents(file: string, n: number): Promise<void> {
+  const out = createWriteStream(file);
+  const sessions = Array.from({ length: 1000 }, () => randomUUID());
   const now = new Date().toISOString();
   for (let i = 0; i < n; i++) {
     const line =
@@ -144,32 +123,32 @@ async function writeEvents(file, n) {
   await once(out, 'finish');
 }
 
-function rssKb(pid) {
+function rssKb(pid: number): number {
   try {
-    const m = /VmRSS:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'));
+    const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
     return m ? Number(m[1]) : 0;
   } catch {
     return 0;
   }
 }
 
-async function main() {
-  if (!fs.existsSync(CLI) || !fs.existsSync(path.join(ROOT, 'dist', 'main.js'))) {
+async function main(): Promise<void> {
+  if (!existsSync(CLI) || !existsSync(join(ROOT, 'dist', 'main.js'))) {
     throw new Error('build first: npm run build && npm run build -w @the-eye/client');
   }
   log(`${cfg.events.toLocaleString('en-US')} events; database ${cfg.databaseUrl}, redis ${cfg.redisUrl}`);
   await resetStores();
-  const service = await startService();
+  const service = await startBenchService();
   const writer = await registerWriter(service.url);
-  const file = path.join(os.tmpdir(), `eye-bench-client-${process.pid}.ndjson`);
+  const file = join(tmpdir(), `eye-bench-client-${process.pid}.ndjson`);
   await writeEvents(file, cfg.events);
-  log(`wrote ${file} (${(fs.statSync(file).size / 1e6).toFixed(1)} MB); sending`);
+  log(`wrote ${file} (${(statSync(file).size / 1e6).toFixed(1)} MB); sending`);
 
   const db = new Client({ connectionString: cfg.databaseUrl });
   await db.connect();
   // Quarantined events count as done (and fail the run): waiting for them would only time out.
   const settled = async () => {
-    const { rows } = await db.query(
+    const { rows } = await db.query<{ stored: string; rejected: string }>(
       'SELECT (SELECT count(*) FROM events) AS stored, (SELECT count(*) FROM rejected_events) AS rejected',
     );
     return { stored: Number(rows[0].stored), rejected: Number(rows[0].rejected) };
@@ -179,28 +158,28 @@ async function main() {
   if (env.BENCH_CONCURRENCY) args.push('--concurrency', env.BENCH_CONCURRENCY);
   if (env.BENCH_BATCH_SIZE) args.push('--batch-size', env.BENCH_BATCH_SIZE);
   const started = performance.now();
-  const cli = spawn(EYE, args, {
-    env: {
-      PATH: env.PATH,
-      EYE_URL: service.url,
-      EYE_CLIENT_ID: writer.clientId,
-      EYE_CLIENT_SECRET: writer.secret,
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  children.add(cli);
+  const cli = track(
+    spawn(EYE, args, {
+      env: {
+        PATH: env.PATH,
+        EYE_URL: service.url,
+        EYE_CLIENT_ID: writer.clientId,
+        EYE_CLIENT_SECRET: writer.secret,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    }),
+  );
   let cliOut = '';
-  cli.stdout.on('data', (d) => (cliOut += d));
+  cli.stdout.on('data', (d: Buffer) => (cliOut += d.toString()));
   let peakKb = 0;
-  const sampler = setInterval(() => (peakKb = Math.max(peakKb, rssKb(cli.pid))), 50);
-  const cliExit = new Promise((resolve) => cli.on('exit', (code) => resolve(code)));
-  let cliCode;
-  let cliSeconds;
+  const sampler = setInterval(() => (peakKb = Math.max(peakKb, rssKb(cli.pid!))), 50);
+  const cliExit = new Promise<number | null>((resolve) => cli.on('exit', (code) => resolve(code)));
+  let cliCode: number | null | undefined;
+  let cliSeconds = NaN;
   void cliExit.then((code) => {
     cliCode = code;
     cliSeconds = (performance.now() - started) / 1000;
     clearInterval(sampler);
-    children.delete(cli);
   });
 
   let count = 0;
@@ -228,30 +207,22 @@ async function main() {
     cli_seconds: Number(cliSeconds.toFixed(2)),
     cli_exit_code: cliCode,
     cli_peak_rss_mb: Number((peakKb / 1024).toFixed(1)),
-    cpus: os.cpus().length,
+    cpus: cpus().length,
   };
   log(`cli: ${cliOut.trim()}`);
   process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
 
   if (env.BENCH_KEEP_FILE === '1') log(`kept ${file}`);
-  else fs.rmSync(file, { force: true });
-  service.child.kill('SIGTERM');
-  await once(service.child, 'exit');
+  else rmSync(file, { force: true });
+  await stopChild(service.child, 'SIGTERM');
   if (count !== cfg.events || cliCode !== 0) {
     log(`FAILED: ${count} of ${cfg.events} stored, cli exit ${cliCode}; service log ${service.logPath}`);
     process.exitCode = 1;
   }
 }
 
-function killChildren() {
-  for (const c of children) c.kill('SIGKILL');
-}
-process.on('SIGINT', () => {
-  killChildren();
-  process.exit(130);
-});
-main().catch((err) => {
-  log(err.stack || String(err));
-  killChildren();
+main().catch(async (err: unknown) => {
+  log(err instanceof Error && err.stack ? err.stack : String(err));
+  await cleanup(1_000);
   process.exitCode = 1;
 });

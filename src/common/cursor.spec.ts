@@ -1,4 +1,4 @@
-import { ApiError } from '../common/api-error';
+import { ApiError } from './api-error';
 import { type KeyPart, decodeCursor, encodeCursor } from './cursor';
 
 const SHAPE: readonly KeyPart[] = ['ts', 'seq'];

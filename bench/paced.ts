@@ -1,8 +1,6 @@
-/* eslint-disable */
-'use strict';
 /**
- * Open-loop constant-rate load generator of the benchmark, run by bench/bench.js as a child process
- * (`fork`): it gets its options as one IPC message and answers one result message.
+ * Open-loop constant-rate load generator of the benchmark, run by bench/bench.ts as a child process
+ * (`fork`, with tsx's loader): it gets its options as one IPC message and answers one result message.
  *
  * Requests are evenly spaced at `rate` per second whatever the server does, and latency is measured
  * from each request's *scheduled* send time, so a server that falls behind shows its queueing in p99.
@@ -19,14 +17,42 @@
  * timeoutMs, maxSockets, traceFile }. Result: { requests, ok2xx, codes, errors, error_kinds, timeouts,
  * latency: {p50,p90,p99,max}, send_lag: {p99,max} } (ms), cpuS (CPU seconds this process used).
  */
-const net = require('node:net');
-const { performance } = require('node:perf_hooks');
-const { pace, summarize } = require('./pace');
-const { makePayloads } = require('./payloads');
+import { writeFileSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { pace, summarize, type PacedSummary } from './pace';
+import { makePayloads } from './payloads';
+
+export interface PacedOptions {
+  host: string;
+  port: number;
+  path: string;
+  token?: string;
+  kind: 'single' | 'batch';
+  batchSize?: number;
+  ids?: boolean;
+  /** Requests per second. */
+  rate: number;
+  seconds: number;
+  timeoutMs?: number;
+  maxSockets?: number;
+  traceFile?: string;
+}
+
+export type PacedResult = PacedSummary & { cpuS: number };
+
+interface Pending {
+  scheduled: number;
+  body: string;
+  timedOut: boolean;
+}
+
+/** A keep-alive socket with the request it carries and the response bytes received so far. */
+type Conn = Socket & { current: Pending | undefined; buf: Buffer | null };
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-function run(o) {
+function run(o: PacedOptions): Promise<PacedResult> {
   const { singleBody, batchBody } = makePayloads({ ids: o.ids, batchSize: o.batchSize });
   const bodyFn = o.kind === 'batch' ? () => batchBody() : singleBody;
   const head =
@@ -35,28 +61,28 @@ function run(o) {
     'Content-Length: ';
   const timeoutMs = o.timeoutMs ?? 10_000;
   const maxSockets = o.maxSockets ?? 512;
-  const lat = [];
+  const lat: number[] = [];
   /** `o.traceFile`: every answered request as "scheduled epoch ms,latency ms,status" lines. */
   const trace = o.traceFile ? ['scheduled_ms,latency_ms,status'] : null;
   // How late the generator itself sent each request: part of every latency it reports.
-  const sendLag = [];
-  const codes = {};
-  const errorKinds = {};
+  const sendLag: number[] = [];
+  const codes: Record<string, number> = {};
+  const errorKinds: Record<string, number> = {};
   let errors = 0;
   let timeouts = 0;
   let inflight = 0;
   let loadDone = false;
-  const idle = [];
-  const open = new Set();
+  const idle: Conn[] = [];
+  const open = new Set<Conn>();
   /** Requests scheduled while every socket was busy and maxSockets were open. */
-  const queued = [];
+  const queued: Pending[] = [];
 
   return new Promise((resolve) => {
     const finish = () => {
       if (!loadDone || inflight > 0) return;
       clearInterval(sweeper);
       for (const s of open) s.destroy();
-      if (trace) require('node:fs').writeFileSync(o.traceFile, trace.join('\n') + '\n');
+      if (trace && o.traceFile) writeFileSync(o.traceFile, trace.join('\n') + '\n');
       const cpu = process.cpuUsage();
       resolve({
         ...summarize({ lat, sendLag, codes, errors, errorKinds, timeouts }),
@@ -65,7 +91,7 @@ function run(o) {
     };
 
     /** Ends the request on `s` (if any) as an error or a timeout; the socket is not reused. */
-    const fail = (s, err) => {
+    const fail = (s: Conn, err?: Error & { code?: string }): void => {
       open.delete(s);
       const i = idle.indexOf(s);
       if (i >= 0) idle.splice(i, 1);
@@ -84,18 +110,18 @@ function run(o) {
       finish();
     };
 
-    const connect = () => {
-      const s = net.connect({ host: o.host, port: o.port, noDelay: true });
+    const connect = (): Conn => {
+      const s = netConnect({ host: o.host, port: o.port, noDelay: true }) as Conn;
       open.add(s);
       s.current = undefined;
       s.buf = null;
-      s.on('data', (chunk) => onData(s, chunk));
+      s.on('data', (chunk: Buffer) => onData(s, chunk));
       s.on('error', (err) => fail(s, err));
       s.on('close', () => open.has(s) && fail(s, new Error('closed by server')));
       return s;
     };
 
-    const send = (s, r) => {
+    const send = (s: Conn, r: Pending): void => {
       s.current = r;
       s.buf = null;
       const body = r.body;
@@ -103,15 +129,15 @@ function run(o) {
     };
 
     /** Gives waiting requests the idle sockets, or new ones while fewer than maxSockets are open. */
-    const pump = () => {
+    const pump = (): void => {
       while (queued.length) {
-        if (idle.length) send(idle.pop(), queued.shift());
-        else if (open.size < maxSockets) send(connect(), queued.shift());
+        if (idle.length) send(idle.pop()!, queued.shift()!);
+        else if (open.size < maxSockets) send(connect(), queued.shift()!);
         else break;
       }
     };
 
-    const onData = (s, chunk) => {
+    const onData = (s: Conn, chunk: Buffer): void => {
       const r = s.current;
       if (!r) return fail(s, new Error('unexpected data'));
       s.buf = s.buf ? Buffer.concat([s.buf, chunk]) : chunk;
@@ -121,7 +147,7 @@ function run(o) {
       const headers = buf.toString('latin1', 0, headerEnd);
       const status = Number(headers.slice(9, 12));
       const lengthMatch = /\r\ncontent-length:\s*(\d+)/i.exec(headers);
-      let complete;
+      let complete: boolean;
       if (lengthMatch) complete = buf.length >= headerEnd + 4 + Number(lengthMatch[1]);
       else if (/\r\ntransfer-encoding:\s*chunked/i.test(headers))
         complete = buf.length >= headerEnd + 9 && buf.toString('latin1', buf.length - 5) === '0\r\n\r\n';
@@ -162,7 +188,7 @@ function run(o) {
       finish();
     }, 100);
 
-    const fire = (scheduled) => {
+    const fire = (scheduled: number): void => {
       sendLag.push(performance.now() - scheduled);
       inflight++;
       queued.push({ scheduled, body: bodyFn(), timedOut: false });
@@ -176,6 +202,6 @@ function run(o) {
   });
 }
 
-process.once('message', (options) => {
-  run(options).then((result) => process.send(result, () => process.exit(0)));
+process.once('message', (options: PacedOptions) => {
+  void run(options).then((result) => process.send!(result, undefined, undefined, () => process.exit(0)));
 });

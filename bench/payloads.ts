@@ -1,27 +1,42 @@
-'use strict';
 /**
- * Request bodies of the benchmark (bench/bench.js and its paced generator, bench/paced.js):
+ * Request bodies of the benchmark (bench/bench.ts and its paced generator, bench/paced.ts):
  * events shaped like SPEC.md's example, each with a fresh UUIDv7 id (as the reusable client sends it)
  * unless `ids` is false, a session drawn from a pool of 1,000 and a current timestamp in the space form
  * with 6 fractional digits.
  */
-const crypto = require('node:crypto');
+import { randomFillSync, randomUUID } from 'node:crypto';
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-function makePayloads({ ids = true, batchSize = 100, batchData = 'native' } = {}) {
+export interface PayloadOptions {
+  ids?: boolean;
+  batchSize?: number;
+  batchData?: 'native' | 'segment';
+}
+
+export interface Payloads {
+  singleBody: () => string;
+  batchBody: (size?: number) => string;
+  segmentBatchBody: (size?: number) => string;
+}
+
+export function makePayloads({
+  ids = true,
+  batchSize = 100,
+  batchData = 'native',
+}: PayloadOptions = {}): Payloads {
   const pool = Buffer.alloc(16 * 1024);
   let poolPos = pool.length;
-  const randomBytes = (n) => {
+  const randomBytes = (n: number): Buffer => {
     if (poolPos + n > pool.length) {
-      crypto.randomFillSync(pool);
+      randomFillSync(pool);
       poolPos = 0;
     }
     poolPos += n;
     return pool.subarray(poolPos - n, poolPos);
   };
   /** RFC 9562 UUIDv7. */
-  const uuidv7 = () => {
+  const uuidv7 = (): string => {
     const t = Date.now().toString(16).padStart(12, '0');
     const r = randomBytes(10);
     return (
@@ -29,15 +44,15 @@ function makePayloads({ ids = true, batchSize = 100, batchData = 'native' } = {}
       `${HEX[(r[2] & 0x3f) | 0x80]}${HEX[r[3]]}-${HEX[r[4]]}${HEX[r[5]]}${HEX[r[6]]}${HEX[r[7]]}${HEX[r[8]]}${HEX[r[9]]}`
     );
   };
-  const sessions = Array.from({ length: 1000 }, () => crypto.randomUUID());
+  const sessions = Array.from({ length: 1000 }, () => randomUUID());
   let sessionCursor = 0;
   let usCounter = 0;
   /** "YYYY-MM-DD HH:MM:SS.ffffff" (space form, no zone, 6 digits) of now: never in the future. */
-  const timestampNow = () => {
+  const timestampNow = (): string => {
     const iso = new Date().toISOString();
     return `${iso.slice(0, 10)} ${iso.slice(11, 23)}${String(usCounter++ % 1000).padStart(3, '0')}`;
   };
-  const eventJson = () => {
+  const eventJson = (): string => {
     const sid = sessions[(sessionCursor = (sessionCursor + 7) % sessions.length)];
     return (
       `{${ids ? `"id":"${uuidv7()}",` : ''}"session_id":"${sid}","category":"page interaction","name":"pageview",` +
@@ -48,7 +63,7 @@ function makePayloads({ ids = true, batchSize = 100, batchData = 'native' } = {}
    * A native event as large as what a segment-batch message becomes (batchData 'segment'): the same
    * category, name and data (the message itself), so the two routes can be compared on equal events.
    */
-  const segmentShapedEventJson = () => {
+  const segmentShapedEventJson = (): string => {
     const sid = sessions[(sessionCursor = (sessionCursor + 7) % sessions.length)];
     const now = new Date().toISOString();
     return (
@@ -60,9 +75,9 @@ function makePayloads({ ids = true, batchSize = 100, batchData = 'native' } = {}
     );
   };
   const batchEventJson = batchData === 'segment' ? segmentShapedEventJson : eventJson;
-  const singleBody = () => eventJson();
-  const batchBody = (size = batchSize) => {
-    const parts = new Array(size);
+  const singleBody = (): string => eventJson();
+  const batchBody = (size = batchSize): string => {
+    const parts = new Array<string>(size);
     for (let i = 0; i < size; i++) parts[i] = batchEventJson();
     return `{"events":[${parts.join(',')}]}`;
   };
@@ -72,7 +87,7 @@ function makePayloads({ ids = true, batchSize = 100, batchData = 'native' } = {}
    * per-message context, an ISO timestamp and the request's sentAt. A type without a schema
    * (catalog/Product Viewed), so every message is stored.
    */
-  const segmentMessageJson = () => {
+  const segmentMessageJson = (): string => {
     const sid = sessions[(sessionCursor = (sessionCursor + 7) % sessions.length)];
     return (
       `{"type":"track","messageId":"${uuidv7()}","anonymousId":"${sid}","event":"Product Viewed",` +
@@ -80,12 +95,10 @@ function makePayloads({ ids = true, batchSize = 100, batchData = 'native' } = {}
       `"context":{"library":{"name":"@segment/analytics-node","version":"3.1.0"}},"timestamp":"${new Date().toISOString()}"}`
     );
   };
-  const segmentBatchBody = (size = batchSize) => {
-    const parts = new Array(size);
+  const segmentBatchBody = (size = batchSize): string => {
+    const parts = new Array<string>(size);
     for (let i = 0; i < size; i++) parts[i] = segmentMessageJson();
     return `{"batch":[${parts.join(',')}],"sentAt":"${new Date().toISOString()}"}`;
   };
   return { singleBody, batchBody, segmentBatchBody };
 }
-
-module.exports = { makePayloads };
