@@ -32,4 +32,17 @@ describe('@the-eye/client after npm ci (e2e)', () => {
     };
     expect(pkg.dependencies ?? {}).toEqual({});
   });
+
+  it('npm ci prints no EBADENGINE: every locked package runs on the Node the README names (>= 20.19)', async () => {
+    // A dry run reads the lockfile and checks engines like the real one, without touching node_modules.
+    const { stdout, stderr } = await run(
+      'npm',
+      ['ci', '--dry-run', '--ignore-scripts', '--no-audit', '--no-fund'],
+      {
+        cwd: ROOT,
+        timeout: 120_000,
+      },
+    );
+    expect(`${stdout}${stderr}`).not.toMatch(/EBADENGINE/);
+  });
 });
