@@ -5,9 +5,9 @@
 // Redis database). No forceExit: a run that does not exit by itself has a leak to fix (find it with
 // `npx jest <file> --detectOpenHandles`).
 const tsJest = ['ts-jest', { tsconfig: { isolatedModules: true } }];
-// @fastify/static (Swagger UI assets) requires content-disposition 2, which ships ESM only; Node 20
-// loads it natively (require(esm)) but Jest cannot, so Jest compiles it to CommonJS.
-const esmOnly = ['content-disposition'];
+// Packages that ship ESM only (uuid): Node 20.19+ loads them from CommonJS natively (require(esm)),
+// Jest on Node 20 cannot, so Jest compiles them to CommonJS.
+const esmOnly = ['uuid'];
 const shared = {
   testEnvironment: 'node',
   rootDir: __dirname,

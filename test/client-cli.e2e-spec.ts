@@ -75,6 +75,7 @@ describe('eye CLI (e2e)', () => {
     lines[199] = '[1, 2, 3]'; // line 200: not an object
     lines[299] = ''; // line 300: blank, ignored
     lines[399] = JSON.stringify({ category: 'cli', name: 'send', data: {}, timestamp: '2021-01-01' }); // line 400: refused by the server
+    lines[499] = JSON.stringify({ session_id: session, category: 'cli', name: 'send', data: {} }); // line 500: no timestamp
     const file = join(dir, 'events.ndjson');
     writeFileSync(file, lines.join('\r\n') + '\n');
 
@@ -84,9 +85,11 @@ describe('eye CLI (e2e)', () => {
     expect(run.stderr).toMatch(/^line 100: skipped, not JSON/m);
     expect(run.stderr).toMatch(/^line 200: skipped, not a JSON object/m);
     expect(run.stderr).toMatch(/^line 400: rejected by the server: \/session_id is required/m);
+    expect(run.stderr).toMatch(/^line 500: rejected: \/timestamp is required \(--default-timestamp now/m);
     expect(run.stderr).not.toMatch(/line 300/);
-    expect(run.stdout).toMatch(/2,500 lines: 2,496 accepted, 1 rejected, 2 bad lines skipped, 0 not sent/);
-    await waitFor(async () => (await countStored('send')) === 2496, 20_000, '2,496 stored events');
+    expect(run.stdout).toMatch(/^2,500 lines: 2,495 queued, 2 rejected, 2 bad lines skipped, 0 not sent;/);
+    expect(run.stdout).not.toMatch(/accepted|stored/);
+    await waitFor(async () => (await countStored('send')) === 2495, 20_000, '2,495 stored events');
   });
 
   it('eye send: exit 0 when every line is stored, exit 2 on a missing file or credentials', async () => {
@@ -95,10 +98,19 @@ describe('eye CLI (e2e)', () => {
     writeFileSync(
       file,
       [1, 2, 3]
-        .map((i) => JSON.stringify({ session_id: session, category: 'cli', name: 'ok', data: { i } }))
+        .map((i) =>
+          JSON.stringify({
+            session_id: session,
+            category: 'cli',
+            name: 'ok',
+            data: { i },
+            timestamp: '2021-01-01T00:00:00Z',
+          }),
+        )
         .join('\n'),
     );
     const ok = await eye(['send', file], envOf(writer)).done;
+    expect(ok.stderr).toBe('');
     expect(ok.code).toBe(0);
     await waitFor(async () => (await countStored('ok')) === 3, 20_000, '3 stored events');
 
@@ -110,9 +122,85 @@ describe('eye CLI (e2e)', () => {
     expect(noCreds.stderr).toMatch(/EYE_CLIENT_ID/);
   });
 
+  it('eye send: refuses lines without a timestamp (backfills), stamps them at "now" only when asked', async () => {
+    const session = randomUUID();
+    const file = join(dir, 'untimed.ndjson');
+    writeFileSync(
+      file,
+      [1, 2, 3]
+        .map((i) => JSON.stringify({ session_id: session, category: 'cli', name: 'untimed', data: { i } }))
+        .join('\n'),
+    );
+    const refused = await eye(['send', file], envOf(writer)).done;
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.match(/^line [123]: rejected: \/timestamp is required/gm)).toHaveLength(3);
+    expect(refused.stdout).toMatch(/^3 lines: 0 queued, 3 rejected/);
+    expect(await countStored('untimed')).toBe(0);
+
+    const before = Date.now();
+    const stamped = await eye(['send', file, '--default-timestamp', 'now', '--wait'], envOf(writer)).done;
+    expect(stamped.stderr).toBe('');
+    expect(stamped.code).toBe(0);
+    expect(stamped.stdout).toMatch(/3 queued: 3 stored, 0 rejected/);
+    const times = await withDb(async (db) =>
+      (
+        await db.query<{ t: Date }>(
+          `SELECT timestamp AS t FROM events WHERE client_id = $1 AND category = 'cli' AND name = 'untimed'`,
+          [writer.clientId],
+        )
+      ).rows.map((r) => r.t.getTime()),
+    );
+    expect(times).toHaveLength(3);
+    for (const t of times) expect(t).toBeGreaterThanOrEqual(before - 1000);
+
+    const bad = await eye(['send', file, '--default-timestamp', 'yesterday'], envOf(writer)).done;
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--default-timestamp/);
+  });
+
+  it('eye send --wait: waits for each verdict and reports stored / rejected with reasons', async () => {
+    const session = randomUUID();
+    const ts = new Date().toISOString();
+    const pageview = (path: unknown) => ({
+      session_id: session,
+      category: 'page interaction',
+      name: 'pageview',
+      data: { host: 'cli.example', path },
+      timestamp: ts,
+    });
+    const lines = [
+      pageview('/a'),
+      pageview(42), // line 2: breaks the pageview schema → quarantined by the worker
+      pageview('/b'),
+      { ...pageview('/c'), timestamp: new Date(Date.now() + 3_600_000).toISOString() }, // line 4: future
+      pageview('/d'),
+    ].map((e) => JSON.stringify(e));
+    const file = join(dir, 'verdicts.ndjson');
+    writeFileSync(file, lines.join('\n') + '\n');
+
+    const run = await eye(['send', file, '--wait'], envOf(writer)).done;
+
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(
+      /^5 lines: 5 queued, 0 rejected, 0 bad lines skipped, 0 not sent;.*\n5 queued: 3 stored, 2 rejected/,
+    );
+    expect(run.stderr).toMatch(/^line 2: rejected by the worker: payload_invalid \/data\/path/m);
+    expect(run.stderr).toMatch(/^line 4: rejected by the worker: timestamp_in_future/m);
+    expect(run.stderr.trim().split('\n')).toHaveLength(2);
+  });
+
   it('eye send: stops at once with exit 1 when the credentials are refused', async () => {
     const file = join(dir, 'refused.ndjson');
-    writeFileSync(file, JSON.stringify({ session_id: 's', category: 'cli', name: 'x', data: {} }) + '\n');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        session_id: 's',
+        category: 'cli',
+        name: 'x',
+        data: {},
+        timestamp: '2021-01-01T00:00:00Z',
+      }) + '\n',
+    );
     const run = await eye(['send', file], { ...envOf(writer), EYE_CLIENT_SECRET: 'wrong-secret-000000' })
       .done;
     expect(run.code).toBe(1);

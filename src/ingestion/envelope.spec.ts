@@ -1,4 +1,5 @@
-import { checkEnvelope, uuidv7 } from './envelope';
+import { uuidv7 } from '../common/uuid';
+import { checkEnvelope } from './envelope';
 
 const RECEIVED_AT = '2021-01-01T09:20:00.000000Z';
 const CLIENT = 'client-1';

@@ -1,13 +1,12 @@
 // The request-time checks of an event (cheap, synchronous, ~1 µs): envelope fields and types,
 // lengths, parseable timestamp, payload depth and event size. Payload validation happens in the worker.
-import { randomBytes } from 'node:crypto';
 import type { FieldError } from '../common/api-error';
 import { type EventLimits, type LimitBreach, checkEventLimits, limitMessage } from '../common/event-size';
 import { EVENT_TYPE_PART_MAX_LENGTH, SESSION_ID_MAX_LENGTH } from '../common/limits';
 import { formatMicros, parseTimestamp } from '../common/timestamp';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { UNSTORABLE_RE } from '../common/unstorable';
-import { UUID_RE } from '../common/uuid';
+import { UUID_RE, uuidv7 } from '../common/uuid';
 
 const ALLOWED = new Set(['id', 'session_id', 'category', 'name', 'data', 'timestamp']);
 
@@ -106,31 +105,4 @@ export function checkEnvelope(
 export function limitError(breach: LimitBreach, base: string, limits: EventLimits): FieldError {
   const path = breach === 'payload_too_deep' ? `${base}/data` : base || '/';
   return { path, message: limitMessage(breach, limits) };
-}
-
-let lastMs = 0;
-let seq = 0;
-
-/** RFC 9562 UUIDv7: 48-bit ms timestamp, then a counter-seeded random tail (monotonic in-process). */
-export function uuidv7(): string {
-  const bytes = randomBytes(16);
-  const now = Date.now();
-  if (now === lastMs) {
-    seq = (seq + 1) & 0xfff;
-  } else {
-    lastMs = now;
-    seq = bytes[6] & 0x07; // random start, leaves room to count up within the millisecond
-  }
-  const ms = lastMs;
-  bytes[0] = Math.floor(ms / 2 ** 40) & 0xff;
-  bytes[1] = Math.floor(ms / 2 ** 32) & 0xff;
-  bytes[2] = (ms >>> 24) & 0xff;
-  bytes[3] = (ms >>> 16) & 0xff;
-  bytes[4] = (ms >>> 8) & 0xff;
-  bytes[5] = ms & 0xff;
-  bytes[6] = 0x70 | ((seq >>> 8) & 0x0f);
-  bytes[7] = seq & 0xff;
-  bytes[8] = (bytes[8] & 0x3f) | 0x80;
-  const h = bytes.toString('hex');
-  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }

@@ -1,12 +1,12 @@
 // Segment's HTTP Tracking API messages → The Eye's events (README "Segment-compatible ingestion").
 // Pure and synchronous: a few µs per message, no I/O.
-import { createHash, hash } from 'node:crypto';
 import type { FieldError } from '../common/api-error';
 import { type EventLimits, checkEventLimits } from '../common/event-size';
 import { formatMicros, parseTimestamp } from '../common/timestamp';
 import { EVENT_TYPE_PART_MAX_LENGTH, SESSION_ID_MAX_LENGTH } from '../common/limits';
 import { UNSTORABLE_RE } from '../common/unstorable';
-import { checkEnvelope, uuidv7 } from '../ingestion/envelope';
+import { checkEnvelope } from '../ingestion/envelope';
+import { uuidv5, uuidv7 } from '../common/uuid';
 import type { QueuedEvent, RequestRejection } from '../queue/queue.contract';
 import type { MergedSize } from './merged-size';
 
@@ -54,28 +54,10 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const ident = (v: unknown): string | undefined =>
   typeof v === 'string' ? (v === '' ? undefined : v) : typeof v === 'number' ? String(v) : undefined;
 
-/** Namespace + name, reused: the one-shot hash of a buffer costs a third of a Hash object's. */
-const nameBuffer = Buffer.allocUnsafe(1024);
-const HEX_VARIANT = '89ab';
-
-/** RFC 9562 UUIDv5 (SHA-1, name-based): the same name always gives the same id. */
-export function uuidv5(name: string, namespace: Buffer = ID_NAMESPACE): string {
-  let x: string;
-  if (name.length * 3 <= nameBuffer.length - 16) {
-    namespace.copy(nameBuffer, 0);
-    const end = 16 + nameBuffer.write(name, 16, 'utf8');
-    x = hash('sha1', nameBuffer.subarray(0, end), 'hex');
-  } else x = createHash('sha1').update(namespace).update(name, 'utf8').digest('hex');
-  return (
-    `${x.slice(0, 8)}-${x.slice(8, 12)}-5${x.slice(13, 16)}-` +
-    `${HEX_VARIANT[parseInt(x[16], 16) & 3]}${x.slice(17, 20)}-${x.slice(20, 32)}`
-  );
-}
-
 /** The event id of a message: deterministic from its messageId, so an SDK retry is stored once. */
 export function eventIdOf(clientId: string, messageId: unknown): string {
   const id = ident(messageId);
-  return id === undefined ? uuidv7() : uuidv5(`${clientId}:${id}`);
+  return id === undefined ? uuidv7() : uuidv5(`${clientId}:${id}`, ID_NAMESPACE);
 }
 
 /**

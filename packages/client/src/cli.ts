@@ -6,15 +6,21 @@ import { EyeError } from './errors';
 import { sendNdjson, type SendSummary } from './send';
 import { tail } from './tail';
 import { TokenProvider } from './token';
+import { VerdictWaiter, type Rejection, type VerdictCounts } from './verdicts';
 
 const USAGE = `Usage:
   eye send <events.ndjson|->  [--batch-size 1000] [--concurrency 4] [--max-retries 10] [--quiet]
+           [--default-timestamp now] [--wait]
   eye token
   eye tail [--category C] [--name N] [--session-id S] [--client-id ID]
            [--from ISO-8601] [--interval-ms 1000] [--lookback-ms 10000]
 
 Environment: EYE_URL (default http://127.0.0.1:3000), EYE_CLIENT_ID, EYE_CLIENT_SECRET.
-Exit status: 0 all done, 1 some events not accepted (or a request failed), 2 bad usage.`;
+A line without a timestamp is refused unless --default-timestamp now stamps it with the time it is
+sent. "queued" means the server took the event; --wait then asks for each event's verdict
+(stored, or rejected by the worker with its reasons) and reports them.
+Exit status: 0 every event queued (with --wait: stored), 1 some were not (or a request failed),
+2 bad usage.`;
 
 class UsageError extends Error {}
 
@@ -41,9 +47,9 @@ function positiveInt(value: string | undefined, name: string, fallback: number):
 const fmt = (n: number): string => Math.round(n).toLocaleString('en-US');
 
 function describe(s: SendSummary): string {
-  const rate = s.seconds > 0 ? s.accepted / s.seconds : 0;
+  const rate = s.seconds > 0 ? s.queued / s.seconds : 0;
   return (
-    `${fmt(s.lines)} lines: ${fmt(s.accepted)} accepted, ${fmt(s.rejected)} rejected, ` +
+    `${fmt(s.lines)} lines: ${fmt(s.queued)} queued, ${fmt(s.rejected)} rejected, ` +
     `${fmt(s.bad)} bad lines skipped, ${fmt(s.failed)} not sent; ` +
     `${s.seconds.toFixed(1)} s, ${fmt(rate)} events/s`
   );
@@ -58,9 +64,15 @@ async function send(args: string[], env: Env): Promise<number> {
       concurrency: { type: 'string' },
       'max-retries': { type: 'string' },
       quiet: { type: 'boolean' },
+      'default-timestamp': { type: 'string' },
+      wait: { type: 'boolean' },
     },
   });
   if (positionals.length !== 1) throw new UsageError('eye send takes one file (or - for stdin)');
+  const defaultTimestamp = values['default-timestamp'];
+  if (defaultTimestamp !== undefined && defaultTimestamp !== 'now') {
+    throw new UsageError('--default-timestamp takes one value: now');
+  }
   const file = positionals[0];
   const input = file === '-' ? process.stdin : createReadStream(file, { highWaterMark: 64 * 1024 });
   // Fail on a missing file before any request is made.
@@ -84,17 +96,44 @@ async function send(args: string[], env: Env): Promise<number> {
   const clearLine = (): void => {
     if (tty) process.stderr.write('\r\x1b[K');
   };
+  const report = (message: string): void => {
+    clearLine();
+    process.stderr.write(`${message}\n`);
+  };
+  const verdicts = values.wait
+    ? new VerdictWaiter({
+        baseUrl: env.baseUrl,
+        tokens: new TokenProvider({ ...env, fetch, timeoutMs: 10_000 }),
+        fetch,
+        timeoutMs: 10_000,
+        onRejected: (_id, line, reasons) =>
+          report(`line ${line ?? '?'}: rejected by the worker: ${reasons.map(describeRejection).join('; ')}`),
+        onUnknown: (id, line, why) => report(`line ${line ?? '?'}: verdict unknown (${id}): ${why}`),
+      })
+    : undefined;
   const summary = await sendNdjson(input, client, {
-    report: (message) => {
-      clearLine();
-      process.stderr.write(`${message}\n`);
-    },
+    report,
     progress: tty ? (s) => process.stderr.write(`\r\x1b[K${describe(s)}`) : undefined,
+    defaultTimestamp,
+    verdicts,
   });
   clearLine();
   await client.close();
   process.stdout.write(`${describe(summary)}\n`);
-  return summary.accepted === summary.tracked && summary.bad === 0 ? 0 : 1;
+  const allQueued = summary.queued === summary.tracked && summary.rejected === 0 && summary.bad === 0;
+  if (!verdicts) return allQueued ? 0 : 1;
+  const counts = await verdicts.done();
+  process.stdout.write(`${describeVerdicts(summary.queued, counts)}\n`);
+  return allQueued && counts.stored === summary.queued ? 0 : 1;
+}
+
+function describeRejection(r: Rejection): string {
+  return [r.reason, r.path, r.message].filter((part) => part !== undefined && part !== '').join(' ');
+}
+
+function describeVerdicts(queued: number, c: VerdictCounts): string {
+  const unknown = c.unknown > 0 ? `, ${fmt(c.unknown)} unknown` : '';
+  return `${fmt(queued)} queued: ${fmt(c.stored)} stored, ${fmt(c.rejected)} rejected${unknown}`;
 }
 
 async function token(env: Env): Promise<number> {

@@ -1,12 +1,15 @@
 import type { EyeClient, EyeEvent } from './client';
 import type { EyeError } from './errors';
 import { forEachLine } from './lines';
+import type { VerdictWaiter } from './verdicts';
 
 export interface SendSummary {
   lines: number;
-  /** Events handed to the client (lines that were JSON objects). */
+  /** Events handed to the client (lines that were JSON objects with a timestamp). */
   tracked: number;
-  accepted: number;
+  /** Events the server queued (202): not yet stored, the worker still judges them. */
+  queued: number;
+  /** Events refused before being queued: by the server's request checks, or here (no timestamp). */
   rejected: number;
   /** Lines skipped: not JSON, not an object, or too long. */
   bad: number;
@@ -21,6 +24,13 @@ export interface SendIo {
   /** Called about every `progressMs` with the running totals (a TTY progress line). */
   progress?(summary: SendSummary): void;
   progressMs?: number;
+  /**
+   * What to do with a line without a timestamp. Absent: refuse it, as the API does (a backfill
+   * must not store old events at the time it runs). 'now': stamp it with the time it is read.
+   */
+  defaultTimestamp?: 'now';
+  /** Learns each queued event's verdict (stored / rejected); sending waits while it is full. */
+  verdicts?: VerdictWaiter;
 }
 
 /**
@@ -35,17 +45,24 @@ export async function sendNdjson(
   maxLineChars = 1024 * 1024,
 ): Promise<SendSummary> {
   const started = performance.now();
-  const s: SendSummary = { lines: 0, tracked: 0, accepted: 0, rejected: 0, bad: 0, failed: 0, seconds: 0 };
+  const s: SendSummary = { lines: 0, tracked: 0, queued: 0, rejected: 0, bad: 0, failed: 0, seconds: 0 };
   // Line numbers of the events in flight, to name the line of a rejected or failed event.
   const lineOf = new Map<string, number>();
+  // Ids of a batch refused one by one: its 'rejected' events come before its 'sent'.
+  const refused = new Set<string>();
+  const verdicts = io.verdicts;
   let fatal: EyeError | undefined;
 
   const onSent = ({ ids, accepted }: { ids: string[]; accepted: number }): void => {
-    s.accepted += accepted;
-    for (const id of ids) lineOf.delete(id);
+    s.queued += accepted;
+    for (const id of ids) {
+      if (verdicts && !refused.delete(id)) verdicts.add(id, lineOf.get(id));
+      lineOf.delete(id);
+    }
   };
   const onRejected = ({ id, errors }: { id: string; errors: { path: string; message: string }[] }): void => {
     s.rejected++;
+    if (verdicts) refused.add(id);
     const what = errors.map((e) => `${e.path.replace(/^\/events\/\d+/, '') || '/'} ${e.message}`).join('; ');
     io.report(`line ${lineOf.get(id) ?? '?'}: rejected by the server: ${what}`);
   };
@@ -80,6 +97,15 @@ export async function sendNdjson(
       if (event === null || typeof event !== 'object' || Array.isArray(event)) {
         return bad(lineNo, 'not a JSON object');
       }
+      if ((event as EyeEvent).timestamp === undefined) {
+        if (io.defaultTimestamp !== 'now') {
+          s.rejected++;
+          return io.report(
+            `line ${lineNo}: rejected: /timestamp is required (--default-timestamp now stamps such lines with the time they are sent)`,
+          );
+        }
+        (event as EyeEvent).timestamp = new Date().toISOString();
+      }
       let id: string;
       try {
         id = client.track(event as EyeEvent);
@@ -89,6 +115,7 @@ export async function sendNdjson(
       s.tracked++;
       lineOf.set(id, lineNo);
       if (client.queued >= client.maxQueueSize) return client.waitForRoom();
+      if (verdicts) return verdicts.waitForRoom();
     });
     await client.flush();
     if (fatal) throw fatal;

@@ -1,5 +1,4 @@
 import { backoffDelay, parseRetryAfter, retryDelay, verdictFor } from '../src/retry';
-import { uuidv7 } from '../src/uuid';
 
 describe('backoffDelay', () => {
   it('doubles per attempt, keeps half of the step and randomises the other half', () => {
@@ -69,20 +68,5 @@ describe('verdictFor', () => {
     [422, 'fail'],
   ])('%s → %s', (status, verdict) => {
     expect(verdictFor(status)).toBe(verdict);
-  });
-});
-
-describe('uuidv7', () => {
-  it('is a version 7, variant 10 UUID carrying the millisecond time', () => {
-    const now = Date.parse('2026-12-02T10:00:00.123Z');
-    const id = uuidv7(now);
-    expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    expect(parseInt(id.slice(0, 8) + id.slice(9, 13), 16)).toBe(now);
-  });
-  it('is unique and sorts by time', () => {
-    const ids = Array.from({ length: 20_000 }, (_, i) => uuidv7(1_700_000_000_000 + Math.floor(i / 100)));
-    expect(new Set(ids).size).toBe(ids.length);
-    const prefixes = ids.map((id) => id.slice(0, 13));
-    expect([...prefixes].sort()).toEqual(prefixes);
   });
 });
