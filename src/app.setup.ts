@@ -11,6 +11,8 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { applyBodyLimits } from './common/body-limit';
 import { registerFormParser } from './common/form-body';
 import type { AppConfig } from './config/config';
+import { WriteKeysService } from './auth/write-keys.service';
+import { registerSegmentBrowserSupport } from './segment/segment-browser';
 import { INGESTION_OPENAPI_MODELS, addIngestionOpenApiPaths } from './ingestion/ingestion.openapi';
 import {
   NestPinoLogger,
@@ -55,10 +57,12 @@ export async function createApp(
     void reply.header(REQUEST_ID_HEADER, request.id);
     done();
   });
-  // Bodies are JSON (or form fields where @AcceptsForm() says so); anything else is a 415.
+  // Bodies are JSON (or form fields where @AcceptsForm() says so, text/plain JSON on the Segment
+  // routes web pages call); anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
   registerFormParser(app);
   if (config.role !== 'worker') {
+    registerSegmentBrowserSupport(fastify, app.get(WriteKeysService));
     // Before init(), which registers the routes: @BodyLimit() routes get their own limit.
     applyBodyLimits(fastify, app.get(AllExceptionsFilter));
     setupSwagger(app);

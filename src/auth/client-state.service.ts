@@ -72,6 +72,11 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
     this.subscriber?.disconnect();
   }
 
+  /** Whether invalidations are heard now: other per-client caches may only cache while it is true. */
+  get listening(): boolean {
+    return this.subscribed;
+  }
+
   async isActive(clientId: string): Promise<boolean> {
     return (await this.state(clientId)).active;
   }

@@ -22,7 +22,7 @@ export interface ClientChangeSet {
 }
 
 /**
- * The auth tables through Prisma: `clients`, `write_keys` and the `settings` row of the generated
+ * The auth tables through Prisma: `clients` (write keys: WriteKeysRepository) and the `settings` row of the generated
  * JWT key. Also read by the ingestion rate limiter (per-client limits).
  */
 @Injectable()
@@ -109,16 +109,6 @@ export class ClientsRepository {
   async rateLimit(id: string): Promise<number | null> {
     const row = await this.prisma.client.findUnique({ where: { id }, select: { rateLimit: true } });
     return row?.rateLimit ?? null;
-  }
-
-  createWriteKey(keyHash: string, clientId: string): Promise<unknown> {
-    return this.prisma.writeKey.create({ data: { keyHash, clientId } });
-  }
-
-  /** The client a write key (by its hash) belongs to, or null. */
-  async writeKeyOwner(keyHash: string): Promise<string | null> {
-    const row = await this.prisma.writeKey.findUnique({ where: { keyHash }, select: { clientId: true } });
-    return row?.clientId ?? null;
   }
 
   /** The stored JWT key: `candidate` stored when there is none yet (first process wins); the key in force. */
