@@ -9,7 +9,8 @@
  *   npm run build && node bench/browser-flood.js
  *   FLOOD_RATE=200 FLOOD_SECONDS=30 OTHER_RATE=50 FLOOD_DATABASE_URL=… FLOOD_REDIS_URL=…
  *
- * The service runs in this process (dist/), with its defaults (RATE_LIMIT_EVENTS_PER_ADDRESS=50).
+ * The service (dist/, its defaults: RATE_LIMIT_EVENTS_PER_ADDRESS=50) runs in a child process, so
+ * that the generator's own work does not share the service's event loop.
  */
 require('reflect-metadata');
 const { randomUUID } = require('node:crypto');
@@ -21,13 +22,14 @@ const RATE = Number(env.FLOOD_RATE || 200);
 const SECONDS = Number(env.FLOOD_SECONDS || 30);
 const OTHER_RATE = Number(env.OTHER_RATE || 50);
 const ORIGIN = 'https://shop.example.com';
+const count = (o, k) => (o[k] = (o[k] || 0) + 1);
 const ADMIN = { id: 'flood-admin', secret: 'flood-admin-secret-0123456789' };
 
-async function main() {
+/** The child: the service, its URL sent to the parent once it listens. */
+async function serve(databaseUrl) {
   const { createApp } = require('../dist/app.setup');
   const { loadConfig } = require('../dist/config/config');
   const { migrate } = require('../dist/prisma/migrator');
-  const databaseUrl = env.FLOOD_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/the_eye_flood';
   await migrate(databaseUrl);
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -40,7 +42,17 @@ async function main() {
   });
   const app = await createApp(config);
   await app.listen(0, '127.0.0.1');
-  const url = `http://127.0.0.1:${app.getHttpServer().address().port}`;
+  process.send({ url: `http://127.0.0.1:${app.getHttpServer().address().port}` });
+  process.on('disconnect', () => void app.close().then(() => process.exit(0)));
+}
+
+async function main() {
+  const databaseUrl = env.FLOOD_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/the_eye_flood';
+  const child = require('node:child_process').fork(__filename, ['--serve'], { stdio: 'inherit' });
+  const url = await new Promise((resolve, reject) => {
+    child.once('message', (m) => resolve(m.url));
+    child.once('exit', (code) => reject(new Error(`service exited with ${code}`)));
+  });
 
   const post = async (path, body, headers) => {
     const res = await fetch(`${url}${path}`, { method: 'POST', body, headers });
@@ -65,6 +77,7 @@ async function main() {
 
   const codes = {};
   const otherCodes = {};
+  const okBySecond = {};
   const otherLat = [];
   const pending = [];
   const anonymousId = randomUUID();
@@ -82,8 +95,12 @@ async function main() {
       });
       pending.push(
         post('/v1/p', body, { 'content-type': 'text/plain', authorization: auth, origin: ORIGIN }).then(
-          (r) => (codes[r.status] = (codes[r.status] || 0) + 1),
-          () => (codes.error = (codes.error || 0) + 1),
+          (r) => {
+            count(codes, r.status);
+            // When the service answered: a loaded service answers a second's flood over several.
+            if (r.status === 200) count(okBySecond, Math.floor(Date.now() / 1000));
+          },
+          (err) => count(codes, `error ${err.cause?.code ?? err.message}`),
         ),
       );
     }),
@@ -105,7 +122,7 @@ async function main() {
             otherLat.push(performance.now() - scheduled);
             otherCodes[r.status] = (otherCodes[r.status] || 0) + 1;
           },
-          () => (otherCodes.error = (otherCodes.error || 0) + 1),
+          (err) => count(otherCodes, `error ${err.cause?.code ?? err.message}`),
         ),
       );
     }),
@@ -129,18 +146,30 @@ async function main() {
   console.log(
     JSON.stringify(
       {
-        flood: { rate: RATE, seconds: SECONDS, sent: RATE * SECONDS, answers: codes, stored },
+        flood: {
+          rate: RATE,
+          seconds: SECONDS,
+          sent: RATE * SECONDS,
+          answers: codes,
+          stored,
+          max_200_in_one_second: Math.max(0, ...Object.values(okBySecond)),
+        },
         other_client: { rate: OTHER_RATE, answers: otherCodes, ack_ms: { p50: q(0.5), p99: q(0.99), max: q(1) } },
       },
       null,
       2,
     ),
   );
-  await app.close();
+  child.disconnect();
   process.exit(0);
 }
 
-main().catch((err) => {
+if (process.argv[2] === '--serve') {
+  serve(env.FLOOD_DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/the_eye_flood').catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
+} else main().catch((err) => {
   console.error(err);
   process.exit(1);
 });

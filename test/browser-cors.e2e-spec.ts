@@ -72,10 +72,24 @@ describe('Browser requests on the Segment routes (e2e)', () => {
       expect(ok.headers.get('access-control-allow-origin')).toBe(PAGE);
       expect(ok.headers.get('access-control-allow-headers')).toMatch(/authorization/i);
       expect(ok.headers.get('access-control-allow-methods')).toMatch(/POST/);
+      expect(ok.headers.get('access-control-allow-private-network')).toBeNull();
       const refused = await preflight(path, STRANGER);
       expect({ path, status: refused.status }).toEqual({ path, status: 403 });
       expect(refused.headers.get('access-control-allow-origin')).toBeNull();
     }
+  });
+
+  it('allows a public page to reach The Eye on a private network when Chromium asks (Private Network Access)', async () => {
+    const res = await http(`${t.url}/v1/t`, {
+      method: 'OPTIONS',
+      headers: {
+        origin: PAGE,
+        'access-control-request-method': 'POST',
+        'access-control-request-private-network': 'true',
+      },
+    });
+    expect(res.status).toBe(204);
+    expect(res.headers.get('access-control-allow-private-network')).toBe('true');
   });
 
   it('answers no cross-origin request anywhere on the bearer-token API', async () => {

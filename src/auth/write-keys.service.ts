@@ -38,7 +38,9 @@ export interface ResolvedWriteKey {
 export class WriteKeysService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(WriteKeysService.name);
   private readonly keys = new Map<string, ResolvedWriteKey>();
-  private readonly preflights = new Map<string, { allowed: boolean; at: number }>();
+  /** Lookups in flight, shared by the requests that need the same one (no herd on a cold cache). */
+  private readonly lookups = new Map<string, Promise<ResolvedWriteKey | null>>();
+  private readonly preflights = new Map<string, { allowed: Promise<boolean>; at: number }>();
   /** Bumped on every invalidation: a lookup that raced with one is not cached. */
   private generation = 0;
   private readonly usedAt = new Map<string, number>();
@@ -56,6 +58,7 @@ export class WriteKeysService implements OnModuleInit, OnApplicationShutdown {
     this.clientState.onInvalidate((clientId) => {
       this.generation++;
       this.preflights.clear();
+      this.lookups.clear();
       if (clientId === null) this.keys.clear();
       else for (const [hash, k] of this.keys) if (k.clientId === clientId) this.keys.delete(hash);
     });
@@ -147,16 +150,20 @@ export class WriteKeysService implements OnModuleInit, OnApplicationShutdown {
   async resolve(key: string): Promise<ResolvedWriteKey | null> {
     if (key.length === 0 || key.length > MAX_KEY_LENGTH) return null;
     const hash = hashWriteKey(key);
-    let resolved = this.clientState.listening ? this.keys.get(hash) : undefined;
+    let resolved: ResolvedWriteKey | null | undefined = this.clientState.listening
+      ? this.keys.get(hash)
+      : undefined;
     if (resolved === undefined) {
-      const generation = this.generation;
-      const row = await this.repo.byHash(hash);
-      if (row === null || row.revokedAt !== null) return null;
-      resolved = { keyId: row.keyId, clientId: row.clientId, allowedOrigins: row.allowedOrigins };
-      if (this.clientState.listening && generation === this.generation) {
-        if (this.keys.size >= MAX_CACHED) this.keys.clear();
-        this.keys.set(hash, resolved);
+      let lookup = this.lookups.get(hash);
+      if (lookup === undefined) {
+        const shared = this.lookup(hash).finally(() => {
+          if (this.lookups.get(hash) === shared) this.lookups.delete(hash);
+        });
+        lookup = shared;
+        this.lookups.set(hash, shared);
       }
+      resolved = await lookup;
+      if (resolved === null) return null;
     }
     if (!(await this.clientState.isActive(resolved.clientId))) return null;
     this.touch(resolved.keyId);
@@ -164,14 +171,32 @@ export class WriteKeysService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /** Whether a CORS preflight from `origin` may be answered: some active key allows it. */
-  async preflightAllowed(origin: string): Promise<boolean> {
+  preflightAllowed(origin: string): Promise<boolean> {
     const now = Date.now();
     const cached = this.preflights.get(origin);
     if (cached !== undefined && now - cached.at < PREFLIGHT_CACHE_MS) return cached.allowed;
-    const allowed = await this.repo.anyKeyAllows(origin);
+    // The promise is cached, not its value: requests arriving during the lookup share it.
+    const allowed = this.repo.anyKeyAllows(origin);
     if (this.preflights.size >= MAX_CACHED) this.preflights.clear();
-    this.preflights.set(origin, { allowed, at: now });
+    const entry = { allowed, at: now };
+    this.preflights.set(origin, entry);
+    allowed.catch(() => {
+      if (this.preflights.get(origin) === entry) this.preflights.delete(origin);
+    });
     return allowed;
+  }
+
+  /** The key by its hash from the database, cached unless an invalidation raced with the read. */
+  private async lookup(hash: string): Promise<ResolvedWriteKey | null> {
+    const generation = this.generation;
+    const row = await this.repo.byHash(hash);
+    if (row === null || row.revokedAt !== null) return null;
+    const resolved = { keyId: row.keyId, clientId: row.clientId, allowedOrigins: row.allowedOrigins };
+    if (this.clientState.listening && generation === this.generation) {
+      if (this.keys.size >= MAX_CACHED) this.keys.clear();
+      this.keys.set(hash, resolved);
+    }
+    return resolved;
   }
 
   private touch(keyId: string, now = Date.now()): void {

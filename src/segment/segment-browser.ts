@@ -90,6 +90,10 @@ export function registerSegmentBrowserSupport(fastify: FastifyInstance, writeKey
             .header('Access-Control-Allow-Methods', 'POST, GET')
             .header('Access-Control-Allow-Headers', ALLOWED_HEADERS)
             .header('Access-Control-Max-Age', String(PREFLIGHT_MAX_AGE_S));
+          // Chromium asks before a public site's page calls an address on a private network
+          // (The Eye on an intranet): the same origins may.
+          if (request.headers['access-control-request-private-network'] === 'true')
+            void reply.header('Access-Control-Allow-Private-Network', 'true');
           return reply.status(204).send();
         }
         return reply.status(403).send({
