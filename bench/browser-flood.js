@@ -67,12 +67,14 @@ async function main() {
     });
     return res.json();
   };
-  const token = async (id, secret) => (await json('/v1/auth/token', { client_id: id, client_secret: secret })).access_token;
+  const token = async (id, secret) =>
+    (await json('/v1/auth/token', { client_id: id, client_secret: secret })).access_token;
   const admin = await token(ADMIN.id, ADMIN.secret);
   const shop = await json('/v1/clients', { name: 'flooded shop', scopes: ['events:write'] }, admin);
   const other = await json('/v1/clients', { name: 'bystander', scopes: ['events:write'] }, admin);
   const otherToken = await token(other.client_id, other.client_secret);
-  const key = (await json(`/v1/clients/${shop.client_id}/write-keys`, { allowed_origins: [ORIGIN] }, admin)).write_key;
+  const key = (await json(`/v1/clients/${shop.client_id}/write-keys`, { allowed_origins: [ORIGIN] }, admin))
+    .write_key;
   const auth = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
 
   const codes = {};
@@ -136,13 +138,15 @@ async function main() {
   const deadline = Date.now() + 60_000;
   let stored = 0;
   while (Date.now() < deadline) {
-    stored = (await db.query('SELECT count(*)::int AS n FROM events WHERE client_id = $1', [shop.client_id])).rows[0].n;
+    stored = (await db.query('SELECT count(*)::int AS n FROM events WHERE client_id = $1', [shop.client_id]))
+      .rows[0].n;
     if (stored >= accepted) break;
     await new Promise((r) => setTimeout(r, 250));
   }
   await db.end();
   otherLat.sort((a, b) => a - b);
-  const q = (p) => Math.round(otherLat[Math.min(otherLat.length - 1, Math.floor(p * otherLat.length))] * 10) / 10;
+  const q = (p) =>
+    Math.round(otherLat[Math.min(otherLat.length - 1, Math.floor(p * otherLat.length))] * 10) / 10;
   console.log(
     JSON.stringify(
       {
@@ -154,7 +158,11 @@ async function main() {
           stored,
           max_200_in_one_second: Math.max(0, ...Object.values(okBySecond)),
         },
-        other_client: { rate: OTHER_RATE, answers: otherCodes, ack_ms: { p50: q(0.5), p99: q(0.99), max: q(1) } },
+        other_client: {
+          rate: OTHER_RATE,
+          answers: otherCodes,
+          ack_ms: { p50: q(0.5), p99: q(0.99), max: q(1) },
+        },
       },
       null,
       2,
@@ -169,7 +177,8 @@ if (process.argv[2] === '--serve') {
     console.error(err);
     process.exit(1);
   });
-} else main().catch((err) => {
-  console.error(err);
-  process.exit(1);
-});
+} else
+  main().catch((err) => {
+    console.error(err);
+    process.exit(1);
+  });
