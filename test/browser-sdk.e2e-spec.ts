@@ -44,12 +44,16 @@ async function startSite(eyeUrl: string): Promise<{ origin: string; close(): Pro
     }
     // The snippet of docs/browser.md, with this test's key and The Eye's address.
     const key = JSON.stringify(url.searchParams.get('key'));
+    // ?batching: the SDK's batching delivery (POST /b, flushed with keepalive when the page goes).
+    const delivery = url.searchParams.has('batching')
+      ? `, deliveryStrategy: { strategy: 'batching', config: { size: 50, timeout: 60000 } }`
+      : '';
     res.end(`<!doctype html><title>shop</title>
 <script src="/sdk.js"></script>
 <script>
   window.analyticsReady = AnalyticsNext.AnalyticsBrowser.load(
     { writeKey: ${key}, cdnURL: ${JSON.stringify(eyeUrl)} },
-    { integrations: { 'Segment.io': { apiHost: ${JSON.stringify(`${eyeHost}/v1`)}, protocol: 'http' } } },
+    { integrations: { 'Segment.io': { apiHost: ${JSON.stringify(`${eyeHost}/v1`)}, protocol: 'http'${delivery} } } },
   ).then(([analytics]) => { window.analytics = analytics; return 'loaded'; }, (e) => 'failed: ' + e);
 </script>`);
   });
@@ -106,20 +110,23 @@ describe('Browser collection with the unmodified @segment/analytics-next (e2e, C
 
   const openPage = async (
     origin: string,
+    query = '',
   ): Promise<{ page: Page; requests: string[]; messageIds: string[] }> => {
     const page = await browser.newPage();
     const requests: string[] = [];
     const messageIds: string[] = [];
     page.on('request', (r) => {
       const body = r.postData();
-      if (body && r.url().startsWith(t.url))
-        messageIds.push((JSON.parse(body) as { messageId: string }).messageId);
+      if (body && r.url().startsWith(t.url)) {
+        const sent = JSON.parse(body) as { messageId?: string; batch?: { messageId: string }[] };
+        for (const m of sent.batch ?? [sent]) messageIds.push(m.messageId as string);
+      }
       if (r.url().startsWith(t.url))
         requests.push(
           `${r.method()} ${new URL(r.url()).pathname} ${r.headers()['content-type'] ?? ''}`.trim(),
         );
     });
-    await page.goto(`${origin}/?key=${encodeURIComponent(key)}`);
+    await page.goto(`${origin}/?key=${encodeURIComponent(key)}${query}`);
     return { page, requests, messageIds };
   };
 
@@ -168,6 +175,33 @@ describe('Browser collection with the unmodified @segment/analytics-next (e2e, C
     // Nothing doubled later (retries and the SDK's persisted queue carry the same messageIds).
     await page.waitForTimeout(1_000);
     expect(await sessionEvents(anonymousId)).toHaveLength(expected.length);
+    await page.close();
+  });
+
+  it('stores what the batching delivery flushes with keepalive as the page goes (POST /v1/b)', async () => {
+    const { page, requests } = await openPage(site.origin, '&batching');
+    expect(await page.evaluate(() => (globalThis as any).analyticsReady)).toBe('loaded');
+    const anonymousId = await page.evaluate(() => {
+      const a = (globalThis as any).analytics;
+      a.page('Pricing');
+      a.track('Plan Chosen', { plan: 'pro' });
+      a.track('Checkout Started');
+      return a.user().anonymousId() as string;
+    });
+    await page.waitForTimeout(300);
+    // Nothing sent yet (a batch of 50 or a minute); leaving the page flushes it.
+    expect(requests.filter((r) => r.startsWith('POST'))).toEqual([]);
+    await page.goto(`${site.origin}/next`);
+    const events = await waitFor(
+      async () => {
+        const stored = await sessionEvents(anonymousId);
+        return stored.length >= 3 && stored;
+      },
+      20_000,
+      'the flushed batch',
+    );
+    expect(events.map((e) => e.name)).toEqual(['Pricing', 'Plan Chosen', 'Checkout Started']);
+    // (The flush is a keepalive request of a page that is gone: Playwright does not report it.)
     await page.close();
   });
 
