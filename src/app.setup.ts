@@ -11,7 +11,6 @@ import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { applyBodyLimits } from './common/body-limit';
 import { registerFormParser } from './common/form-body';
 import type { AppConfig } from './config/config';
-import { WriteKeysService } from './auth/write-keys.service';
 import { registerSegmentBrowserSupport } from './segment/segment-browser';
 import { INGESTION_OPENAPI_MODELS, addIngestionOpenApiPaths } from './ingestion/ingestion.openapi';
 import {
@@ -62,7 +61,7 @@ export async function createApp(
   fastify.removeContentTypeParser('text/plain');
   registerFormParser(app);
   if (config.role !== 'worker') {
-    registerSegmentBrowserSupport(fastify, app.get(WriteKeysService));
+    registerSegmentBrowserSupport(app);
     // Before init(), which registers the routes: @BodyLimit() routes get their own limit.
     applyBodyLimits(fastify, app.get(AllExceptionsFilter));
     setupSwagger(app);

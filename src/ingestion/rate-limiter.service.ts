@@ -92,6 +92,17 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
     this.count(bucket, events, limit, who);
   }
 
+  /**
+   * Whether `bucket` has used its whole budget this second already (nothing counted): lets a flood
+   * be refused before its body is even read.
+   */
+  exhausted(bucket: string, limit: number): boolean {
+    if (limit === 0) return false;
+    const w = this.windows.get(bucket);
+    if (w === undefined || w.second !== Math.floor(Date.now() / 1000)) return false;
+    return w.global + w.inflight + w.pending >= limit;
+  }
+
   private count(bucket: string, events: number, limit: number, who: string): void {
     if (limit === 0) return;
     if (events > limit) {

@@ -1,6 +1,7 @@
-import { RouteConfig } from '@nestjs/platform-fastify';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import type { WriteKeysService } from '../auth/write-keys.service';
+import { type NestFastifyApplication, RouteConfig } from '@nestjs/platform-fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { WriteKeysService } from '../auth/write-keys.service';
+import { SegmentService } from './segment.service';
 
 const BROWSER_ROUTE = 'theEyeSegmentBrowser';
 
@@ -45,9 +46,13 @@ const isBrowserRoute = (request: FastifyRequest): boolean =>
  * - CORS headers on their answers (errors included: a page's SDK must read a 400, 401 or 429 to
  *   drop or delay rather than retry blindly) when the request's Origin is allowed by some key;
  *   the key itself is checked against the Origin by the route (403 there);
- * - answers to CORS preflights on their paths, for those origins only.
+ * - answers to CORS preflights on their paths, for those origins only;
+ * - a 429 before the body is read for a web page's address that has spent its budget.
  */
-export function registerSegmentBrowserSupport(fastify: FastifyInstance, writeKeys: WriteKeysService): void {
+export function registerSegmentBrowserSupport(app: NestFastifyApplication): void {
+  const fastify = app.getHttpAdapter().getInstance();
+  const writeKeys = app.get(WriteKeysService);
+  const segment = app.get(SegmentService);
   const parseJson = fastify.getDefaultJsonParser('error', 'error');
   fastify.removeContentTypeParser('text/plain');
   fastify.addContentTypeParser('text/plain', { parseAs: 'string' }, (request, body, done) => {
@@ -68,7 +73,16 @@ export function registerSegmentBrowserSupport(fastify: FastifyInstance, writeKey
     if (!isBrowserRoute(request)) return;
     void reply.header('Vary', 'Origin');
     const origin = request.headers.origin;
-    if (origin !== undefined && (await writeKeys.preflightAllowed(origin))) allowOrigin(reply, origin);
+    if (origin === undefined) return;
+    if (await writeKeys.preflightAllowed(origin)) allowOrigin(reply, origin);
+    // A page's address over its budget: refused before its body is read and the route runs, so
+    // that a flood costs little (the route counts and refuses the rest the same way).
+    if (request.method === 'POST' && segment.addressExhausted(request.ip)) {
+      return reply
+        .status(429)
+        .header('Retry-After', '1')
+        .send({ code: 'rate_limited', message: 'This address may not send more events this second' });
+    }
   });
 
   const paths = [

@@ -122,6 +122,11 @@ export class SegmentService {
     };
   }
 
+  /** A web page's address that has spent its budget for this second (see takeRates). */
+  addressExhausted(ip: string): boolean {
+    return this.rateLimiter.exhausted(`addr:${ip}`, this.config.rateLimitEventsPerAddress);
+  }
+
   /**
    * Budgets a request spends, cheapest refusal first: its source address when it comes from a web
    * page (an Origin header; server SDKs send many users' events from one address), its key, its
