@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeOpenApi } from '../src/app.setup';
+import { SEGMENT_PATHS } from '../src/segment/segment-browser';
 import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
 
 type Json = Record<string, any>;
@@ -62,7 +63,13 @@ describe('OpenAPI document (/docs-json)', () => {
     };
     // No bearer token: the token route, the probes, and Segment's routes (they take a write key).
     const open = new Set(['POST /v1/auth/token', 'GET /health', 'GET /ready']);
-    const segment = new Set(SEGMENT_CALLS.map((call) => `POST /v1/${call}`));
+    const segment = new Set([
+      ...SEGMENT_CALLS.map((call) => `POST /v1/${call}`),
+      ...Object.values(SEGMENT_PATHS)
+        .flat()
+        .map((p) => `POST /v1/${p}`),
+      'GET /v1/projects/{writeKey}/settings',
+    ]);
     for (const { method, path, op } of operations(doc)) {
       const route = `${method.toUpperCase()} ${path}`;
       if (segment.has(route)) {
@@ -235,8 +242,14 @@ describe('OpenAPI document (/docs-json)', () => {
     const reader = await registerClient(t.url, ['events:read'], 'try it out');
     const admin = await adminToken(t.url);
     for (const { method, path, op } of operations(doc)) {
-      // GET /v1/events/{id} asks for one event: its example id is rightly unknown here (404).
-      if (method !== 'get' || path === '/v1/events/{id}') continue;
+      // GET /v1/events/{id} asks for one event, the write keys of one client, the settings of one
+      // write key: their example ids are rightly unknown here (404, 401).
+      const oneThing = [
+        '/v1/events/{id}',
+        '/v1/clients/{client_id}/write-keys',
+        '/v1/projects/{writeKey}/settings',
+      ];
+      if (method !== 'get' || oneThing.includes(path)) continue;
       const params = (op.parameters ?? []) as Json[];
       let url = path;
       const query = new URLSearchParams();
