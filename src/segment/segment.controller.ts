@@ -5,7 +5,7 @@ import { bodyLimitConfig } from '../common/body-limit';
 import { Public } from '../auth/auth.decorators';
 import { RawPayload } from '../common/decorators';
 import { ApiErrors, WRITE_KEY_SCHEME } from '../common/swagger';
-import { BrowserRoute, SEGMENT_PATHS } from './segment-browser';
+import { BrowserRoute } from './segment-browser';
 import { SegmentBatchDto, SegmentMessageDto, SegmentSettingsDto, SegmentSuccessDto } from './segment.dto';
 import { type SegmentRequest, SegmentService } from './segment.service';
 
@@ -19,8 +19,8 @@ const AUTH =
   '(GET /v1/rejected-events) with its reasons. 400 only for an unparseable or oversized (over 500 KB) request; ' +
   "401 for a bad key; 403 when the Origin header is not one of the key's allowed_origins; 429 with Retry-After " +
   "(seconds) over the client's, the key's or (for web pages) the address's rate limit or the processing backlog; " +
-  '413 for a batch of more messages than may be sent in a second. The one-letter paths are what ' +
-  '@segment/analytics-next posts to.';
+  '413 for a batch of more messages than may be sent in a second. @segment/analytics-next posts the same ' +
+  'bodies to one-letter paths (/v1/t, /v1/p, /v1/i, /v1/s, /v1/g, /v1/a, /v1/b), served alike and not listed here.';
 
 const request = (req: FastifyRequest): SegmentRequest => ({ headers: req.headers, ip: req.ip });
 
@@ -55,7 +55,7 @@ export class SegmentController {
     return this.segment.settings(writeKey, request(req), req.host, req.protocol);
   }
 
-  @Post(SEGMENT_PATHS.batch.slice())
+  @Post('batch')
   @HttpCode(200)
   @BrowserRoute(bodyLimitConfig(MAX_REQUEST_BYTES, 400))
   @ApiOperation({
@@ -68,7 +68,7 @@ export class SegmentController {
     return this.segment.batch(body, request(req));
   }
 
-  @Post(SEGMENT_PATHS.track.slice())
+  @Post('track')
   @HttpCode(200)
   @BrowserRoute(bodyLimitConfig(MAX_REQUEST_BYTES, 400))
   @ApiOperation({ summary: 'Segment track call: name = event', description: AUTH })
@@ -78,7 +78,7 @@ export class SegmentController {
     return this.segment.single('track', body, request(req));
   }
 
-  @Post(SEGMENT_PATHS.page.slice())
+  @Post('page')
   @HttpCode(200)
   @BrowserRoute(bodyLimitConfig(MAX_REQUEST_BYTES, 400))
   @ApiOperation({ summary: 'Segment page call: name = name, else "page"', description: AUTH })
@@ -88,7 +88,7 @@ export class SegmentController {
     return this.segment.single('page', body, request(req));
   }
 
-  @Post(SEGMENT_PATHS.screen.slice())
+  @Post('screen')
   @HttpCode(200)
   @BrowserRoute(bodyLimitConfig(MAX_REQUEST_BYTES, 400))
   @ApiOperation({ summary: 'Segment screen call: name = name, else "screen"', description: AUTH })
@@ -98,7 +98,7 @@ export class SegmentController {
     return this.segment.single('screen', body, request(req));
   }
 
-  @Post(SEGMENT_PATHS.identify.slice())
+  @Post('identify')
   @HttpCode(200)
   @BrowserRoute(bodyLimitConfig(MAX_REQUEST_BYTES, 400))
   @ApiOperation({
@@ -111,7 +111,7 @@ export class SegmentController {
     return this.segment.single('identify', body, request(req));
   }
 
-  @Post(SEGMENT_PATHS.group.slice())
+  @Post('group')
   @HttpCode(200)
   @BrowserRoute(bodyLimitConfig(MAX_REQUEST_BYTES, 400))
   @ApiOperation({
@@ -124,7 +124,7 @@ export class SegmentController {
     return this.segment.single('group', body, request(req));
   }
 
-  @Post(SEGMENT_PATHS.alias.slice())
+  @Post('alias')
   @HttpCode(200)
   @BrowserRoute(bodyLimitConfig(MAX_REQUEST_BYTES, 400))
   @ApiOperation({ summary: 'Segment alias call: name = "alias", previousId kept in data', description: AUTH })
