@@ -12,6 +12,7 @@ import { SWAGGER_UI_OPTIONS, secureDocs } from './common/swagger-ui';
 import { applyBodyLimits } from './common/body-limit';
 import { registerFormParser } from './common/form-body';
 import type { AppConfig } from './config/config';
+import { registerSegmentBrowserSupport } from './segment/segment-browser';
 import { INGESTION_OPENAPI_MODELS, addIngestionOpenApiPaths } from './ingestion/ingestion.openapi';
 import {
   NestPinoLogger,
@@ -67,10 +68,12 @@ export async function createApp(
     if (isEmptyBody(request.headers)) delete request.headers['content-type'];
     done();
   });
-  // Bodies are JSON (or form fields where @AcceptsForm() says so); anything else is a 415.
+  // Bodies are JSON (or form fields where @AcceptsForm() says so, text/plain JSON on the Segment
+  // routes web pages call); anything else is a 415.
   fastify.removeContentTypeParser('text/plain');
   registerFormParser(app);
   if (config.role !== 'worker') {
+    registerSegmentBrowserSupport(app);
     // Before init(), which registers the routes: @BodyLimit() routes get their own limit.
     applyBodyLimits(fastify, app.get(AllExceptionsFilter));
     setupSwagger(app);

@@ -73,7 +73,9 @@ describe('Segment-compatible ingestion (e2e)', () => {
       expect(res.status).toBe(201);
       expect(res.body).toEqual({
         client_id: writer.clientId,
+        key_id: expect.stringMatching(/^key_[0-9a-f]{20}$/),
         write_key: expect.stringMatching(/^wk_[\w-]{43}$/),
+        allowed_origins: [],
       });
       const stored = await withDb((db) =>
         db.query<{ key_hash: string }>('SELECT key_hash FROM write_keys WHERE client_id = $1', [

@@ -16,7 +16,8 @@ export class AuditController {
   @ApiOperation({
     summary: 'The append-only trail of admin actions, newest first',
     description:
-      'Actions: client.created, client.updated, client.revoked, client.rotated, write_key.issued, schema.put, ' +
+      'Actions: client.created, client.updated, client.revoked, client.rotated, write_key.issued, write_key.updated, ' +
+      'write_key.revoked, schema.put, ' +
       'quarantine.replayed. Filters combine (AND).',
   })
   @ApiOkResponse({ type: AuditEventPageDto })

@@ -11,6 +11,8 @@ export const AUDIT_ACTIONS = [
   'client.revoked',
   'client.rotated',
   'write_key.issued',
+  'write_key.updated',
+  'write_key.revoked',
   'schema.put',
   'quarantine.replayed',
 ] as const;

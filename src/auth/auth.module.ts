@@ -12,6 +12,7 @@ import { JwtKeyService } from './jwt-key.service';
 import { TokenController } from './token.controller';
 import { TokenService } from './token.service';
 import { WriteKeysController } from './write-keys.controller';
+import { WriteKeysRepository } from './write-keys.repository';
 import { WriteKeysService } from './write-keys.service';
 
 /** Trusted clients, tokens, and the global deny-by-default guard. */
@@ -25,6 +26,7 @@ import { WriteKeysService } from './write-keys.service';
     ClientUsageService,
     CredentialThrottle,
     ClientsService,
+    WriteKeysRepository,
     WriteKeysService,
     TokenService,
     AuthGuard,

@@ -79,6 +79,11 @@ export class ClientStateService implements OnModuleInit, OnApplicationShutdown {
     this.subscriber?.disconnect();
   }
 
+  /** Whether invalidations are heard now: other per-client caches may only cache while it is true. */
+  get listening(): boolean {
+    return this.subscribed;
+  }
+
   /**
    * The client's current state; an unknown client is inactive. Asked on every authenticated
    * request, so it also notes the client's use (last_used_at).

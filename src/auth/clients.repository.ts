@@ -22,7 +22,7 @@ export interface ClientChangeSet {
 }
 
 /**
- * The auth tables through Prisma: `clients`, `write_keys` and the `settings` row of the generated
+ * The auth tables through Prisma: `clients` (write keys: WriteKeysRepository) and the `settings` row of the generated
  * JWT key. Also read by the ingestion rate limiter (per-client limits).
  */
 @Injectable()
@@ -112,19 +112,6 @@ export class ClientsRepository {
   async rateLimit(id: string): Promise<number | null> {
     const row = await this.prisma.client.findUnique({ where: { id }, select: { rateLimit: true } });
     return row?.rateLimit ?? null;
-  }
-
-  /** `secretGen`: the client's secret generation now; a rotation makes the key stale. */
-  createWriteKey(keyHash: string, clientId: string, secretGen: number): Promise<unknown> {
-    return this.prisma.writeKey.create({ data: { keyHash, clientId, secretGen } });
-  }
-
-  /** The client a write key (by its hash) belongs to and the secret generation it was issued under, or null. */
-  writeKeyOwner(keyHash: string): Promise<{ clientId: string; secretGen: number } | null> {
-    return this.prisma.writeKey.findUnique({
-      where: { keyHash },
-      select: { clientId: true, secretGen: true },
-    });
   }
 
   /** The stored JWT key: `candidate` stored when there is none yet (first process wins); the key in force. */

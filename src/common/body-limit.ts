@@ -21,8 +21,16 @@ interface BodyLimitConfig {
  * another answer (Segment SDKs treat 400 as "drop this batch, do not retry").
  */
 export function BodyLimit(bytes: number, status = 413): MethodDecorator {
+  return RouteConfig(bodyLimitConfig(bytes, status));
+}
+
+/**
+ * The route config of @BodyLimit(), for a route that needs other route config too: Nest keeps only
+ * the last RouteConfig() of a method, so such a route passes one object with both.
+ */
+export function bodyLimitConfig(bytes: number, status = 413): Record<string, unknown> {
   const config: BodyLimitConfig = { bytes, status };
-  return RouteConfig({ [BODY_LIMIT]: config });
+  return { [BODY_LIMIT]: config };
 }
 
 /**

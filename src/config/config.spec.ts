@@ -37,6 +37,8 @@ describe(loadConfig.name, () => {
       metricsPublic: false,
       maxQueueBacklog: 200_000,
       rateLimitEventsPerSecond: 0,
+      rateLimitEventsPerAddress: 50,
+      rateLimitEventsPerKey: 0,
       workerConcurrency: 16,
       jobLockMs: 30_000,
       logLevel: 'log',

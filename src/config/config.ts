@@ -38,6 +38,10 @@ export interface AppConfig {
   readonly maxQueueBacklog: number;
   /** Events per second per client, across all API processes (0 = off); clients may override it. */
   readonly rateLimitEventsPerSecond: number;
+  /** Events per second from one source address through the Segment routes from web pages (0 = off). */
+  readonly rateLimitEventsPerAddress: number;
+  /** Events per second per write key, across all API processes (0 = off: the client's limit applies). */
+  readonly rateLimitEventsPerKey: number;
   readonly workerConcurrency: number;
   /** Bull lock/stalled-check period: how fast a job of a killed worker is picked up again. */
   readonly jobLockMs: number;
@@ -190,6 +194,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     metricsPublic,
     maxQueueBacklog: int('MAX_QUEUE_BACKLOG', 200_000, 1, 100_000_000),
     rateLimitEventsPerSecond: int('RATE_LIMIT_EVENTS_PER_SECOND', 0, 0, 1_000_000),
+    rateLimitEventsPerAddress: int('RATE_LIMIT_EVENTS_PER_ADDRESS', 50, 0, 1_000_000),
+    rateLimitEventsPerKey: int('RATE_LIMIT_EVENTS_PER_KEY', 0, 0, 1_000_000),
     workerConcurrency: int('WORKER_CONCURRENCY', 16, 1, 256),
     jobLockMs: int('JOB_LOCK_MS', 30_000, 500, 600_000),
     logLevel: oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'], 'log'),

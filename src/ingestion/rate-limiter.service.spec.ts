@@ -54,4 +54,30 @@ describe(RateLimiter.name, () => {
       jest.useRealTimers();
     }
   });
+
+  it('counts other budgets (an address, a key) apart from clients, and says when one is spent', () => {
+    const { sut } = setup(0);
+    jest.useFakeTimers({ now: 1_700_000_000_200 });
+    try {
+      expect(sut.exhausted('addr:1.2.3.4', 3)).toBe(false);
+      sut.takeFrom('addr:1.2.3.4', 2, 3, 'this address');
+      expect(sut.exhausted('addr:1.2.3.4', 3)).toBe(false);
+      sut.takeFrom('addr:1.2.3.4', 1, 3, 'this address');
+      expect(sut.exhausted('addr:1.2.3.4', 3)).toBe(true);
+      expect(() => sut.takeFrom('addr:1.2.3.4', 1, 3, 'this address')).toThrow(
+        expect.objectContaining({
+          status: 429,
+          message: 'This address may send 3 events per second',
+        }) as Error,
+      );
+      // Another budget, and the client's own (no limit here), are untouched.
+      expect(sut.exhausted('addr:5.6.7.8', 3)).toBe(false);
+      expect(() => sut.take('addr:1.2.3.4', 100)).not.toThrow();
+      expect(sut.exhausted('addr:1.2.3.4', 0)).toBe(false);
+      jest.setSystemTime(1_700_000_001_200);
+      expect(sut.exhausted('addr:1.2.3.4', 3)).toBe(false);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

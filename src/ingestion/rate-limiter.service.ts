@@ -81,26 +81,52 @@ export class RateLimiter implements OnModuleInit, OnApplicationShutdown {
   /** Counts `events` for the client, or throws 429 (over its limit this second) / 413. */
   take(clientId: string, events: number): void {
     const limit = this.overrides.get(clientId) ?? this.config.rateLimitEventsPerSecond;
+    this.count(clientId, events, limit, 'this client');
+  }
+
+  /**
+   * Counts `events` against another budget than a client's (`bucket`, e.g. one write key or one
+   * source address; 0 = unlimited), shared across processes like the clients' (429 / 413).
+   */
+  takeFrom(bucket: string, events: number, limit: number, who: string): void {
+    this.count(bucket, events, limit, who);
+  }
+
+  /**
+   * Whether `bucket` has used its whole budget this second already (nothing counted): lets a flood
+   * be refused before its body is even read.
+   */
+  exhausted(bucket: string, limit: number): boolean {
+    if (limit === 0) return false;
+    const w = this.windows.get(bucket);
+    if (w === undefined || w.second !== Math.floor(Date.now() / 1000)) return false;
+    return w.global + w.inflight + w.pending >= limit;
+  }
+
+  private count(bucket: string, events: number, limit: number, who: string): void {
     if (limit === 0) return;
     if (events > limit) {
       throw new ApiError(
         413,
         'payload_too_large',
-        `This request holds ${events} events, more than this client may send in a second (${limit}): send smaller batches`,
+        `This request holds ${events} events, more than ${who} may send in a second (${limit}): send smaller batches`,
       );
     }
     const now = Date.now();
     const second = Math.floor(now / 1000);
-    let w = this.windows.get(clientId);
+    let w = this.windows.get(bucket);
     if (w === undefined) {
       w = { second, seenAt: now, global: 0, inflight: 0, pending: 0 };
-      this.windows.set(clientId, w);
+      this.windows.set(bucket, w);
     } else {
       if (w.second !== second) roll(w, second);
       w.seenAt = now;
     }
     if (w.global + w.inflight + w.pending + events > limit) {
-      throw ApiError.rateLimited(`This client may send ${limit} events per second`, 1);
+      throw ApiError.rateLimited(
+        `${who[0].toUpperCase()}${who.slice(1)} may send ${limit} events per second`,
+        1,
+      );
     }
     w.pending += events;
     if (w.pending >= limit * EARLY_SYNC_FRACTION && !this.earlySync) {

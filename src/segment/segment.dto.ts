@@ -114,3 +114,29 @@ export class SegmentSuccessDto {
   })
   success!: true;
 }
+
+/** What @segment/analytics-next loads at start (GET {cdnURL}/v1/projects/{writeKey}/settings). */
+export class SegmentSettingsDto {
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    example: {
+      'Segment.io': {
+        apiKey: 'wk_…',
+        apiHost: 'eye.example.com/v1',
+        protocol: 'https',
+        deliveryStrategy: {},
+      },
+    },
+    description: "Only Segment.io (the SDK's own destination), pointed at this server",
+  })
+  integrations!: Record<string, unknown>;
+
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { sampleRate: 0 } })
+  metrics!: Record<string, unknown>;
+
+  @ApiProperty({ example: [], type: 'array', items: { type: 'object' } })
+  remotePlugins!: unknown[];
+
+  [field: string]: unknown;
+}

@@ -3,13 +3,14 @@ import { ApiError, type FieldError } from '../common/api-error';
 import type { EventLimits } from '../common/event-size';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { formatMicros, nowMicros } from '../common/timestamp';
-import { WriteKeysService } from '../auth/write-keys.service';
+import { type ResolvedWriteKey, WriteKeysService, originAllowed } from '../auth/write-keys.service';
 import { EventProducer } from '../ingestion/event-producer.service';
 import { RateLimiter } from '../ingestion/rate-limiter.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { QueuedEvent } from '../queue/queue.contract';
 import { MergedSize, mergedBytes } from './merged-size';
 import { MAX_MESSAGE_BYTES, type RequestContext, type SegmentCall, mapMessage } from './segment-mapping';
+import type { SegmentSettingsDto } from './segment.dto';
 
 /** Messages per request: 500 KB of ~200-byte messages; bounds the work of one request. */
 export const MAX_MESSAGES = 2_500;
@@ -18,6 +19,14 @@ export const MAX_MESSAGES = 2_500;
 export interface RequestHeaders {
   authorization?: string;
   'content-length'?: string;
+  /** Sent by browsers on every cross-origin request (and same-origin POSTs): marks a web page's SDK. */
+  origin?: string;
+}
+
+/** What the routes read of a request: its headers and source address (Fastify's `ip`). */
+export interface SegmentRequest {
+  headers: RequestHeaders;
+  ip: string;
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> =>
@@ -34,7 +43,7 @@ export class SegmentService {
   private readonly maxBodyBytes: number;
 
   constructor(
-    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly writeKeys: WriteKeysService,
     private readonly producer: EventProducer,
     private readonly metrics: MetricsService,
@@ -44,8 +53,10 @@ export class SegmentService {
     this.maxBodyBytes = config.maxBodyBytes;
   }
 
-  async batch(body: unknown, headers: RequestHeaders): Promise<{ success: true }> {
-    const clientId = await this.authenticate(body, headers.authorization);
+  async batch(body: unknown, req: SegmentRequest): Promise<{ success: true }> {
+    const { headers } = req;
+    const key = await this.authenticate(body, headers);
+    const clientId = key.clientId;
     const b = body as Record<string, unknown>;
     const messages = b.batch;
     if (!Array.isArray(messages))
@@ -60,7 +71,7 @@ export class SegmentService {
       );
     // The client's events per second, as on /v1/events/batch: 429 with Retry-After in whole
     // seconds (what the SDKs parse; they retry after it without spending a retry).
-    this.rateLimiter.take(clientId, messages.length);
+    this.takeRates(key, req, messages.length);
     const ctx = this.context(clientId, headers['content-length'], b);
     this.checkMergedSize(messages, ctx);
     const events = new Array<QueuedEvent>(messages.length);
@@ -69,11 +80,77 @@ export class SegmentService {
     return { success: true };
   }
 
-  async single(call: SegmentCall, body: unknown, headers: RequestHeaders): Promise<{ success: true }> {
-    const clientId = await this.authenticate(body, headers.authorization);
-    this.rateLimiter.take(clientId, 1);
-    await this.enqueue([mapMessage(body, '', this.context(clientId, headers['content-length']), call)]);
+  async single(call: SegmentCall, body: unknown, req: SegmentRequest): Promise<{ success: true }> {
+    const key = await this.authenticate(body, req.headers);
+    this.takeRates(key, req, 1);
+    await this.enqueue([
+      mapMessage(body, '', this.context(key.clientId, req.headers['content-length']), call),
+    ]);
     return { success: true };
+  }
+
+  /**
+   * What @segment/analytics-next loads first: its own destination (Segment.io) sending here with
+   * this key, nothing else to fetch (no remote plugins, no device-mode destinations) and none of
+   * Segment's metrics (they would go to Segment's servers).
+   */
+  async settings(
+    writeKey: string,
+    req: SegmentRequest,
+    host: string,
+    protocol: string,
+  ): Promise<SegmentSettingsDto> {
+    await this.authenticate({ writeKey }, req.headers);
+    return {
+      integrations: {
+        'Segment.io': {
+          apiKey: writeKey,
+          apiHost: `${host}/v1`,
+          protocol,
+          unbundledIntegrations: [],
+          addBundledMetadata: true,
+        },
+      },
+      plan: {
+        track: { __default: { enabled: true, integrations: {} } },
+        identify: { __default: { enabled: true } },
+        group: { __default: { enabled: true } },
+      },
+      edgeFunction: {},
+      analyticsNextEnabled: true,
+      middlewareSettings: {},
+      enabledMiddleware: {},
+      metrics: { sampleRate: 0 },
+      legacyVideoPluginsEnabled: false,
+      remotePlugins: [],
+    };
+  }
+
+  /** A web page's address that has spent its budget for this second (see takeRates). */
+  addressExhausted(ip: string): boolean {
+    return this.rateLimiter.exhausted(`addr:${ip}`, this.config.rateLimitEventsPerAddress);
+  }
+
+  /**
+   * Budgets a request spends, cheapest refusal first: its source address when it comes from a web
+   * page (an Origin header; server SDKs send many users' events from one address), its key, its
+   * client. A refusal is a 429 with Retry-After, after which the SDKs send the same messages again.
+   */
+  private takeRates(key: ResolvedWriteKey, req: SegmentRequest, events: number): void {
+    if (req.headers.origin !== undefined)
+      this.rateLimiter.takeFrom(
+        `addr:${req.ip}`,
+        events,
+        this.config.rateLimitEventsPerAddress,
+        'this address',
+      );
+    this.rateLimiter.takeFrom(
+      `key:${key.keyId}`,
+      events,
+      this.config.rateLimitEventsPerKey,
+      'this write key',
+    );
+    this.rateLimiter.take(key.clientId, events);
   }
 
   private async enqueue(events: QueuedEvent[]): Promise<void> {
@@ -124,9 +201,11 @@ export class SegmentService {
   /**
    * The client of the write key, from HTTP Basic (key as user name, empty password) or the
    * body's `writeKey`; 401 when it is missing, unknown or its client revoked. 400 when the body
-   * is not a JSON object (checked after the key, whose absence is the likelier mistake).
+   * is not a JSON object (checked after the key, whose absence is the likelier mistake). 403 when
+   * the request comes from a web page whose origin the key does not allow.
    */
-  private async authenticate(body: unknown, authorization: unknown): Promise<string> {
+  private async authenticate(body: unknown, headers: RequestHeaders): Promise<ResolvedWriteKey> {
+    const authorization = headers.authorization;
     let key: string | undefined;
     if (typeof authorization === 'string' && /^basic /i.test(authorization)) {
       const decoded = Buffer.from(authorization.slice(6).trim(), 'base64').toString('utf8');
@@ -134,8 +213,8 @@ export class SegmentService {
       key = colon < 0 ? decoded : decoded.slice(0, colon);
     }
     if (!key && isObject(body) && typeof body.writeKey === 'string') key = body.writeKey;
-    const clientId = key ? await this.writeKeys.resolve(key) : null;
-    if (clientId === null) {
+    const resolved = key ? await this.writeKeys.resolve(key) : null;
+    if (resolved === null) {
       throw new ApiError(
         401,
         'unauthorized',
@@ -148,6 +227,13 @@ export class SegmentService {
       const errors: FieldError[] = [{ path: '/', message: 'must be a JSON object' }];
       throw ApiError.validation(errors, 'The request body is not valid');
     }
-    return clientId;
+    if (headers.origin !== undefined && !originAllowed(resolved, headers.origin)) {
+      throw new ApiError(
+        403,
+        'forbidden',
+        "This write key may not be used from this page's origin (allowed_origins)",
+      );
+    }
+    return resolved;
   }
 }
