@@ -12,6 +12,7 @@ import { Pool } from 'pg';
 import { AnalyticsRepository, type EventFilter, type EventRow } from '../src/analytics/analytics.repository';
 import { FunnelsRepository, type FunnelQuery } from '../src/analytics/funnels.repository';
 import type { Order } from '../src/analytics/page.dto';
+import { ArchiveFilesRepository } from '../src/archive/archive-files.repository';
 import { ArchiveModule } from '../src/archive/archive.module';
 import { ArchiveReader } from '../src/archive/archive-reader.repository';
 import { ArchiveWriter } from '../src/archive/archive-writer.service';
@@ -178,6 +179,25 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
       const [a, b] = [key(sorted[i - 1]), key(sorted[i])];
       expect(a[0] < b[0] || (a[0] === b[0] && (a[1] < b[1] || (a[1] === b[1] && a[2] < b[2])))).toBe(true);
     }
+  });
+
+  it('leaves neither a partial nor a temporary file when writing fails midway', async () => {
+    const files = moduleRef.get(ArchiveFilesRepository);
+    const copy = files.copyToParquet.bind(files);
+    // The temporary file is fully written, then the step after it fails (as a full disk would).
+    const spy = jest.spyOn(files, 'copyToParquet').mockImplementationOnce(async (c, table, path) => {
+      await copy(c, table, path);
+      throw new Error('disk full');
+    });
+    try {
+      await expect(writer.writeDay(NEXT, 'failed.parquet')).rejects.toThrow('disk full');
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await readdir(join(dir, 'events', `date=${NEXT}`))).toEqual([
+      written[NEXT].path!.split('/').pop(),
+    ]);
+    await expect(writer.writeDay(NEXT, '../escape.parquet')).rejects.toThrow('archive file names');
   });
 
   it('keeps microseconds and the stored payload text end to end', async () => {

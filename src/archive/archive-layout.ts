@@ -50,18 +50,28 @@ export async function archivedDays(root: string): Promise<string[]> {
 }
 
 /**
- * The Parquet files of the days in [fromDay, toDay] (either bound open), sorted by path. Listing
- * the folders instead of handing DuckDB a glob prunes the days outside the range before any file
- * is opened, and an empty range is an empty list rather than DuckDB's "no files found".
+ * The Parquet files of each day in [fromDay, toDay] (either bound open) that has any, days in
+ * order. Listing the folders instead of handing DuckDB a glob prunes the days outside the range
+ * before any file is opened, and an empty range is an empty list rather than DuckDB's "no files
+ * found".
  */
-export async function archiveFiles(root: string, fromDay?: string, toDay?: string): Promise<string[]> {
-  const files: string[] = [];
+export async function archiveFilesByDay(
+  root: string,
+  fromDay?: string,
+  toDay?: string,
+): Promise<{ day: string; files: string[] }[]> {
+  const days: { day: string; files: string[] }[] = [];
   for (const day of await archivedDays(root)) {
     if ((fromDay !== undefined && day < fromDay) || (toDay !== undefined && day > toDay)) continue;
     const dir = dayDir(root, day);
     const names = await readdir(dir).catch(() => [] as string[]);
-    for (const name of names)
-      if (name.endsWith('.parquet') && !name.startsWith('.')) files.push(join(dir, name));
+    const files = names.filter((n) => n.endsWith('.parquet') && !n.startsWith('.')).map((n) => join(dir, n));
+    if (files.length > 0) days.push({ day, files: files.sort() });
   }
-  return files.sort();
+  return days;
+}
+
+/** The Parquet files of the days in [fromDay, toDay], sorted by path (see archiveFilesByDay). */
+export async function archiveFiles(root: string, fromDay?: string, toDay?: string): Promise<string[]> {
+  return (await archiveFilesByDay(root, fromDay, toDay)).flatMap((d) => d.files);
 }

@@ -13,7 +13,7 @@ import type { GroupBy, Interval } from '../analytics/stats.dto';
 import type { StatsFilter, StatsRow } from '../analytics/stats.repository';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Sql } from '../prisma/sql';
-import { archiveFiles, utcDay } from './archive-layout';
+import { archiveFiles, archiveFilesByDay, utcDay } from './archive-layout';
 import { sqlLiteral } from './archive-files.repository';
 import { DuckDbService } from './duckdb.service';
 
@@ -109,6 +109,54 @@ export class ArchiveReader {
   }
 
   /**
+   * The days a keyset walk over `filter` visits, in the walk's order, from the cursor's day on.
+   * A day's files hold exactly the events of that UTC day, so days are disjoint ranges of the
+   * sort key: a walk reads one day after another and stops when it has enough rows, instead of
+   * sorting the whole range (a month's first page costs about a day's).
+   */
+  private async walkDays(
+    filter: EventFilter,
+    order: Order,
+    after: [string, string] | null,
+  ): Promise<string[][]> {
+    const days = await archiveFilesByDay(
+      this.config.archiveDir,
+      filter.from === undefined ? undefined : utcDay(filter.from),
+      filter.to === undefined ? undefined : utcDay(filter.to),
+    );
+    if (order === 'desc') days.reverse();
+    const cursorDay = after === null ? undefined : utcDay(after[0]);
+    return days
+      .filter((d) => cursorDay === undefined || (order === 'asc' ? d.day >= cursorDay : d.day <= cursorDay))
+      .map((d) => d.files);
+  }
+
+  private eventsSql(
+    files: string[],
+    filter: EventFilter,
+    order: Order,
+    after: [string, string] | null,
+    take?: number,
+  ) {
+    const q = new Sql();
+    const dir = DIRECTION[order];
+    eventWhere(filter, q);
+    if (after) {
+      q.and(
+        `(e.timestamp, e.seq) ${dir.after} (${q.param(after[0])}::TIMESTAMPTZ, ${q.param(after[1])}::BIGINT)`,
+      );
+    }
+    const order2 = `ORDER BY e.timestamp ${dir.sql}, e.seq ${dir.sql}`;
+    // A page's rows are picked on the sort key first, then only they are rendered.
+    const text =
+      take === undefined
+        ? `SELECT ${PACKED_EVENT_ROW} FROM ${source(files)} e ${q.whereClause()} ${order2}`
+        : `SELECT ${PACKED_EVENT_ROW} FROM (SELECT * FROM ${source(files)} e ${q.whereClause()}
+            ${order2} LIMIT ${q.param(take)}) e ${order2}`;
+    return { text, params: q.params };
+  }
+
+  /**
    * Events in (timestamp, seq) order after the cursor `after` — AnalyticsRepository.events over
    * the archive: a session's timeline, a category+name page, a name alone, a client's events.
    */
@@ -118,46 +166,37 @@ export class ArchiveReader {
     after: [string, string] | null,
     take: number,
   ): Promise<EventRow[]> {
-    const from = source(await this.files(filter.from, filter.to));
-    if (from === null) return [];
-    const q = new Sql();
-    const dir = DIRECTION[order];
-    eventWhere(filter, q);
-    if (after) {
-      q.and(
-        `(e.timestamp, e.seq) ${dir.after} (${q.param(after[0])}::TIMESTAMPTZ, ${q.param(after[1])}::BIGINT)`,
+    const rows: EventRow[] = [];
+    for (const files of await this.walkDays(filter, order, after)) {
+      const sql = this.eventsSql(files, filter, order, after, take - rows.length);
+      rows.push(
+        ...(await this.rows<{ r: string }>(sql.text, sql.params)).map((row) => unpackEventRow(row.r)),
       );
+      if (rows.length >= take) break;
     }
-    // The page's rows are picked on the sort key first, then only they are rendered.
-    const sql = `SELECT ${PACKED_EVENT_ROW} FROM (SELECT * FROM ${from} e ${q.whereClause()}
-        ORDER BY e.timestamp ${dir.sql}, e.seq ${dir.sql} LIMIT ${q.param(take)}) e
-      ORDER BY e.timestamp ${dir.sql}, e.seq ${dir.sql}`;
-    return (await this.rows<{ r: string }>(sql, q.params)).map((row) => unpackEventRow(row.r));
+    return rows;
   }
 
   /**
    * Every event matching `filter` in (timestamp, seq) order, as a stream of chunks of DuckDB's
-   * vector size: memory holds one chunk on the JavaScript side and DuckDB's memory_limit on its
-   * own (its sort spills beyond it). The connection stays open until the walk ends or is abandoned.
+   * vector size, one day after another: memory holds one chunk on the JavaScript side and at most
+   * DuckDB's memory_limit on its own (the sort of a day spills beyond it). The connection stays
+   * open until the walk ends or is abandoned.
    */
   async *exportEvents(filter: EventFilter, order: Order = 'asc'): AsyncGenerator<EventRow[]> {
-    const from = source(await this.files(filter.from, filter.to));
-    if (from === null) return;
-    const q = new Sql();
-    eventWhere(filter, q);
-    const dir = DIRECTION[order].sql;
-    const sql = `SELECT ${PACKED_EVENT_ROW} FROM ${from} e ${q.whereClause()}
-      ORDER BY e.timestamp ${dir}, e.seq ${dir}`;
-    const connection: DuckDBConnection = await this.duckdb.connect();
-    try {
-      const result = await connection.stream(sql, q.params as never);
-      for (;;) {
-        const chunk = await result.fetchChunk();
-        if (chunk === null || chunk.rowCount === 0) return;
-        yield (chunk.getColumns()[0] as string[]).map(unpackEventRow);
+    for (const files of await this.walkDays(filter, order, null)) {
+      const sql = this.eventsSql(files, filter, order, null);
+      const connection: DuckDBConnection = await this.duckdb.connect();
+      try {
+        const result = await connection.stream(sql.text, sql.params as never);
+        for (;;) {
+          const chunk = await result.fetchChunk();
+          if (chunk === null || chunk.rowCount === 0) break;
+          yield (chunk.getColumns()[0] as string[]).map(unpackEventRow);
+        }
+      } finally {
+        connection.closeSync();
       }
-    } finally {
-      connection.closeSync();
     }
   }
 
