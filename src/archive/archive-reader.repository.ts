@@ -126,9 +126,12 @@ export class ArchiveReader {
     );
     if (order === 'desc') days.reverse();
     const cursorDay = after === null ? undefined : utcDay(after[0]);
-    return days
+    const walk = days
       .filter((d) => cursorDay === undefined || (order === 'asc' ? d.day >= cursorDay : d.day <= cursorDay))
       .map((d) => d.files);
+    // A session's events are a few rows found through each file's row-group statistics: one
+    // query over every day (read in parallel) beats a day-by-day walk that rarely fills a page.
+    return filter.sessionId !== undefined && walk.length > 1 ? [walk.flat()] : walk;
   }
 
   private eventsSql(
