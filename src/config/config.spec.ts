@@ -44,6 +44,9 @@ describe(loadConfig.name, () => {
       logLevel: 'log',
       logFormat: 'json',
       trustedProxies: [],
+      archiveDir: './data/archive',
+      duckdbMemoryLimit: '256MB',
+      duckdbThreads: 2,
     });
   });
 
@@ -154,6 +157,9 @@ describe(loadConfig.name, () => {
     ['MAX_QUEUE_BACKLOG', '0'],
     ['JWT_SECRET', 'x'.repeat(31)],
     ['ADMIN_CLIENT_ID', 'bad id!'],
+    ['DUCKDB_MEMORY_LIMIT', 'lots'],
+    ['DUCKDB_MEMORY_LIMIT', '256'],
+    ['DUCKDB_THREADS', '0'],
   ])('refuses %s=%s with a problem naming the variable', (name, value) => {
     const env: NodeJS.ProcessEnv = { [name]: value };
     // Admin credentials come in pairs: give the other half so only the value under test is wrong.

@@ -50,6 +50,12 @@ export interface AppConfig {
   readonly logFormat: 'json' | 'pretty';
   /** Peers whose X-Forwarded-For is believed (addresses/CIDRs); empty: the TCP peer is the source. */
   readonly trustedProxies: readonly string[];
+  /** Root of the Parquet archive (src/archive, docs/archive.md): `events/date=YYYY-MM-DD/*.parquet` under it. */
+  readonly archiveDir: string;
+  /** DuckDB's memory_limit (e.g. `256MB`): it spills to `<archiveDir>/.duckdb-tmp` beyond it. */
+  readonly duckdbMemoryLimit: string;
+  /** DuckDB threads asked for; the archive module never uses more than the machine's cores. */
+  readonly duckdbThreads: number;
 }
 
 export class ConfigError extends Error {
@@ -135,6 +141,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     return raw;
   };
 
+  const memoryLimit = (raw: string | undefined): string => {
+    if (raw === undefined) return '256MB';
+    if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(raw)) {
+      problems.push(`DUCKDB_MEMORY_LIMIT must be a size like 256MB or 1GB (got "${raw}")`);
+      return '256MB';
+    }
+    return raw.replace(/\s+/g, '');
+  };
+
   const nodeEnv = oneOf<NodeEnv>('NODE_ENV', ['development', 'production', 'test'], 'development');
   const jwtSecret = str('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32)
@@ -201,6 +216,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: oneOf('LOG_LEVEL', ['error', 'warn', 'log', 'debug'], 'log'),
     logFormat: oneOf('LOG_FORMAT', ['json', 'pretty'], 'json'),
     trustedProxies: Object.freeze(trustedProxies),
+    archiveDir: str('ARCHIVE_DIR') ?? './data/archive',
+    duckdbMemoryLimit: memoryLimit(str('DUCKDB_MEMORY_LIMIT')),
+    duckdbThreads: int('DUCKDB_THREADS', 2, 1, 256),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
