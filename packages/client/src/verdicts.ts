@@ -167,7 +167,7 @@ export class VerdictWaiter {
   }
 
   private answered(entry: Pending, text: string): void {
-    let body: { status?: unknown; reasons?: Rejection[]; errors?: Rejection[] };
+    let body: { status?: unknown; reasons?: unknown[]; errors?: Rejection[] };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
@@ -179,7 +179,7 @@ export class VerdictWaiter {
         return;
       case 'rejected':
         this.counts.rejected++;
-        this.opts.onRejected(entry.id, entry.tag, body.reasons ?? body.errors ?? []);
+        this.opts.onRejected(entry.id, entry.tag, rejections(body));
         return;
       case 'queued':
         entry.due = Date.now() + this.pollMs;
@@ -194,4 +194,13 @@ export class VerdictWaiter {
     this.counts.unknown++;
     this.opts.onUnknown(entry.id, entry.tag, why);
   }
+}
+
+/**
+ * The reasons of a rejected event: its `errors` (each with its reason, path and message) when it
+ * has any, else its `reasons` (machine-readable codes, e.g. `timestamp_in_future`).
+ */
+function rejections(body: { reasons?: unknown[]; errors?: Rejection[] }): Rejection[] {
+  if (Array.isArray(body.errors) && body.errors.length > 0) return body.errors;
+  return (body.reasons ?? []).map((r) => (typeof r === 'string' ? { reason: r } : (r as Rejection)));
 }

@@ -75,6 +75,23 @@ describe(VerdictWaiter.name, () => {
     expect([...f.asks.values()]).toEqual([3, 3, 3]);
   });
 
+  it("reports a rejection's errors, or its reason codes when it has no errors (as the server answers)", async () => {
+    const errors = [{ reason: 'payload_invalid', path: '/data/path', message: 'must be string' }];
+    const f = fakeFetch((id) =>
+      id === 'with-errors'
+        ? { status: 200, body: { id, status: 'rejected', reasons: ['payload_invalid'], errors } }
+        : { status: 200, body: { id, status: 'rejected', reasons: ['timestamp_in_future'], errors: [] } },
+    );
+    const { sut, rejected } = waiter(f.fetch);
+    sut.add('with-errors', 1);
+    sut.add('codes-only', 2);
+    expect(await sut.done()).toEqual({ stored: 0, rejected: 2, unknown: 0 });
+    expect(rejected).toEqual([
+      [1, errors],
+      [2, [{ reason: 'timestamp_in_future' }]],
+    ]);
+  });
+
   it('retries a 503 (Retry-After), and reports 404 as unknown without retrying', async () => {
     const f = fakeFetch((id, n) => {
       if (id === 'gone') return { status: 404, body: { code: 'not_found', message: `No event ${id}` } };
