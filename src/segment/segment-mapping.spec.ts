@@ -1,5 +1,11 @@
 import { parseTimestamp } from '../common/timestamp';
-import { type RequestContext, correctedTimestamp, eventIdOf, mapMessage } from './segment-mapping';
+import {
+  type RequestContext,
+  correctedTimestamp,
+  SKEW_TOLERANCE_MICROS,
+  eventIdOf,
+  mapMessage,
+} from './segment-mapping';
 
 const RECEIVED = '2026-12-02T10:00:00.000000Z';
 const ctx = (over: Partial<RequestContext> = {}): RequestContext => ({
@@ -31,6 +37,21 @@ describe('segment mapping', () => {
       // The device clock is 1 h fast; the call happened 2.5 s before it was sent.
       const got = correctedTimestamp('2026-12-02T11:00:00.000Z', '2026-12-02T11:00:02.500Z', received);
       expect(got).toBe(micros('2026-12-02T09:59:57.500Z'));
+    });
+    it('takes the device clock as right when sentAt is within the tolerance of arrival (transit, not skew)', () => {
+      // Two calls of one page, 1 ms apart, sent in two requests whose transit differs by 300 ms:
+      // a correction by each request's gap would swap them.
+      const first = correctedTimestamp('2026-12-02T10:00:00.000Z', '2026-12-02T10:00:00.001Z', received);
+      const second = correctedTimestamp(
+        '2026-12-02T10:00:00.001Z',
+        '2026-12-02T10:00:00.002Z',
+        received + 300_000,
+      );
+      expect(first).toBe(micros('2026-12-02T10:00:00.000Z'));
+      expect(second).toBe(micros('2026-12-02T10:00:00.001Z'));
+      // Just beyond the tolerance, the clock is off: corrected.
+      const late = micros(RECEIVED) + SKEW_TOLERANCE_MICROS + 1;
+      expect(correctedTimestamp('2026-12-02T10:00:00Z', '2026-12-02T10:00:00Z', late)).toBe(late);
     });
     it('keeps microseconds and zones', () => {
       const got = correctedTimestamp('2026-12-02T12:00:00.000001+02:00', '2026-12-02T10:00:00Z', received);

@@ -61,7 +61,16 @@ export function eventIdOf(clientId: string, messageId: unknown): string {
 }
 
 /**
- * When it happened, corrected for the device's clock: receivedAt − (sentAt − timestamp). Without
+ * Below this gap between a request's `sentAt` and its arrival, the device's clock is taken as right.
+ * The gap is then transit and queueing, which differ from one request to the next: "correcting"
+ * by it would shuffle the calls of a page sent in separate requests a few milliseconds apart
+ * (a page's calls must keep the order the page made them). Beyond it, the device clock is off.
+ */
+export const SKEW_TOLERANCE_MICROS = 2_000_000;
+
+/**
+ * When it happened, corrected for the device's clock: receivedAt − (sentAt − timestamp) when the
+ * device's clock is off by more than SKEW_TOLERANCE_MICROS, else the timestamp as sent. Without
  * sentAt the timestamp is taken as it is; without a timestamp, the time it was received.
  * null: the timestamp (or sentAt) is present but not an ISO 8601 date-time.
  */
@@ -76,6 +85,8 @@ export function correctedTimestamp(
   if (sentAt === undefined || sentAt === null) return ts;
   const sent = typeof sentAt === 'string' ? parseTimestamp(sentAt) : null;
   if (sent === null) return null;
+  const skew = sent - receivedMicros;
+  if (skew <= SKEW_TOLERANCE_MICROS && skew >= -SKEW_TOLERANCE_MICROS) return ts;
   return receivedMicros - (sent - ts);
 }
 
