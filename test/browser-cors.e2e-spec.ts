@@ -206,6 +206,21 @@ describe('Browser requests on the Segment routes (e2e)', () => {
     });
     expect(server.status).toBe(200);
   });
+
+  it('limits a key meant for web pages per address even when a script leaves the Origin header out', async () => {
+    // `key` allows PAGE only: public in that page, so anyone may send with it, with or without Origin.
+    const start = Date.now();
+    const results = await Promise.all(
+      Array.from({ length: 40 }, () =>
+        http(`${t.url}/v1/track`, { json: message(), headers: { authorization: basic(key) } }),
+      ),
+    );
+    const seconds = Math.floor(Date.now() / 1000) - Math.floor(start / 1000) + 1;
+    const accepted = results.filter((r) => r.status === 200).length;
+    expect(results.filter((r) => r.status === 429).length).toBeGreaterThan(0);
+    expect(accepted).toBeLessThanOrEqual(10 * seconds);
+    expect(accepted + results.filter((r) => r.status === 429).length).toBe(40);
+  });
 });
 
 describe('Per-key rate limit (e2e)', () => {

@@ -133,11 +133,13 @@ export class SegmentService {
 
   /**
    * Budgets a request spends, cheapest refusal first: its source address when it comes from a web
-   * page (an Origin header; server SDKs send many users' events from one address), its key, its
-   * client. A refusal is a 429 with Retry-After, after which the SDKs send the same messages again.
+   * page (an Origin header) or uses a key meant for web pages (one with allowed_origins: a script
+   * holding that public key can leave the Origin header out), its key, its client. A key without
+   * allowed_origins sent without an Origin is a server SDK's, which sends many users' events from
+   * one address: no address budget then. A refusal is a 429 with Retry-After, after which the SDKs send the same messages again.
    */
   private takeRates(key: ResolvedWriteKey, req: SegmentRequest, events: number): void {
-    if (req.headers.origin !== undefined)
+    if (req.headers.origin !== undefined || key.allowedOrigins.length > 0)
       this.rateLimiter.takeFrom(
         `addr:${req.ip}`,
         events,
