@@ -230,7 +230,10 @@ describe('Browser collection with the unmodified @segment/analytics-next (e2e, C
         body: JSON.stringify({ type: 'track', event: 'Sneaky', anonymousId, messageId }),
       },
     );
-    expect(outcome).toBe('blocked');
+    // Blocked by the browser when no active key allows this origin (its preflight gets no CORS
+    // answer); a key of another spec file that allows every origin makes the preflight pass, and the
+    // request itself is then refused by this key (403). Either way nothing is stored (below).
+    expect(['blocked', 'answered 403']).toContain(outcome);
     // And the request itself, made outside a browser with that Origin, is refused by the key.
     const direct = await http(`${t.url}/v1/t`, {
       body: JSON.stringify({ event: 'Sneaky', anonymousId, messageId }),

@@ -18,6 +18,9 @@ export interface EventType {
 
 const SHOWN = 12;
 
+/** Pages of 1,000 (bucket, type) rows read at most before the panel says its sums are partial. */
+const TYPE_PAGES = 200;
+
 /** Top event types in the range: GET /v1/stats/events?group_by=name, summed over the buckets. */
 export function topTypesPanel(onTypes: (types: EventType[]) => void): Panel {
   const { el, body } = panelShell(
@@ -29,12 +32,18 @@ export function topTypesPanel(onTypes: (types: EventType[]) => void): Panel {
     let rows: StatsRow[];
     let truncated: boolean;
     try {
-      ({ rows, truncated } = await ctx.api.all<StatsRow>('/v1/stats/events', {
-        interval: summaryInterval(ctx.range, ctx.interval, ctx.zone),
-        group_by: 'name',
-        ...apiBounds(ctx.range, ctx.zone),
-        limit: 1000,
-      }));
+      // The API answers every bucket of every type (zeros included): a range of whole minutes over
+      // hours, with hundreds of types, is tens of pages, all needed for exact sums.
+      ({ rows, truncated } = await ctx.api.all<StatsRow>(
+        '/v1/stats/events',
+        {
+          interval: summaryInterval(ctx.range, ctx.interval, ctx.zone),
+          group_by: 'name',
+          ...apiBounds(ctx.range, ctx.zone),
+          limit: 1000,
+        },
+        TYPE_PAGES,
+      ));
     } catch (err) {
       fill(body, note(describeError(err, 'Top event types'), 'error'));
       return;
