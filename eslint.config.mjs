@@ -58,13 +58,7 @@ export default tseslint.config(
     },
   },
   {
-    files: [
-      'scripts/**/*.js',
-      'bench/**/*.js',
-      'packages/*/bin/**/*.js',
-      'packages/*/build.js',
-      'jest.config.js',
-    ],
+    files: ['scripts/**/*.js', 'packages/*/bin/**/*.js', 'packages/*/build.js', 'jest.config.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

@@ -1,23 +1,39 @@
-#!/usr/bin/env node
-// node bench/credential-guessing.js — the security figures of credential guessing (docs/security.md).
+// npm run bench:guessing — the security figures of credential guessing (docs/security.md).
 // Starts the built service (dist/, `npm run build` first) on a free port against DATABASE_URL /
-// REDIS_URL (defaults: the_eye_guessing, Redis db 14, whose guessing counters it clears), then
-// sends, from distinct loopback addresses (real TCP peers, 127.x.y.z):
+// REDIS_URL (defaults: the_eye_guessing, Redis db 14), then sends, from distinct loopback
+// addresses (real TCP peers, 127.x.y.z):
 //   1. 300 failed secrets at distinct ids with rotating X-Forwarded-For, while the owner of a
 //      client asks for a token from its own address every 30 failures;
 //   2. 200 concurrent guesses at one client id (how many were hashed = answered 401);
 //   3. a legitimate token request alone, then under 400 rotating-address failures.
-const { spawn } = require('node:child_process');
-const { request } = require('node:http');
-const { createServer } = require('node:net');
-const { join } = require('node:path');
+// The guessing counters live a minute in Redis: a second run within the minute starts with the
+// first one's failures counted (wait, or clear that Redis database).
+import { request } from 'node:http';
+import { join } from 'node:path';
+import type { CreatedClientDto, TokenResponseDto } from '../src/auth/auth.dto';
+import { httpJson } from './lib/http';
+import { freePort, killChildrenOnExit, startService, stopChild } from './lib/service';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/the_eye_guessing';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/14';
 const ADMIN_ID = 'guessing-admin';
 const ADMIN_SECRET = 'guessing-admin-secret-0123456789';
 
-function post(url, from, json, headers = {}) {
+interface Answer<T = unknown> {
+  status: number;
+  body: T | undefined;
+}
+
+/**
+ * A JSON POST from the loopback address `from`: the service sees it as the request's TCP peer, which
+ * fetch cannot choose. A fresh connection each time (no agent), as a guesser's requests would be.
+ */
+function post<T>(
+  url: string,
+  from: string,
+  json: unknown,
+  headers: Record<string, string> = {},
+): Promise<Answer<T>> {
   const body = JSON.stringify(json);
   return new Promise((resolve, reject) => {
     const req = request(
@@ -30,8 +46,10 @@ function post(url, from, json, headers = {}) {
       },
       (res) => {
         let text = '';
-        res.on('data', (c) => (text += c));
-        res.on('end', () => resolve({ status: res.statusCode, body: text ? JSON.parse(text) : undefined }));
+        res.on('data', (c: Buffer) => (text += c.toString()));
+        res.on('end', () =>
+          resolve({ status: res.statusCode ?? 0, body: text ? (JSON.parse(text) as T) : undefined }),
+        );
       },
     );
     req.on('error', reject);
@@ -39,23 +57,13 @@ function post(url, from, json, headers = {}) {
   });
 }
 
-async function freePort() {
-  return new Promise((resolve) => {
-    const srv = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = srv.address();
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-async function main() {
-  const port = await freePort();
-  const base = `http://127.0.0.1:${port}`;
-  const child = spawn(process.execPath, [join(__dirname, '..', 'dist', 'main.js')], {
+async function main(): Promise<void> {
+  killChildrenOnExit((message) => console.error(message));
+  const service = await startService({
+    entry: join('dist', 'main.js'),
+    port: await freePort(),
     env: {
       ...process.env,
-      PORT: String(port),
-      HOST: '127.0.0.1',
       ROLE: 'api',
       DATABASE_URL,
       REDIS_URL,
@@ -63,34 +71,36 @@ async function main() {
       ADMIN_CLIENT_SECRET: ADMIN_SECRET,
       LOG_LEVEL: 'error',
     },
-    stdio: ['ignore', 'inherit', 'inherit'],
+    timeoutMs: 60_000,
   });
+  const base = service.base;
   try {
-    for (let i = 0; ; i++) {
-      const up = await fetch(`${base}/health`).then(
-        (r) => r.ok,
-        () => false,
+    const token = (from: string, id: string, secret: string, headers?: Record<string, string>) =>
+      post<TokenResponseDto>(
+        `${base}/v1/auth/token`,
+        from,
+        { client_id: id, client_secret: secret },
+        headers,
       );
-      if (up) break;
-      if (i > 600) throw new Error('service did not start');
-      await new Promise((r) => setTimeout(r, 100));
-    }
-    const token = (from, id, secret, headers) =>
-      post(`${base}/v1/auth/token`, from, { client_id: id, client_secret: secret }, headers);
-    const admin = (await token('127.0.0.1', ADMIN_ID, ADMIN_SECRET)).body.access_token;
-    const register = (name) =>
-      fetch(`${base}/v1/clients`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${admin}`, 'content-type': 'application/json' },
-        body: JSON.stringify({ name, scopes: ['events:write'] }),
-      }).then((r) => r.json());
+    const adminAnswer = await token('127.0.0.1', ADMIN_ID, ADMIN_SECRET);
+    if (!adminAnswer.body) throw new Error(`admin token: ${adminAnswer.status}`);
+    const admin = adminAnswer.body.access_token;
+    const register = async (name: string): Promise<CreatedClientDto> =>
+      (
+        await httpJson<CreatedClientDto>(
+          'POST',
+          `${base}/v1/clients`,
+          { name, scopes: ['events:write'] },
+          admin,
+        )
+      ).body;
     const owner = await register('guessing owner');
     const bystander = await register('guessing bystander');
     const run = Date.now().toString(36);
 
     // 1. 300 rotating-address failures; the owner every 30.
-    let first429 = null;
-    const ownerStatuses = [];
+    let first429: number | null = null;
+    const ownerStatuses: number[] = [];
     for (let i = 0; i < 300; i++) {
       const res = await token('127.0.4.1', `${run}-rot-${i}`, 'nope', {
         'x-forwarded-for': `198.51.100.${i % 250}`,
@@ -116,12 +126,12 @@ async function main() {
     );
 
     // 3. Legitimate latency, alone and under 400 rotating-address failures (a fresh address each).
-    const timed = async (from) => {
+    const timed = async (from: string): Promise<{ ms: number; status: number }> => {
       const t0 = performance.now();
       const res = await token(from, bystander.client_id, bystander.client_secret);
       return { ms: performance.now() - t0, status: res.status };
     };
-    const alone = [];
+    const alone: number[] = [];
     for (let i = 0; i < 5; i++) alone.push((await timed('127.0.0.1')).ms);
     alone.sort((a, b) => a - b);
     const flood = Array.from({ length: 400 }, (_, i) =>
@@ -130,21 +140,21 @@ async function main() {
       }),
     );
     await new Promise((r) => setTimeout(r, 300));
-    const under = [];
+    const under: { ms: number; status: number }[] = [];
     for (let i = 0; i < 5; i++) under.push(await timed('127.0.0.1'));
     const floodStatuses = await Promise.all(flood);
-    const count = (s) => floodStatuses.filter((r) => r.status === s).length;
+    const count = (s: number): number => floodStatuses.filter((r) => r.status === s).length;
     console.log(`legitimate token alone: median ${alone[2].toFixed(0)} ms (of 5)`);
     console.log(
       `legitimate token under 400 rotating-address failures: ${under.map((u) => `${u.ms.toFixed(0)} ms (${u.status})`).join(', ')}; ` +
         `flood answered ${count(401)}×401, ${count(429)}×429`,
     );
   } finally {
-    child.kill('SIGTERM');
+    await stopChild(service.child);
   }
 }
 
-main().catch((err) => {
+main().catch((err: unknown) => {
   console.error(err);
   process.exit(1);
 });
