@@ -36,8 +36,9 @@ export default tseslint.config(
   },
   {
     // Modules do not reach into analytics/: what several of them share (cursors) lives in common/.
+    // The archive is analytics' cold tier: it answers in analytics' own row and filter shapes.
     files: ['src/*/**/*.ts'],
-    ignores: ['src/analytics/**'],
+    ignores: ['src/analytics/**', 'src/archive/**'],
     rules: {
       'no-restricted-imports': [
         'error',
@@ -58,7 +59,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/**/*.js', 'packages/*/bin/**/*.js', 'packages/*/build.js', 'jest.config.js'],
+    files: ['packages/*/bin/**/*.js', 'packages/*/build.js', 'jest.config.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: {
       ...tseslint.configs.disableTypeChecked.languageOptions,

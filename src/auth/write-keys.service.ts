@@ -173,9 +173,7 @@ export class WriteKeysService implements OnModuleInit, OnApplicationShutdown {
     }
     const state = await this.clientState.state(resolved.clientId);
     const mayWrite =
-      state.active &&
-      state.secretGeneration === resolved.secretGen &&
-      state.scopes.includes('events:write');
+      state.active && state.secretGeneration === resolved.secretGen && state.scopes.includes('events:write');
     if (!mayWrite) return null;
     this.touch(resolved.keyId);
     return resolved;
