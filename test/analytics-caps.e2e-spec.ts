@@ -76,16 +76,20 @@ describe('Per-client caps on heavy analytics reads (e2e)', () => {
       // The client goes away mid-stream: its slot must come back without reading to the end.
       first.abort.abort();
     }
-    const again = await waitFor(
-      async () => {
-        const r = await funnel(a.token);
-        return r.status === 200 ? r : undefined;
-      },
-      10_000,
-      "A's slot to be released after the aborted export",
-    );
-    expect(again.status).toBe(200);
-    second.abort.abort();
+    try {
+      const again = await waitFor(
+        async () => {
+          const r = await funnel(a.token);
+          return r.status === 200 ? r : undefined;
+        },
+        10_000,
+        "A's slot to be released after the aborted export",
+      );
+      expect(again.status).toBe(200);
+    } finally {
+      // Never leave a stream open: the app's close would wait for it.
+      second.abort.abort();
+    }
   }, 60_000);
 
   it('slots come back when the reads finish: many sequential funnels and a full export in a row', async () => {

@@ -181,7 +181,8 @@ describe('dashboard numbers agree with the API (headless Chromium, e2e)', () => 
     expect(range.interval).toBe('hour');
     const byCategory = await apiCounts(range, 'category');
     const byName = await apiCounts(range, 'name');
-    expect(byCategory.total).toBe(recent.length);
+    // Other spec files' events share the database and the last 24 hours: at least ours are there.
+    expect(byCategory.total).toBeGreaterThanOrEqual(recent.length);
     expect(await shownTotal(page)).toBe(byCategory.total);
     const { legend, types } = await shownCounts(page);
     expect(legend).toEqual(byCategory.by);
