@@ -1,6 +1,8 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeOpenApi } from '../src/app.setup';
+import { WIRE_TYPES_FILE } from '../scripts/wire-types';
 import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
 
 type Json = Record<string, any>;
@@ -272,6 +274,22 @@ describe('OpenAPI document (/docs-json)', () => {
     if (committed !== served) {
       throw new Error(
         'openapi.json differs from the document the app serves at /docs-json: run `npm run openapi` and commit it',
+      );
+    }
+  });
+
+  it('has its wire types committed as generated from the served document (run `npm run openapi`)', () => {
+    const committed = readFileSync(WIRE_TYPES_FILE, 'utf8');
+    // In a child process: the generator's dependencies are ESM-only (see scripts/wire-types.ts).
+    const root = join(__dirname, '..');
+    const generated = execFileSync(join(root, 'node_modules', '.bin', 'tsx'), ['scripts/wire-types.ts'], {
+      cwd: root,
+      input: JSON.stringify(doc),
+      encoding: 'utf8',
+    });
+    if (committed !== generated) {
+      throw new Error(
+        `${WIRE_TYPES_FILE} differs from the types generated from /docs-json: run \`npm run openapi\` and commit it`,
       );
     }
   });
