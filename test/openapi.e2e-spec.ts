@@ -236,6 +236,16 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(Object.keys(item.properties)).toEqual(expect.arrayContaining(['reason', 'path', 'message']));
   });
 
+  it('types every property: none is a bare object (a `number | null` without `type` reads as one)', () => {
+    const bare: string[] = [];
+    for (const [name, schema] of Object.entries(doc.components.schemas as Record<string, Json>)) {
+      for (const [prop, p] of Object.entries((schema.properties ?? {}) as Record<string, Json>)) {
+        if (p.type === 'object' && !p.properties && !p.additionalProperties) bare.push(`${name}.${prop}`);
+      }
+    }
+    expect(bare).toEqual([]);
+  });
+
   it('"Try it out" works on the first click: every read route answers 200 with what the page pre-fills', async () => {
     const reader = await registerClient(t.url, ['events:read'], 'try it out');
     const admin = await adminToken(t.url);

@@ -1141,22 +1141,22 @@ export interface components {
              * @description Events answered 202 per second by the answering process (null on the first read)
              * @example 1250.5
              */
-            accepted_per_second: Record<string, never> | null;
+            accepted_per_second: number | null;
             /**
              * @description Events stored per second by this process
              * @example 1248.2
              */
-            stored_per_second: Record<string, never> | null;
+            stored_per_second: number | null;
             /**
              * @description Events quarantined per second by this process
              * @example 2.1
              */
-            quarantined_per_second: Record<string, never> | null;
+            quarantined_per_second: number | null;
             /**
              * @description Seconds the rates are measured over (between an earlier read, at most 60 s old, and now)
              * @example 30.2
              */
-            window_seconds: Record<string, never> | null;
+            window_seconds: number | null;
         };
         IssueWriteKeyDto: {
             /**
@@ -1182,12 +1182,12 @@ export interface components {
              * @description Events accepted and not yet stored or quarantined, all processes (the 429 limit applies to it)
              * @example 42
              */
-            backlog_events: Record<string, never> | null;
+            backlog_events: number | null;
             /**
              * @description Age of the oldest waiting job in seconds (0 when none)
              * @example 0.8
              */
-            oldest_waiting_job_age_seconds: Record<string, never> | null;
+            oldest_waiting_job_age_seconds: number | null;
             /**
              * @description Seconds from received_at to commit for the last job this process's worker stored (0 before the first, and always 0 on a ROLE=api process)
              * @example 0.042
@@ -1200,22 +1200,22 @@ export interface components {
              * @description Jobs waiting for a worker (null while Redis does not answer)
              * @example 3
              */
-            waiting: Record<string, never> | null;
+            waiting: number | null;
             /**
              * @description Jobs a worker is storing now
              * @example 1
              */
-            active: Record<string, never> | null;
+            active: number | null;
             /**
              * @description Jobs waiting for their retry backoff
              * @example 0
              */
-            delayed: Record<string, never> | null;
+            delayed: number | null;
             /**
              * @description Jobs kept as failed after their last retry
              * @example 0
              */
-            failed: Record<string, never> | null;
+            failed: number | null;
         };
         QueuedDto: {
             /**
