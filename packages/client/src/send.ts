@@ -1,4 +1,4 @@
-import type { EyeClient, EyeEvent } from './client';
+import type { EyeClient, EyeEvent, RejectedEvent } from './client';
 import type { EyeError } from './errors';
 import { forEachLine } from './lines';
 import type { VerdictWaiter } from './verdicts';
@@ -60,7 +60,7 @@ export async function sendNdjson(
       lineOf.delete(id);
     }
   };
-  const onRejected = ({ id, errors }: { id: string; errors: { path: string; message: string }[] }): void => {
+  const onRejected = ({ id, errors }: RejectedEvent): void => {
     s.rejected++;
     if (verdicts) refused.add(id);
     const what = errors.map((e) => `${e.path.replace(/^\/events\/\d+/, '') || '/'} ${e.message}`).join('; ');
