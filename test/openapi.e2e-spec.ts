@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { serializeOpenApi } from '../src/app.setup';
 import { WIRE_TYPES_FILE } from '../scripts/wire-types';
 import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
+import type { WriteKeyDto } from './helpers/wire';
 
 type Json = Record<string, any>;
 interface Operation {
@@ -112,7 +113,7 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(doc.components.securitySchemes.writeKey).toMatchObject({ type: 'http', scheme: 'basic' });
     const admin = await adminToken(t.url);
     const writer = await registerClient(t.url, ['events:write'], 'swagger segment writer');
-    const key = await http<{ write_key: string }>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
+    const key = await http<WriteKeyDto>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
       method: 'POST',
       token: admin,
     });

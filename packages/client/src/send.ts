@@ -1,4 +1,4 @@
-import type { EyeClient, EyeEvent, RejectedEvent } from './client';
+import type { EyeClient, EyeEvent, RejectedEvent, SentBatch } from './client';
 import type { EyeError } from './errors';
 import { forEachLine } from './lines';
 import type { VerdictWaiter } from './verdicts';
@@ -53,7 +53,7 @@ export async function sendNdjson(
   const verdicts = io.verdicts;
   let fatal: EyeError | undefined;
 
-  const onSent = ({ ids, accepted }: { ids: string[]; accepted: number }): void => {
+  const onSent = ({ ids, accepted }: SentBatch): void => {
     s.queued += accepted;
     for (const id of ids) {
       if (verdicts && !refused.delete(id)) verdicts.add(id, lineOf.get(id));

@@ -1,4 +1,4 @@
-import type { ErrorDto, TokenRequestDto, TokenResponseDto } from './wire';
+import type { ErrorDto, EventPageDto, TokenRequestDto, TokenResponseDto } from './wire';
 
 /**
  * The API as the dashboard sees it. The token lives in this object only (memory): never in
@@ -72,7 +72,11 @@ export class Api {
     const rows: T[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < maxPages; i++) {
-      const page = await this.get<{ data: T[]; next_cursor: string | null }>(path, { ...params, cursor });
+      // Every page of the API has EventPageDto's envelope: data and next_cursor.
+      const page = await this.get<Pick<EventPageDto, 'next_cursor'> & { data: T[] }>(path, {
+        ...params,
+        cursor,
+      });
       rows.push(...page.data);
       if (!page.next_cursor) return { rows, truncated: false };
       cursor = page.next_cursor;
