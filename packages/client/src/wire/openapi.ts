@@ -1972,6 +1972,10 @@ export interface operations {
     AuditController_list: {
         parameters: {
             query?: {
+                /** @description Page size */
+                limit?: number;
+                /** @description Opaque `next_cursor` of the previous page (same filters and order); absent for the first page */
+                cursor?: string;
                 /** @description Only this action */
                 action?: "client.created" | "client.updated" | "client.revoked" | "client.rotated" | "write_key.issued" | "write_key.updated" | "write_key.revoked" | "schema.put" | "quarantine.replayed";
                 /** @description Earliest entry: ISO 8601 date-time (no zone = UTC) or a bare date (`from`: start of that day, `to`: its end, UTC); inclusive */
@@ -1980,10 +1984,6 @@ export interface operations {
                 to?: string;
                 /** @description desc = newest first */
                 order?: "asc" | "desc";
-                /** @description Page size */
-                limit?: number;
-                /** @description Opaque `next_cursor` of the previous page (same filters and order); absent for the first page */
-                cursor?: string;
             };
             header?: never;
             path?: never;
