@@ -8,6 +8,7 @@ import { from as copyFrom } from 'pg-copy-streams';
 import { cfg, log, round } from './config';
 import { payloads } from './phases';
 import type { BenchContext } from './sampling';
+import type { BatchDto } from '../packages/client/src/wire/openapi';
 
 const SCRATCH = 'bench_raw_copy';
 const COLUMNS = 'id, session_id, category, name, data, timestamp, received_at, client_id';
@@ -23,15 +24,6 @@ export interface RawCopyResult {
   events_per_s: number | null;
 }
 
-interface WireEvent {
-  id?: string;
-  session_id: string;
-  category: string;
-  name: string;
-  data: unknown;
-  timestamp: string;
-}
-
 /** A value in COPY's text format: backslash, tab, newline and carriage return escaped. */
 const text = (v: string): string =>
   v.replace(/[\\\t\n\r]/g, (c) => ({ '\\': '\\\\', '\t': '\\t', '\n': '\\n', '\r': '\\r' })[c]!);
@@ -41,7 +33,7 @@ function templates(n: number): string[] {
   const out: string[] = [];
   const receivedAt = new Date().toISOString();
   while (out.length < n) {
-    const { events } = JSON.parse(payloads.batchBody()) as { events: WireEvent[] };
+    const { events } = JSON.parse(payloads.batchBody()) as BatchDto;
     for (const e of events) {
       const cols = [
         e.session_id,

@@ -10,6 +10,7 @@ import { httpJson } from './lib/http';
 import { ROOT, type Service, TSX_REQUIRE, dropBenchDatabase, startService } from './lib/service';
 import { payloads } from './phases';
 import type { BenchContext } from './sampling';
+import type { CreatedClientDto, TokenResponseDto, WriteKeyDto } from '../packages/client/src/wire/openapi';
 
 export function build(): void {
   if (!existsSync(join(ROOT, 'src/generated/prisma/client.ts'))) {
@@ -70,23 +71,15 @@ export async function startBenchService(port: number): Promise<Service> {
   });
 }
 
-interface Token {
-  access_token: string;
-}
-interface Created {
-  client_id: string;
-  client_secret: string;
-}
-
 export async function authenticate(
   base: string,
 ): Promise<{ token: string; segmentAuth: string; clientId: string; adminToken: string }> {
-  const admin = await httpJson<Token>('POST', `${base}/v1/auth/token`, {
+  const admin = await httpJson<TokenResponseDto>('POST', `${base}/v1/auth/token`, {
     client_id: cfg.adminId,
     client_secret: cfg.adminSecret,
   });
   if (admin.status !== 200) throw new Error(`admin token: ${admin.status} ${JSON.stringify(admin.body)}`);
-  const created = await httpJson<Created>(
+  const created = await httpJson<CreatedClientDto>(
     'POST',
     `${base}/v1/clients`,
     { name: `bench ${new Date().toISOString()}`, scopes: ['events:write'] },
@@ -94,12 +87,12 @@ export async function authenticate(
   );
   if (created.status !== 201)
     throw new Error(`register client: ${created.status} ${JSON.stringify(created.body)}`);
-  const tok = await httpJson<Token>('POST', `${base}/v1/auth/token`, {
+  const tok = await httpJson<TokenResponseDto>('POST', `${base}/v1/auth/token`, {
     client_id: created.body.client_id,
     client_secret: created.body.client_secret,
   });
   if (tok.status !== 200) throw new Error(`client token: ${tok.status} ${JSON.stringify(tok.body)}`);
-  const key = await httpJson<{ write_key: string }>(
+  const key = await httpJson<WriteKeyDto>(
     'POST',
     `${base}/v1/clients/${created.body.client_id}/write-keys`,
     {},

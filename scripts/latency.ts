@@ -17,6 +17,7 @@ import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { freePort, killChildrenOnExit, startService, stopChild } from '../bench/lib/service';
 import { type LatencyRequest, samples, variants } from './latency-paths';
+import type { TokenResponseDto } from '../packages/client/src/wire/openapi';
 
 const DATABASE_URL = process.env.DATABASE_URL || 'postgresql://postgres@127.0.0.1:5432/the_eye_seed';
 const args = process.argv.slice(2);
@@ -121,7 +122,7 @@ async function main(): Promise<void> {
       }),
     });
     if (!tokenRes.ok) throw new Error(`token: ${tokenRes.status} ${await tokenRes.text()}`);
-    const { access_token: token } = (await tokenRes.json()) as { access_token: string };
+    const { access_token: token } = (await tokenRes.json()) as TokenResponseDto;
     if (args.includes('--export')) return await measureExport(service, token);
     const s = await samples(DATABASE_URL);
     const loadStart = loadavg().map((l) => +l.toFixed(2));

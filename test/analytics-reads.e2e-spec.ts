@@ -7,6 +7,7 @@ import { http, registerClient, startApp, type TestApp, waitFor } from './helpers
 import { analystSuite } from './helpers/analyst';
 import { waitProcessed, withDb } from './helpers/db';
 import { TEST_DATABASE_URL } from './helpers/env';
+import type { EventPageDto, EventStatusDto } from './helpers/wire';
 
 /** `{"a":{"a":…1…}}` nested `depth` levels: JSON.stringify of its parsed value overflows the stack. */
 const nested = (depth: number): string => '{"a":'.repeat(depth) + '1' + '}'.repeat(depth);
@@ -79,11 +80,11 @@ describe('analytics reads (e2e)', () => {
     );
     const first = await text(`${ctx.t.url}/v1/sessions/${session}/events?limit=100`, ctx.reader);
     expect(first.status).toBe(200);
-    const page = JSON.parse(first.body) as { data: { id: string }[]; next_cursor: string | null };
+    const page = JSON.parse(first.body) as EventPageDto;
     expect(Buffer.byteLength(first.body)).toBeLessThan(4.2 * 1024 * 1024);
     expect(page.data.map((e) => e.id)).toEqual(ids.slice(0, 4));
     expect(page.next_cursor).toEqual(expect.any(String));
-    const rest = await http<{ data: { id: string }[]; next_cursor: string | null }>(
+    const rest = await http<EventPageDto>(
       `${ctx.t.url}/v1/sessions/${session}/events?limit=100&cursor=${page.next_cursor}`,
       { token: ctx.reader },
     );
@@ -157,7 +158,7 @@ describe('analytics on their own pool, with a statement timeout (e2e)', () => {
       expect(sent.status).toBe(202);
       await waitProcessed([id]);
       const status = await waitFor(async () => {
-        const res = await http<{ status: string }>(`${t.url}/v1/events/${id}`, { token: writer });
+        const res = await http<EventStatusDto>(`${t.url}/v1/events/${id}`, { token: writer });
         return res.body.status === 'stored' ? res.body : undefined;
       });
       expect(status.status).toBe('stored');

@@ -6,15 +6,7 @@ import { PG_POOL } from '../src/prisma/pg-pool';
 import { adminToken, http, type HttpResult, registerClient, startApp, type TestApp } from './helpers/app';
 import { withDb } from './helpers/db';
 import { TEST_ADMIN_ID, TEST_DATABASE_URL } from './helpers/env';
-
-interface AuditEvent {
-  id: string;
-  at: string;
-  actor_client_id: string;
-  action: string;
-  target: string;
-  details: Record<string, unknown>;
-}
+import type { AuditEventDto, AuditEventPageDto } from './helpers/wire';
 
 describe('audit trail (e2e)', () => {
   let t: TestApp;
@@ -27,8 +19,8 @@ describe('audit trail (e2e)', () => {
   afterAll(() => t.close());
 
   /** The entries for `target` and `action`, newest first. */
-  async function entries(action: string, target: string): Promise<AuditEvent[]> {
-    const res = await http<{ data: AuditEvent[] }>(
+  async function entries(action: string, target: string): Promise<AuditEventDto[]> {
+    const res = await http<AuditEventPageDto>(
       `${t.url}/v1/audit-events?action=${encodeURIComponent(action)}&limit=1000`,
       { token: admin },
     );
@@ -132,11 +124,11 @@ describe('audit trail (e2e)', () => {
   it('pages with a cursor, newest first, and filters by action and time', async () => {
     const created: string[] = [];
     for (let i = 0; i < 3; i++) created.push((await registerClient(t.url, ['events:read'])).clientId);
-    const seen: AuditEvent[] = [];
+    const seen: AuditEventDto[] = [];
     let cursor: string | null = null;
     do {
       const q: string = cursor ? `&cursor=${cursor}` : '';
-      const res = await http<{ data: AuditEvent[]; next_cursor: string | null }>(
+      const res = await http<AuditEventPageDto>(
         `${t.url}/v1/audit-events?action=client.created&limit=2${q}`,
         { token: admin },
       );
@@ -153,7 +145,7 @@ describe('audit trail (e2e)', () => {
     const future = await http(`${t.url}/v1/audit-events?from=2200-01-01`, { token: admin });
     expect(future.body).toEqual({ data: [], next_cursor: null });
     const today = new Date().toISOString().slice(0, 10);
-    const bareTo = await http<{ data: AuditEvent[] }>(
+    const bareTo = await http<AuditEventPageDto>(
       `${t.url}/v1/audit-events?action=client.created&from=${today}&to=${today}`,
       { token: admin },
     );
@@ -287,7 +279,7 @@ describe('audit trail (e2e)', () => {
         json: { name: 'by runtime role', scopes: ['events:read'] },
       });
       expect(res.status).toBe(201);
-      const audited = await http<{ data: AuditEvent[] }>(`${app.url}/v1/audit-events?action=client.created`, {
+      const audited = await http<AuditEventPageDto>(`${app.url}/v1/audit-events?action=client.created`, {
         token,
       });
       expect(audited.body.data.map((e) => e.target)).toContain(res.body.client_id);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventIdOf } from '../src/segment/segment-mapping';
 import { http, adminToken, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
 import { waitProcessed, withDb } from './helpers/db';
+import type { WriteKeyDto } from './helpers/wire';
 
 const PAGE = 'https://shop.example.com';
 const STRANGER = 'https://evil.example.net';
@@ -16,7 +17,7 @@ describe('Browser requests on the Segment routes (e2e)', () => {
 
   const basic = (k: string) => `Basic ${Buffer.from(`${k}:`).toString('base64')}`;
   const issue = async (clientId: string, allowed_origins: string[]): Promise<string> => {
-    const res = await http<{ write_key: string }>(`${t.url}/v1/clients/${clientId}/write-keys`, {
+    const res = await http<WriteKeyDto>(`${t.url}/v1/clients/${clientId}/write-keys`, {
       token: admin,
       json: { allowed_origins },
     });
@@ -233,7 +234,7 @@ describe('Per-key rate limit (e2e)', () => {
     const writer = await registerClient(t.url, ['events:write'], 'two keys');
     const issue = async () =>
       (
-        await http<{ write_key: string }>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
+        await http<WriteKeyDto>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
           token: admin,
           json: {},
         })

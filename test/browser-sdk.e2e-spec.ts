@@ -15,17 +15,9 @@ import {
 } from './helpers/app';
 import { launchBrowser } from './helpers/browser';
 import { waitProcessed, withDb } from './helpers/db';
+import type { EventPageDto, EventViewDto, WriteKeyDto } from './helpers/wire';
 
 const SDK = readFileSync(require.resolve('@segment/analytics-next/dist/umd/index.js'));
-
-interface StoredEvent {
-  id: string;
-  session_id: string;
-  category: string;
-  name: string;
-  data: Record<string, unknown>;
-  timestamp: string;
-}
 
 /** A web site on its own origin: the SDK bundle from node_modules, a page that loads it, and a page to leave to. */
 async function startSite(eyeUrl: string): Promise<{ origin: string; close(): Promise<void> }> {
@@ -72,13 +64,10 @@ describe('Browser collection with the unmodified @segment/analytics-next (e2e, C
   let reader: TestClient;
   let key: string;
 
-  const sessionEvents = async (sid: string): Promise<StoredEvent[]> => {
-    const res = await http<{ data: StoredEvent[] }>(
-      `${t.url}/v1/sessions/${encodeURIComponent(sid)}/events`,
-      {
-        token: reader.token,
-      },
-    );
+  const sessionEvents = async (sid: string): Promise<EventViewDto[]> => {
+    const res = await http<EventPageDto>(`${t.url}/v1/sessions/${encodeURIComponent(sid)}/events`, {
+      token: reader.token,
+    });
     return res.status === 200 ? res.body.data : [];
   };
   const basic = (k: string) => `Basic ${Buffer.from(`${k}:`).toString('base64')}`;
@@ -93,7 +82,7 @@ describe('Browser collection with the unmodified @segment/analytics-next (e2e, C
     site = await startSite(t.url);
     stranger = await startSite(t.url);
     const admin = await adminToken(t.url);
-    const issued = await http<{ write_key: string }>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
+    const issued = await http<WriteKeyDto>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
       token: admin,
       json: { allowed_origins: [site.origin] },
     });

@@ -2,16 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { adminToken, http, registerClient, startApp, type TestApp, tokenFor, waitFor } from './helpers/app';
 import { withDb } from './helpers/db';
 import { TEST_ADMIN_ID } from './helpers/env';
-
-interface ClientRow {
-  client_id: string;
-  name: string;
-  scopes: string[];
-  created_at: string;
-  revoked_at: string | null;
-  last_used_at: string | null;
-  rate_limit: number | null;
-}
+import type { ClientDto, ClientListDto } from './helpers/wire';
 
 describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
   let t: TestApp;
@@ -23,12 +14,12 @@ describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
   });
   afterAll(() => t.close());
 
-  async function listed(clientId: string): Promise<ClientRow & Record<string, unknown>> {
-    const res = await http<{ data: ClientRow[] }>(`${t.url}/v1/clients`, { token: admin });
+  async function listed(clientId: string): Promise<ClientDto> {
+    const res = await http<ClientListDto>(`${t.url}/v1/clients`, { token: admin });
     expect(res.status).toBe(200);
     const row = res.body.data.find((c) => c.client_id === clientId);
     if (!row) throw new Error(`${clientId} not listed`);
-    return row as ClientRow & Record<string, unknown>;
+    return row;
   }
 
   it('changes name, scopes and rate_limit; null puts the default back', async () => {

@@ -4,15 +4,10 @@ import { adminToken, http, registerClient, startApp, type TestApp, type TestClie
 import { launchBrowser } from './helpers/browser';
 import { waitProcessed } from './helpers/db';
 import { TEST_ADMIN_ID, TEST_ADMIN_SECRET } from './helpers/env';
+import type { EventDto } from './helpers/wire';
 
-interface Posted {
-  id: string;
-  session_id: string;
-  category: string;
-  name: string;
-  data: Record<string, unknown>;
-  timestamp: string;
-}
+/** An event as posted, with the id the spec chose (to find it again). */
+type Posted = EventDto & { id: string };
 
 /**
  * Events in a window of their own (ten days ago), so the counts the page shows for that range are

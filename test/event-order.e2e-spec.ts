@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { http, registerClient, startApp, type TestApp, type TestClient, waitFor } from './helpers/app';
 import { waitProcessed } from './helpers/db';
+import type { BatchResponseDto, WriteKeyDto } from './helpers/wire';
 
 /**
  * SPEC, Processing → Order: events with the same timestamp are ordered by arrival (the order the
@@ -102,13 +103,14 @@ describe('order of events with the same timestamp (e2e)', () => {
       const names = Array.from({ length: 4 }, (_, i) => `batch ${b} event ${i}`);
       // The first batch's ids are the highest: id order is the reverse of arrival.
       const batchIds = b === 1 ? [undefined, undefined, undefined, undefined] : descendingIds(4);
-      const res = await http<{ results: { id: string }[] }>(`${api.url}/v1/events/batch`, {
+      const res = await http<BatchResponseDto>(`${api.url}/v1/events/batch`, {
         token: writer.token,
         json: { events: names.map((n, i) => event(sid, batchIds[i], n)) },
       });
       expect(res.status).toBe(202);
       sent.push(...names);
-      ids.push(...res.body.results.map((r) => r.id));
+      // All queued: every result carries its id (only a rejected one has none).
+      ids.push(...res.body.results.map((r) => r.id!));
     }
     await startWorker();
     await waitProcessed(ids);
@@ -163,7 +165,7 @@ describe('order of events with the same timestamp (e2e)', () => {
 
   it('orders Segment messages with equal timestamps by their position in the batch', async () => {
     await startWorker();
-    const issued = await http<{ write_key: string }>(`${api.url}/v1/clients/${writer.clientId}/write-keys`, {
+    const issued = await http<WriteKeyDto>(`${api.url}/v1/clients/${writer.clientId}/write-keys`, {
       method: 'POST',
       token: admin.token,
     });

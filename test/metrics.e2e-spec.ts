@@ -5,6 +5,7 @@ import { MetricsService } from '../src/metrics/metrics.service';
 import { EVENTS_QUEUE, QUEUED_EVENTS_KEY } from '../src/queue/queue.contract';
 import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
 import { TEST_REDIS_URL } from './helpers/env';
+import type { ErrorDto } from './helpers/wire';
 
 /**
  * Parses the Prometheus text format into `name{labels}` → value, checking every line's shape
@@ -73,12 +74,12 @@ describe('GET /metrics (e2e)', () => {
     });
 
     it('answers 401 without a token, 401 with a bad token and 403 without the admin scope', async () => {
-      const none = await http<{ code: string }>(`${t.url}/metrics`);
+      const none = await http<ErrorDto>(`${t.url}/metrics`);
       expect(none.status).toBe(401);
       expect(none.body.code).toBe('unauthorized');
       expect((await http(`${t.url}/metrics`, { token: 'not-a-token' })).status).toBe(401);
       const reader = await registerClient(t.url, ['events:read', 'events:write'], 'metrics reader');
-      const forbidden = await http<{ code: string }>(`${t.url}/metrics`, { token: reader.token });
+      const forbidden = await http<ErrorDto>(`${t.url}/metrics`, { token: reader.token });
       expect(forbidden.status).toBe(403);
       expect(forbidden.body.code).toBe('forbidden');
     });

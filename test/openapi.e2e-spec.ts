@@ -1,7 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { serializeOpenApi } from '../src/app.setup';
+import { WIRE_TYPES_FILE } from '../scripts/wire-types';
 import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
+import type { WriteKeyDto } from './helpers/wire';
 
 type Json = Record<string, any>;
 interface Operation {
@@ -110,7 +113,7 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(doc.components.securitySchemes.writeKey).toMatchObject({ type: 'http', scheme: 'basic' });
     const admin = await adminToken(t.url);
     const writer = await registerClient(t.url, ['events:write'], 'swagger segment writer');
-    const key = await http<{ write_key: string }>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
+    const key = await http<WriteKeyDto>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
       method: 'POST',
       token: admin,
     });
@@ -234,6 +237,16 @@ describe('OpenAPI document (/docs-json)', () => {
     expect(Object.keys(item.properties)).toEqual(expect.arrayContaining(['reason', 'path', 'message']));
   });
 
+  it('types every property: none is a bare object (a `number | null` without `type` reads as one)', () => {
+    const bare: string[] = [];
+    for (const [name, schema] of Object.entries(doc.components.schemas as Record<string, Json>)) {
+      for (const [prop, p] of Object.entries((schema.properties ?? {}) as Record<string, Json>)) {
+        if (p.type === 'object' && !p.properties && !p.additionalProperties) bare.push(`${name}.${prop}`);
+      }
+    }
+    expect(bare).toEqual([]);
+  });
+
   it('"Try it out" works on the first click: every read route answers 200 with what the page pre-fills', async () => {
     const reader = await registerClient(t.url, ['events:read'], 'try it out');
     const admin = await adminToken(t.url);
@@ -272,6 +285,22 @@ describe('OpenAPI document (/docs-json)', () => {
     if (committed !== served) {
       throw new Error(
         'openapi.json differs from the document the app serves at /docs-json: run `npm run openapi` and commit it',
+      );
+    }
+  });
+
+  it('has its wire types committed as generated from the served document (run `npm run openapi`)', () => {
+    const committed = readFileSync(WIRE_TYPES_FILE, 'utf8');
+    // In a child process: the generator's dependencies are ESM-only (see scripts/wire-types.ts).
+    const root = join(__dirname, '..');
+    const generated = execFileSync(join(root, 'node_modules', '.bin', 'tsx'), ['scripts/wire-types.ts'], {
+      cwd: root,
+      input: JSON.stringify(doc),
+      encoding: 'utf8',
+    });
+    if (committed !== generated) {
+      throw new Error(
+        `${WIRE_TYPES_FILE} differs from the types generated from /docs-json: run \`npm run openapi\` and commit it`,
       );
     }
   });

@@ -6,6 +6,7 @@ import { QueuedMarksSweeper } from '../src/processing/queued-marks.sweeper';
 import { EVENTS_QUEUE, QUEUED_EVENTS_KEY, queuedField, queuedMark } from '../src/queue/queue.contract';
 import { http, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
 import { TEST_REDIS_URL } from './helpers/env';
+import type { EventStatusDto } from './helpers/wire';
 
 /** A "queued" mark must not outlive its job: a crash between mark and job, or a job that died. */
 describe('Queued marks whose job is gone (e2e)', () => {
@@ -18,7 +19,7 @@ describe('Queued marks whose job is gone (e2e)', () => {
   /** The mark's field: ids belong to their client. */
   const field = (id: string) => queuedField(id, writer.clientId);
   const status = async (id: string) =>
-    (await http<{ status?: string }>(`${t.url}/v1/events/${id}`, { token: writer.token })).status;
+    (await http<EventStatusDto>(`${t.url}/v1/events/${id}`, { token: writer.token })).status;
 
   beforeAll(async () => {
     t = await startApp();

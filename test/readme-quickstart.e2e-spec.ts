@@ -15,6 +15,7 @@ import { waitFor } from './helpers/app';
 import { TEST_DATABASE_URL } from './helpers/env';
 import { spawnService, type ServiceProcess } from './helpers/process';
 import { RedisServer } from './helpers/redis-server';
+import type { BatchResponseDto } from './helpers/wire';
 
 const README = join(__dirname, '..', 'README.md');
 const SECTION = '## First steps';
@@ -192,8 +193,7 @@ describe('README quick start (e2e, a fresh service)', () => {
       // The batch: every event accepted.
       const batch = outputs
         .flatMap(jsonDocuments)
-        .find((d) => typeof d === 'object' && d !== null && 'accepted' in d) as
-        { accepted: number; rejected: number } | undefined;
+        .find((d) => typeof d === 'object' && d !== null && 'accepted' in d) as BatchResponseDto | undefined;
       expect(batch).toMatchObject({ rejected: 0 });
       expect(batch?.accepted).toBeGreaterThan(0);
 

@@ -5,6 +5,7 @@ import { QUEUED_EVENTS_KEY } from '../src/queue/queue.contract';
 import { http, adminToken, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
 import { waitProcessed, withDb } from './helpers/db';
 import { TEST_REDIS_URL } from './helpers/env';
+import type { ErrorDto, WriteKeyDto } from './helpers/wire';
 
 /**
  * A request's batch-level `context` is merged into each of its messages: the limits must hold
@@ -55,7 +56,7 @@ describe('Segment batch-level context amplification (e2e)', () => {
     t = await startApp();
     const admin = await adminToken(t.url);
     writer = await registerClient(t.url, ['events:write'], 'amplification writer');
-    const res = await http<{ write_key: string }>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
+    const res = await http<WriteKeyDto>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
       method: 'POST',
       token: admin,
     });
@@ -120,7 +121,7 @@ describe('Segment batch-level context amplification (e2e)', () => {
       event: 'e',
       anonymousId: 'a',
     }));
-    const res = await http<{ code: string; message: string }>(`${t.url}/v1/batch`, {
+    const res = await http<ErrorDto>(`${t.url}/v1/batch`, {
       json: { batch, context },
       headers: basic(writeKey),
     });

@@ -4,15 +4,7 @@ import { eventIdOf } from '../src/segment/segment-mapping';
 import { http, adminToken, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
 import { waitProcessed, withDb } from './helpers/db';
 import { TEST_ADMIN_ID } from './helpers/env';
-
-interface StoredEvent {
-  id: string;
-  session_id: string;
-  category: string;
-  name: string;
-  data: Record<string, unknown>;
-  timestamp: string;
-}
+import type { EventPageDto, EventViewDto, WriteKeyDto } from './helpers/wire';
 
 describe('Segment-compatible ingestion (e2e)', () => {
   let t: TestApp;
@@ -25,14 +17,14 @@ describe('Segment-compatible ingestion (e2e)', () => {
     authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
   });
   const issueKey = (clientId: string, token = admin) =>
-    http<{ client_id: string; write_key: string }>(`${t.url}/v1/clients/${clientId}/write-keys`, {
+    http<WriteKeyDto>(`${t.url}/v1/clients/${clientId}/write-keys`, {
       method: 'POST',
       token,
     });
   const postSegment = (path: string, json: unknown, headers: Record<string, string> = basic(writeKey)) =>
     http(`${t.url}${path}`, { json, headers });
-  const sessionEvents = async (sid: string): Promise<StoredEvent[]> => {
-    const res = await http<{ data: StoredEvent[] }>(`${t.url}/v1/sessions/${sid}/events`, {
+  const sessionEvents = async (sid: string): Promise<EventViewDto[]> => {
+    const res = await http<EventPageDto>(`${t.url}/v1/sessions/${sid}/events`, {
       token: reader.token,
     });
     expect(res.status).toBe(200);

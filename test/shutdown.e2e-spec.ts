@@ -5,6 +5,7 @@ import { QUEUED_EVENTS_KEY, queuedField } from '../src/queue/queue.contract';
 import { waitProcessed, withDb } from './helpers/db';
 import { TEST_REDIS_URL } from './helpers/env';
 import { spawnService, type ServiceProcess } from './helpers/process';
+import type { BatchResponseDto } from './helpers/wire';
 
 // Runs the built service (`node dist/main.js`, built by `npm test`'s pretest) as a real process.
 
@@ -45,11 +46,6 @@ function pageviews(n: number, sessionId: string): Record<string, unknown>[] {
   }));
 }
 
-interface BatchResult {
-  accepted: number;
-  results: { index: number; id?: string; status: string }[];
-}
-
 describe('graceful shutdown (e2e, real process)', () => {
   let svc: ServiceProcess | undefined;
   afterEach(() => {
@@ -73,7 +69,7 @@ describe('graceful shutdown (e2e, real process)', () => {
     const accepted: string[] = [];
     /** Posts one batch; false once the service refuses (closing or closed). */
     const post = async (): Promise<boolean> => {
-      const res = await http<BatchResult>(`${svc!.url}/v1/events/batch`, {
+      const res = await http<BatchResponseDto>(`${svc!.url}/v1/events/batch`, {
         token: writer.token,
         json: { events: pageviews(200, sessionId) },
       }).catch(() => undefined); // connection refused once the server has closed

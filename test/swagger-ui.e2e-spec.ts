@@ -16,6 +16,7 @@ import {
 } from './helpers/app';
 import { launchBrowser } from './helpers/browser';
 import { withDb } from './helpers/db';
+import type { TokenResponseDto, WriteKeyDto } from './helpers/wire';
 
 // The committed screenshot is refreshed only on demand (UPDATE_SCREENSHOTS=1), so that a test
 // run never dirties the worktree.
@@ -78,7 +79,7 @@ describe('Swagger UI in a real browser (e2e)', () => {
     page.on('pageerror', (err) => violations.push(err.message));
     page.on('response', (res) => {
       if (res.url() === `${t.url}/v1/auth/token` && res.status() === 200)
-        void res.json().then((b: { access_token: string }) => tokens.push(b.access_token));
+        void res.json().then((b: TokenResponseDto) => tokens.push(b.access_token));
     });
     // Seeded straight into the table, in the range of the funnel's pre-filled example (October 2026).
     await withDb(async (db) => {
@@ -232,7 +233,7 @@ describe('Swagger UI in a real browser (e2e)', () => {
 
   it('sends a Segment call with a write key entered under "Authorize" (HTTP Basic, empty password): 200, stored', async () => {
     const writer = await registerClient(t.url, ['events:write'], 'Segment source in Swagger UI');
-    const issued = await http<{ write_key: string }>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
+    const issued = await http<WriteKeyDto>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
       method: 'POST',
       token: await adminToken(t.url),
     });

@@ -9,16 +9,7 @@ import {
   waitFor,
 } from './helpers/app';
 import { withDb } from './helpers/db';
-
-interface KeyInfo {
-  key_id: string;
-  client_id: string;
-  prefix: string | null;
-  allowed_origins: string[];
-  created_at: string;
-  last_used_at: string | null;
-  revoked_at: string | null;
-}
+import type { WriteKeyDto, WriteKeyInfoDto, WriteKeyListDto } from './helpers/wire';
 
 /** Write keys one by one: listed, limited to origins, revoked alone, in every process. */
 describe('Write-key management (e2e)', () => {
@@ -30,16 +21,12 @@ describe('Write-key management (e2e)', () => {
   const keysUrl = (clientId: string, keyId?: string) =>
     `${t.url}/v1/clients/${clientId}/write-keys${keyId ? `/${keyId}` : ''}`;
   const issue = (clientId: string, json?: unknown) =>
-    http<{ client_id: string; key_id: string; write_key: string; allowed_origins: string[] }>(
-      keysUrl(clientId),
-      {
-        method: 'POST',
-        token: admin,
-        json,
-      },
-    );
-  const list = (clientId: string) =>
-    http<{ data: KeyInfo[]; next_cursor: null }>(keysUrl(clientId), { token: admin });
+    http<WriteKeyDto>(keysUrl(clientId), {
+      method: 'POST',
+      token: admin,
+      json,
+    });
+  const list = (clientId: string) => http<WriteKeyListDto>(keysUrl(clientId), { token: admin });
   const track = (url: string, key: string, headers: Record<string, string> = {}) =>
     http(`${url}/v1/track`, {
       json: { event: 'Clicked', anonymousId: randomUUID(), messageId: randomUUID() },
@@ -134,7 +121,7 @@ describe('Write-key management (e2e)', () => {
     expect((await track(other.url, doomed.write_key)).status).toBe(200);
     expect((await track(t.url, doomed.write_key)).status).toBe(200);
 
-    const res = await http<KeyInfo>(keysUrl(owner.clientId, doomed.key_id), {
+    const res = await http<WriteKeyInfoDto>(keysUrl(owner.clientId, doomed.key_id), {
       method: 'DELETE',
       token: admin,
     });
@@ -174,7 +161,7 @@ describe('Write-key management (e2e)', () => {
     const page = { origin: 'https://app.example.com' };
     expect((await track(other.url, key.write_key, page)).status).toBe(200);
 
-    const res = await http<KeyInfo>(keysUrl(owner.clientId, key.key_id), {
+    const res = await http<WriteKeyInfoDto>(keysUrl(owner.clientId, key.key_id), {
       method: 'PATCH',
       token: admin,
       json: { allowed_origins: ['https://www.example.com'] },

@@ -1,8 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Length, ValidateBy } from 'class-validator';
-import { parseTimestampOrDate } from '../common/timestamp';
-import { IntRange } from '../common/validation';
+import { IsIn, IsOptional } from 'class-validator';
+import { ORDERS, type Order } from '../common/cursor';
+import { IsTimestampOrDate, PageQueryDto } from '../common/page-query.dto';
 
 /** Every admin action the trail records. */
 export const AUDIT_ACTIONS = [
@@ -21,18 +20,7 @@ export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 const TIME_FORMAT =
   'ISO 8601 date-time (no zone = UTC) or a bare date (`from`: start of that day, `to`: its end, UTC); inclusive';
 
-function IsTimestampOrDate(): PropertyDecorator {
-  return ValidateBy({
-    name: 'isTimestampOrDate',
-    validator: {
-      validate: (value: unknown) => typeof value === 'string' && parseTimestampOrDate(value) !== null,
-      defaultMessage: (args) =>
-        `${args?.property ?? 'value'} must be an ISO 8601 date-time or a date (YYYY-MM-DD)`,
-    },
-  });
-}
-
-export class AuditEventsQueryDto {
+export class AuditEventsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: AUDIT_ACTIONS, description: 'Only this action' })
   @IsOptional()
   @IsIn(AUDIT_ACTIONS)
@@ -49,36 +37,14 @@ export class AuditEventsQueryDto {
   to?: string;
 
   @ApiPropertyOptional({
-    enum: ['asc', 'desc'],
+    enum: ORDERS,
     example: 'desc',
     default: 'desc',
     description: 'desc = newest first',
   })
   @IsOptional()
-  @IsIn(['asc', 'desc'])
-  order?: 'asc' | 'desc';
-
-  @ApiPropertyOptional({
-    type: 'integer',
-    example: 100,
-    minimum: 1,
-    maximum: 1000,
-    default: 100,
-    description: 'Page size',
-  })
-  @IsOptional()
-  @Type(() => Number)
-  @IntRange(1, 1000)
-  limit?: number;
-
-  @ApiPropertyOptional({
-    description:
-      'Opaque `next_cursor` of the previous page (same filters and order); absent for the first page',
-  })
-  @IsOptional()
-  @IsString()
-  @Length(1, 1024)
-  cursor?: string;
+  @IsIn(ORDERS)
+  order?: Order;
 }
 
 export class AuditEventDto {

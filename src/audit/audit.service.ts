@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { ApiError } from '../common/api-error';
 import { formatMicros, parseTimestamp, parseTimestampOrDate } from '../common/timestamp';
 import { decodeCursor, encodeCursor } from '../common/cursor';
+import { DEFAULT_LIMIT } from '../common/page-query.dto';
 import type { AuditAction, AuditEventPageDto, AuditEventsQueryDto } from './audit.dto';
 import { AuditRepository } from './audit.repository';
 
@@ -19,7 +20,6 @@ export interface AuditEntry {
 
 /** Keys that could carry credentials never reach the table, whatever a caller passes. */
 const SECRET_KEY = /secret|hash|password|token/i;
-const DEFAULT_LIMIT = 100;
 const DAY_MICROS = 86_400_000_000;
 const DATE_RE = /^\d{4}-\d{2}-\d{2}$/;
 

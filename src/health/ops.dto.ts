@@ -2,37 +2,60 @@ import { ApiProperty } from '@nestjs/swagger';
 
 export class QueueJobsDto {
   @ApiProperty({
+    type: 'integer',
     example: 3,
     nullable: true,
     description: 'Jobs waiting for a worker (null while Redis does not answer)',
   })
   waiting!: number | null;
 
-  @ApiProperty({ example: 1, nullable: true, description: 'Jobs a worker is storing now' })
+  @ApiProperty({ type: 'integer', example: 1, nullable: true, description: 'Jobs a worker is storing now' })
   active!: number | null;
 
-  @ApiProperty({ example: 0, nullable: true, description: 'Jobs waiting for their retry backoff' })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    nullable: true,
+    description: 'Jobs waiting for their retry backoff',
+  })
   delayed!: number | null;
 
-  @ApiProperty({ example: 0, nullable: true, description: 'Jobs kept as failed after their last retry' })
+  @ApiProperty({
+    type: 'integer',
+    example: 0,
+    nullable: true,
+    description: 'Jobs kept as failed after their last retry',
+  })
   failed!: number | null;
 }
 
 export class IngestionRateDto {
   @ApiProperty({
+    type: 'number',
     example: 1250.5,
     nullable: true,
     description: 'Events answered 202 per second by the answering process (null on the first read)',
   })
   accepted_per_second!: number | null;
 
-  @ApiProperty({ example: 1248.2, nullable: true, description: 'Events stored per second by this process' })
+  @ApiProperty({
+    type: 'number',
+    example: 1248.2,
+    nullable: true,
+    description: 'Events stored per second by this process',
+  })
   stored_per_second!: number | null;
 
-  @ApiProperty({ example: 2.1, nullable: true, description: 'Events quarantined per second by this process' })
+  @ApiProperty({
+    type: 'number',
+    example: 2.1,
+    nullable: true,
+    description: 'Events quarantined per second by this process',
+  })
   quarantined_per_second!: number | null;
 
   @ApiProperty({
+    type: 'number',
     example: 30.2,
     nullable: true,
     description: 'Seconds the rates are measured over (between an earlier read, at most 60 s old, and now)',
@@ -51,6 +74,7 @@ export class OpsOverviewDto {
   queue!: QueueJobsDto;
 
   @ApiProperty({
+    type: 'integer',
     example: 42,
     nullable: true,
     description:
@@ -59,6 +83,7 @@ export class OpsOverviewDto {
   backlog_events!: number | null;
 
   @ApiProperty({
+    type: 'number',
     example: 0.8,
     nullable: true,
     description: 'Age of the oldest waiting job in seconds (0 when none)',

@@ -1,12 +1,10 @@
 import { randomInt } from 'node:crypto';
 import { http, type HttpResult, registerClient, startApp, type TestApp } from './app';
 import { Fixtures } from './fixtures';
+import type { EventPageDto } from './wire';
 
-/** A page of an analytics list route. */
-export interface Page<T = Record<string, any>> {
-  data: T[];
-  next_cursor: string | null;
-}
+/** A page of an analytics list route: the envelope of every page DTO, rows left open. */
+export type Page<T = Record<string, any>> = Pick<EventPageDto, 'next_cursor'> & { data: T[] };
 
 /**
  * A year nobody else writes to (the test database is shared by every test file); epoch µs stay

@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createApp } from '../../src/app.setup';
 import { loadConfig } from '../../src/config/config';
 import { TEST_ADMIN_ID, TEST_ADMIN_SECRET, testEnv } from './env';
+import type { CreatedClientDto, TokenResponseDto } from './wire';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -65,7 +66,7 @@ export async function http<T = any>(
 export async function tokenFor(url: string, clientId: string, secret: string): Promise<string> {
   const res = await http(`${url}/v1/auth/token`, { json: { client_id: clientId, client_secret: secret } });
   if (res.status !== 200) throw new Error(`token for ${clientId}: ${res.status} ${JSON.stringify(res.body)}`);
-  return (res.body as { access_token: string }).access_token;
+  return (res.body as TokenResponseDto).access_token;
 }
 
 export function adminToken(url: string): Promise<string> {
@@ -85,7 +86,7 @@ export async function registerClient(
   name = 'test client',
 ): Promise<TestClient> {
   const admin = await adminToken(url);
-  const res = await http<{ client_id: string; client_secret: string }>(`${url}/v1/clients`, {
+  const res = await http<CreatedClientDto>(`${url}/v1/clients`, {
     token: admin,
     json: { name, scopes },
   });

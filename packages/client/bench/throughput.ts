@@ -30,6 +30,7 @@ import {
   stopChild,
   track,
 } from '../../../bench/lib/service';
+import type { CreatedClientDto, TokenResponseDto } from '../src/wire/openapi';
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
 // Run as a user runs it: the bin, with the node flags of its shebang.
@@ -95,11 +96,11 @@ async function registerWriter(url: string): Promise<{ clientId: string; secret: 
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
     });
-  const { access_token } = await post<{ access_token: string }>('/v1/auth/token', {
+  const { access_token } = await post<TokenResponseDto>('/v1/auth/token', {
     client_id: cfg.adminId,
     client_secret: cfg.adminSecret,
   });
-  const c = await post<{ client_id: string; client_secret: string }>(
+  const c = await post<CreatedClientDto>(
     '/v1/clients',
     { name: 'bench client', scopes: ['events:write'] },
     access_token,

@@ -4,18 +4,17 @@ import { describeBody, exchange, type FetchLike } from './http';
 import { parseRetryAfter, retryDelay, verdictFor } from './retry';
 import { TokenProvider } from './token';
 import { uuidv7 } from './uuid';
+import type { BatchResponseDto, EventDto, FieldErrorDto } from './wire/openapi';
 
-/** An event as the application tracks it; `id` and `timestamp` are filled in when absent. */
-export interface EyeEvent {
-  /** UUID, the idempotency key; a UUIDv7 is assigned by track() when absent. */
-  id?: string;
-  session_id: string;
-  category: string;
-  name: string;
-  data: Record<string, unknown>;
+/**
+ * An event as the application tracks it: the wire's event (`EventDto` of POST /v1/events/batch)
+ * whose `id` (UUID, the idempotency key) gets a UUIDv7 from track() when absent, and whose
+ * `timestamp` may also be a Date or be left out (default: now).
+ */
+export type EyeEvent = Omit<EventDto, 'timestamp'> & {
   /** When it happened; default: now. ISO 8601 (up to 6 fractional digits) or a Date. */
   timestamp?: string | Date;
-}
+};
 
 export interface EyeClientOptions {
   /** Where The Eye answers, e.g. `http://127.0.0.1:3000`. */
@@ -44,10 +43,8 @@ export interface EyeClientOptions {
   fetch?: FetchLike;
 }
 
-export interface FieldError {
-  path: string;
-  message: string;
-}
+/** Why the server refused an event of a batch: a JSON pointer into the request and a message. */
+export type FieldError = FieldErrorDto;
 
 /** An event the server refused in a batch answer (or that is too large to send at all); never retried. */
 export interface RejectedEvent {
@@ -86,7 +83,7 @@ interface Entry {
   bytes: number;
 }
 
-/** Upper bound of the server's batch route. */
+/** Upper bound of the server's batch route (`maxItems` in openapi.json; test/limits.spec.ts holds it there). */
 export const MAX_BATCH_EVENTS = 1000;
 // `{"events":[` + `]}`
 const BATCH_OVERHEAD = 13;
@@ -348,9 +345,8 @@ export class EyeClient extends EventEmitter<EyeClientEvents> {
       return;
     }
     try {
-      const body = JSON.parse(text) as {
-        results?: { index: number; status: string; errors?: FieldError[] }[];
-      };
+      // Partial: a proxy in between may answer 2xx with another body.
+      const body = JSON.parse(text) as Partial<BatchResponseDto>;
       for (const r of body.results ?? []) {
         if (r.status !== 'rejected' || !batch[r.index]) continue;
         rejected++;

@@ -1,4 +1,4 @@
-import type { EyeClient, EyeEvent } from './client';
+import type { EyeClient, EyeEvent, RejectedEvent, SentBatch } from './client';
 import type { EyeError } from './errors';
 import { forEachLine } from './lines';
 import type { VerdictWaiter } from './verdicts';
@@ -53,14 +53,14 @@ export async function sendNdjson(
   const verdicts = io.verdicts;
   let fatal: EyeError | undefined;
 
-  const onSent = ({ ids, accepted }: { ids: string[]; accepted: number }): void => {
+  const onSent = ({ ids, accepted }: SentBatch): void => {
     s.queued += accepted;
     for (const id of ids) {
       if (verdicts && !refused.delete(id)) verdicts.add(id, lineOf.get(id));
       lineOf.delete(id);
     }
   };
-  const onRejected = ({ id, errors }: { id: string; errors: { path: string; message: string }[] }): void => {
+  const onRejected = ({ id, errors }: RejectedEvent): void => {
     s.rejected++;
     if (verdicts) refused.add(id);
     const what = errors.map((e) => `${e.path.replace(/^\/events\/\d+/, '') || '/'} ${e.message}`).join('; ');

@@ -2,6 +2,7 @@ import { EyeError } from './errors';
 import { describeBody, exchange, type FetchLike } from './http';
 import { parseRetryAfter, retryDelay } from './retry';
 import type { TokenProvider } from './token';
+import type { EventPageDto, EventViewDto } from './wire/openapi';
 
 export interface TailOptions {
   baseUrl: string;
@@ -25,11 +26,8 @@ export interface TailOptions {
   onRetry?(message: string): void;
 }
 
-export interface TailedEvent {
-  id: string;
-  timestamp: string;
-  [field: string]: unknown;
-}
+/** A stored event as GET /v1/events pages it. */
+export type TailedEvent = EventViewDto;
 
 /**
  * Follows newly stored events by polling `GET /v1/events?from=…` in ascending order, following
@@ -82,11 +80,7 @@ export async function tail(opts: TailOptions): Promise<void> {
   }
 }
 
-async function getPage(
-  fetchImpl: FetchLike,
-  opts: TailOptions,
-  url: string,
-): Promise<{ data: TailedEvent[]; next_cursor: string | null }> {
+async function getPage(fetchImpl: FetchLike, opts: TailOptions, url: string): Promise<EventPageDto> {
   for (let reauth = 0; ; reauth++) {
     const token = await opts.tokens.get();
     const answer = await exchange(
@@ -109,7 +103,7 @@ async function getPage(
         },
       );
     }
-    return JSON.parse(answer.text) as { data: TailedEvent[]; next_cursor: string | null };
+    return JSON.parse(answer.text) as EventPageDto;
   }
 }
 

@@ -1,6 +1,7 @@
 import { EyeError } from './errors';
 import { describeBody, exchange, type FetchLike } from './http';
 import { parseRetryAfter } from './retry';
+import type { TokenRequestDto, TokenResponseDto } from './wire/openapi';
 
 interface Cached {
   value: string;
@@ -50,7 +51,10 @@ export class TokenProvider {
       {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ client_id: this.opts.clientId, client_secret: this.opts.clientSecret }),
+        body: JSON.stringify({
+          client_id: this.opts.clientId,
+          client_secret: this.opts.clientSecret,
+        } satisfies TokenRequestDto),
       },
       this.opts.timeoutMs,
     );
@@ -63,7 +67,8 @@ export class TokenProvider {
         { status: answer.status, retryAfterMs: parseRetryAfter(answer.retryAfter) },
       );
     }
-    let body: { access_token?: unknown; expires_in?: unknown };
+    // Checked field by field below: whatever answered may not be The Eye.
+    let body: { [K in keyof TokenResponseDto]?: unknown };
     try {
       body = JSON.parse(answer.text) as typeof body;
     } catch {

@@ -2,13 +2,13 @@ import { EyeError } from './errors';
 import { describeBody, exchange, type FetchLike } from './http';
 import { parseRetryAfter, retryDelay, verdictFor } from './retry';
 import type { TokenProvider } from './token';
+import type { EventStatusDto, RejectionErrorDto } from './wire/openapi';
 
-/** Why the worker quarantined an event (`GET /v1/events/{id}` of a rejected event). */
-export interface Rejection {
-  reason?: string;
-  path?: string;
-  message?: string;
-}
+/**
+ * Why the worker quarantined an event (`GET /v1/events/{id}` of a rejected event): one of its
+ * `errors`, or one of its bare `reasons` codes (then without path and message).
+ */
+export type Rejection = Pick<RejectionErrorDto, 'reason'> & Partial<RejectionErrorDto>;
 
 export interface VerdictCounts {
   stored: number;
@@ -167,7 +167,8 @@ export class VerdictWaiter {
   }
 
   private answered(entry: Pending, text: string): void {
-    let body: { status?: unknown; reasons?: unknown[]; errors?: Rejection[] };
+    // `status` unknown: an answer from something other than The Eye falls to `default`.
+    let body: Omit<Partial<EventStatusDto>, 'status'> & { status?: unknown };
     try {
       body = JSON.parse(text) as typeof body;
     } catch {
@@ -200,7 +201,7 @@ export class VerdictWaiter {
  * The reasons of a rejected event: its `errors` (each with its reason, path and message) when it
  * has any, else its `reasons` (machine-readable codes, e.g. `timestamp_in_future`).
  */
-function rejections(body: { reasons?: unknown[]; errors?: Rejection[] }): Rejection[] {
+function rejections(body: Pick<Partial<EventStatusDto>, 'reasons' | 'errors'>): Rejection[] {
   if (Array.isArray(body.errors) && body.errors.length > 0) return body.errors;
-  return (body.reasons ?? []).map((r) => (typeof r === 'string' ? { reason: r } : (r as Rejection)));
+  return (body.reasons ?? []).map((reason) => ({ reason }));
 }

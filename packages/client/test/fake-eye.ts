@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import type { BatchDto, EventDto } from '../src/wire/openapi';
 
 export interface Recorded {
   method: string;
@@ -114,15 +115,10 @@ export class FakeEye {
 }
 
 export function batchIds(rec: Recorded): string[] {
-  return (JSON.parse(rec.body) as { events: { id: string }[] }).events.map((e) => e.id);
+  return (JSON.parse(rec.body) as BatchDto).events.map((e) => e.id!);
 }
 
-export function event(i = 0): {
-  session_id: string;
-  category: string;
-  name: string;
-  data: Record<string, unknown>;
-} {
+export function event(i = 0): Omit<EventDto, 'timestamp'> {
   return {
     session_id: `s-${i}`,
     category: 'page interaction',

@@ -1,5 +1,6 @@
 import { TokenProvider } from '../src/token';
 import { type Rejection, VerdictWaiter } from '../src/verdicts';
+import type { EventStatusDto } from '../src/wire/openapi';
 
 type Script = (id: string, n: number) => { status: number; body?: unknown; headers?: Record<string, string> };
 
@@ -62,7 +63,17 @@ describe(VerdictWaiter.name, () => {
     const f = fakeFetch((id, n) => {
       if (n < 2) return { status: 200, body: { id, status: 'queued' } };
       return id === 'b'
-        ? { status: 200, body: { id, status: 'rejected', errors: reasons } }
+        ? {
+            status: 200,
+            // As the server answers it: bare reason codes beside the errors that explain them.
+            body: {
+              id,
+              status: 'rejected',
+              client_id: 'c',
+              reasons: ['payload_invalid'],
+              errors: reasons,
+            } satisfies EventStatusDto,
+          }
         : { status: 200, body: { id, status: 'stored' } };
     });
     const { sut, rejected, unknown } = waiter(f.fetch);

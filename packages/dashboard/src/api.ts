@@ -1,3 +1,5 @@
+import type { ErrorDto, EventPageDto, TokenRequestDto, TokenResponseDto } from './wire';
+
 /**
  * The API as the dashboard sees it. The token lives in this object only (memory): never in
  * localStorage, sessionStorage or a cookie, so closing the tab signs out and no other page of the
@@ -19,11 +21,8 @@ export interface Session {
   admin: boolean;
 }
 
-interface ErrorBody {
-  code?: string;
-  message?: string;
-  errors?: { path: string; message: string }[];
-}
+/** What a failed request answers; partial because a proxy's error page is not the server's JSON. */
+type ErrorBody = Partial<ErrorDto>;
 
 export class Api {
   private token: string | null = null;
@@ -35,12 +34,9 @@ export class Api {
     const res = await fetch('/v1/auth/token', {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ client_id: clientId, client_secret: clientSecret }),
+      body: JSON.stringify({ client_id: clientId, client_secret: clientSecret } satisfies TokenRequestDto),
     });
-    const body = (await res.json().catch(() => ({}))) as ErrorBody & {
-      access_token?: string;
-      scope?: string;
-    };
+    const body = (await res.json().catch(() => ({}))) as ErrorBody & Partial<TokenResponseDto>;
     if (!res.ok || !body.access_token) throw toError(res.status, body);
     const scopes = (body.scope ?? '').split(' ').filter(Boolean);
     this.token = body.access_token;
@@ -63,7 +59,7 @@ export class Api {
   }
 
   /** `signal` lets the page stop waiting (the server's statement timeout bounds the query itself). */
-  post<T>(path: string, body: unknown, signal?: AbortSignal): Promise<T> {
+  post<T, B = unknown>(path: string, body: B, signal?: AbortSignal): Promise<T> {
     return this.request<T>('POST', path, body, signal);
   }
 
@@ -76,7 +72,11 @@ export class Api {
     const rows: T[] = [];
     let cursor: string | undefined;
     for (let i = 0; i < maxPages; i++) {
-      const page = await this.get<{ data: T[]; next_cursor: string | null }>(path, { ...params, cursor });
+      // Every page of the API has EventPageDto's envelope: data and next_cursor.
+      const page = await this.get<Pick<EventPageDto, 'next_cursor'> & { data: T[] }>(path, {
+        ...params,
+        cursor,
+      });
       rows.push(...page.data);
       if (!page.next_cursor) return { rows, truncated: false };
       cursor = page.next_cursor;

@@ -3,12 +3,7 @@ import { describeError } from '../api';
 import { fill, fmt, h, note } from '../dom';
 import { type Ctx, PALETTE, type Panel, panelShell, single } from '../panel';
 import { type Interval, type Zone, apiBounds, bucketStarts, formatTime } from '../time';
-
-interface StatsRow {
-  bucket: string;
-  count: number;
-  category?: string;
-}
+import type { StatsRowDto as StatsRow } from '../wire';
 
 const OTHER = '(other categories)';
 const MAX_SERIES = PALETTE.length;

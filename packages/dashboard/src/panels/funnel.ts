@@ -2,16 +2,8 @@ import { ApiError, describeError } from '../api';
 import { fill, fmt, h, note } from '../dom';
 import { type Ctx, type Panel, painted, panelShell } from '../panel';
 import { apiBounds, formatTime } from '../time';
+import type { FunnelRequestDto, FunnelResponseDto as FunnelResult, FunnelStepDto as Step } from '../wire';
 import type { EventType } from './top-types';
-
-interface Step {
-  category: string;
-  name: string;
-}
-
-interface FunnelResult {
-  steps: (Step & { sessions: number })[];
-}
 
 const WITHIN = ['5m', '30m', '1h', '6h', '1d', '7d'];
 /**
@@ -144,7 +136,7 @@ export function funnelPanel(): Panel & { setTypes(types: EventType[]): void } {
     );
     runButton.disabled = true;
     try {
-      const res = await c.api.post<FunnelResult>(
+      const res = await c.api.post<FunnelResult, FunnelRequestDto>(
         '/v1/funnels',
         { steps, within: within.value, from: bounds.from, to: bounds.to },
         abort.signal,

@@ -1,21 +1,7 @@
 import { describeError } from '../api';
 import { fill, fmt, h, note, stamp } from '../dom';
 import { type Ctx, type Panel, panelShell, single } from '../panel';
-
-interface OpsOverview {
-  generated_at: string;
-  redis: 'up' | 'down';
-  queue: { waiting: number | null; active: number | null; delayed: number | null; failed: number | null };
-  backlog_events: number | null;
-  oldest_waiting_job_age_seconds: number | null;
-  processing_lag_seconds: number;
-  ingestion: {
-    accepted_per_second: number | null;
-    stored_per_second: number | null;
-    quarantined_per_second: number | null;
-    window_seconds: number | null;
-  };
-}
+import type { OpsOverviewDto as OpsOverview } from '../wire';
 
 const num = (v: number | null | undefined, digits = 0): string =>
   v === null || v === undefined ? '—' : digits ? v.toFixed(digits) : fmt.format(Math.round(v));

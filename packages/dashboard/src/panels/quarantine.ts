@@ -2,29 +2,19 @@ import { ApiError, describeError } from '../api';
 import { fill, fmt, h, note, stamp } from '../dom';
 import { type Ctx, type Panel, panelShell, single } from '../panel';
 import { type Zone, apiBounds } from '../time';
+import type {
+  RejectedEventDto as Rejected,
+  RejectedEventPageDto,
+  RejectedSummaryRowDto,
+  paths,
+} from '../wire';
 
-interface SummaryRow {
-  reason: string;
-  category: string | null;
-  name: string | null;
-  count: number;
-  last_rejected_at: string;
-}
+type RejectedQuery = NonNullable<paths['/v1/rejected-events']['get']['parameters']['query']>;
+/** The summary is asked with its default grouping (reason,type), whose rows all name their reason. */
+type SummaryRow = RejectedSummaryRowDto & { reason: string };
 
-interface Rejected {
-  id: string;
-  reasons: string[];
-  errors: { reason: string; path: string; message: string }[];
-  event: Record<string, unknown>;
-  rejected_at: string;
-  client_id: string;
-}
-
-interface Filter {
-  reason: string;
-  category?: string;
-  name?: string;
-}
+/** The samples' query: one reason, and the type when the summary row has one. */
+type Filter = Required<Pick<RejectedQuery, 'reason'>> & Pick<RejectedQuery, 'category' | 'name'>;
 
 const SAMPLES = 5;
 /** Summary rows shown before "show all": the most frequent first. */
@@ -58,7 +48,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
     const range = { from, to };
     const [summary, samples] = await Promise.allSettled([
       ctx.api.all<SummaryRow>('/v1/rejected-events/summary', { ...range, limit: 100 }, 1),
-      ctx.api.get<{ data: Rejected[] }>('/v1/rejected-events', { ...range, ...filter, limit: SAMPLES }),
+      ctx.api.get<RejectedEventPageDto>('/v1/rejected-events', { ...range, ...filter, limit: SAMPLES }),
     ]);
     if (summary.status === 'fulfilled') renderSummary(summary.value.rows);
     else {
@@ -131,9 +121,7 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
           null,
           shown.map((r) => {
             const selected =
-              filter?.reason === r.reason &&
-              filter.category === (r.category ?? undefined) &&
-              filter.name === (r.name ?? undefined);
+              filter?.reason === r.reason && filter.category === r.category && filter.name === r.name;
             return h(
               'tr',
               {
@@ -141,17 +129,15 @@ export function quarantinePanel(openSession: (id: string) => void): Panel {
                 tabindex: 0,
                 title: 'Show samples of this reason and type',
                 onclick: () =>
-                  select(
-                    selected
-                      ? null
-                      : { reason: r.reason, category: r.category ?? undefined, name: r.name ?? undefined },
-                  ),
+                  select(selected ? null : { reason: r.reason, category: r.category, name: r.name }),
               },
               h('td', null, h('span', { class: 'badge reason' }, r.reason)),
               h(
                 'td',
                 null,
-                r.category === null && r.name === null ? '—' : `${r.category ?? '?'} / ${r.name ?? '?'}`,
+                r.category === undefined && r.name === undefined
+                  ? '—'
+                  : `${r.category ?? '?'} / ${r.name ?? '?'}`,
               ),
               h('td', { class: 'num' }, fmt.format(r.count)),
               h('td', null, stamp(r.last_rejected_at, zone)),

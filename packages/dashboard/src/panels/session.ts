@@ -2,23 +2,7 @@ import { describeError } from '../api';
 import { fill, fmt, h, note, stamp } from '../dom';
 import { type Ctx, type Panel, painted, panelShell, single } from '../panel';
 import { apiBounds } from '../time';
-
-interface EventView {
-  id: string;
-  session_id: string;
-  category: string;
-  name: string;
-  data: Record<string, unknown>;
-  timestamp: string;
-  received_at: string;
-  client_id: string;
-}
-
-interface SessionSummary {
-  session_id: string;
-  first_event_at: string;
-  event_count: number;
-}
+import type { EventViewDto, SessionPageDto } from '../wire';
 
 const MAX_PAGES = 5;
 
@@ -75,10 +59,10 @@ export function sessionPanel(): Panel & { open(id: string): void } {
 
   async function show(c: Ctx, id: string): Promise<void> {
     fill(timeline, note('Loading…', 'info'));
-    let rows: EventView[];
+    let rows: EventViewDto[];
     let truncated: boolean;
     try {
-      ({ rows, truncated } = await c.api.all<EventView>(
+      ({ rows, truncated } = await c.api.all<EventViewDto>(
         `/v1/sessions/${encodeURIComponent(id)}/events`,
         { limit: 1000 },
         MAX_PAGES,
@@ -131,7 +115,7 @@ export function sessionPanel(): Panel & { open(id: string): void } {
   const refresh = single('session', async (c: Ctx) => {
     ctx = c;
     try {
-      const page = await c.api.get<{ data: SessionSummary[] }>('/v1/sessions', {
+      const page = await c.api.get<SessionPageDto>('/v1/sessions', {
         from: apiBounds(c.range, c.zone).from,
         to: apiBounds(c.range, c.zone).to,
         order: 'desc',

@@ -2,14 +2,9 @@ import { describeError } from '../api';
 import { fill, fmt, h, note } from '../dom';
 import { type Ctx, type Panel, panelShell, single } from '../panel';
 import { apiBounds, summaryInterval } from '../time';
+import type { StatsRowDto as StatsRow } from '../wire';
 
-interface StatsRow {
-  bucket: string;
-  count: number;
-  category?: string;
-  name?: string;
-}
-
+/** An event type and its count over the range (the sum of its stats rows). */
 export interface EventType {
   category: string;
   name: string;
