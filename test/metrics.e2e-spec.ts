@@ -117,8 +117,10 @@ describe('GET /metrics (e2e)', () => {
         parseExposition((await http<string>(`${t.url}/metrics`, { token })).body);
       await scrape(); // starts a new window of the event-loop histogram
       // The histogram (monitorEventLoopDelay, 10 ms resolution) forgets the tick in progress when a
-      // scrape resets it: a stall is seen from the first tick after the scrape on.
-      await new Promise((r) => setTimeout(r, 50));
+      // scrape resets it: a stall is seen from the first tick after the scrape on. Under Jest that
+      // tick can come hundreds of ms late (since the app imports the ESM-only uuid through Jest's
+      // transform; the built service records a stall that starts 50 ms after a scrape): wait 500 ms.
+      await new Promise((r) => setTimeout(r, 500));
       const until = Date.now() + 300;
       while (Date.now() < until); // the app runs in this process: block its event loop for 300 ms
       global.gc?.();
