@@ -52,7 +52,13 @@ describe('Per-client caps on heavy analytics reads (e2e)', () => {
       ),
     );
   }, 60_000);
-  afterAll(() => t.close());
+  afterAll(async () => {
+    // The aborted exports' keep-alive sockets stay open on the client's side (undici) until its
+    // keep-alive ends, and app.close() waits for them (~60 s). The service's own SIGTERM drain cuts
+    // connections after a grace period (src/main.ts); the test app does it at once.
+    t.app.getHttpServer().closeAllConnections();
+    await t.close();
+  });
 
   it("A's third concurrent heavy read is 429 with Retry-After while B is served; aborting gives the slot back", async () => {
     const first = await openExport(a.token);
