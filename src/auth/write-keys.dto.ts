@@ -8,6 +8,7 @@ import {
   IsString,
   MaxLength,
 } from 'class-validator';
+import { ApiWholeListCursor } from './auth.dto';
 
 /** Origins a key may list: enough for a site's hosts and environments. */
 export const MAX_ALLOWED_ORIGINS = 50;
@@ -103,11 +104,6 @@ export class WriteKeyListDto {
   @ApiProperty({ type: [WriteKeyInfoDto] })
   data!: WriteKeyInfoDto[];
 
-  @ApiProperty({
-    example: null,
-    nullable: true,
-    type: String,
-    description: 'Always null: the whole list fits one page',
-  })
+  @ApiWholeListCursor()
   next_cursor!: null;
 }
