@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -19,14 +20,23 @@ const ORIGINS_DESCRIPTION =
   'Segment routes are answered only for origins some key allows. Requests without an Origin header (servers) ' +
   'are not affected.';
 
+/**
+ * The rules of allowed_origins, issued or replaced. Listed in reverse: applyDecorators applies them
+ * in order, stacked decorators from the bottom up, and class-validator reports in application order.
+ */
+const AllowedOrigins = (): PropertyDecorator =>
+  applyDecorators(
+    MaxLength(200, { each: true }),
+    IsString({ each: true }),
+    ArrayUnique(),
+    ArrayMaxSize(MAX_ALLOWED_ORIGINS),
+    IsArray(),
+  );
+
 export class IssueWriteKeyDto {
   @ApiPropertyOptional({ example: ['https://www.example.com'], description: ORIGINS_DESCRIPTION })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_ALLOWED_ORIGINS)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
+  @AllowedOrigins()
   allowed_origins?: string[];
 }
 
@@ -36,11 +46,7 @@ export class UpdateWriteKeyDto {
     description: ORIGINS_DESCRIPTION,
   })
   @IsDefined()
-  @IsArray()
-  @ArrayMaxSize(MAX_ALLOWED_ORIGINS)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
+  @AllowedOrigins()
   allowed_origins!: string[];
 }
 
