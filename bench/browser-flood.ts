@@ -15,10 +15,8 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client } from 'pg';
-import type { CreatedClientDto, TokenResponseDto } from '../src/auth/auth.dto';
-import type { WriteKeyDto } from '../src/auth/write-keys.dto';
 import { admittedPerSecond, storedEvents } from './browser-flood.repository';
-import { httpJson } from './lib/http';
+import { clientToken, issueWriteKey, registerClient, storesEnv, writeKeyAuth } from './lib/clients';
 import { freePort, killChildrenOnExit, startService, stopChild } from './lib/service';
 import { pace } from './pace';
 
@@ -46,15 +44,7 @@ async function main(): Promise<void> {
   const service = await startService({
     entry: join('dist', 'main.js'),
     port: await freePort(),
-    env: {
-      NODE_ENV: 'test',
-      DATABASE_URL,
-      REDIS_URL,
-      JWT_SECRET: 'flood-jwt-secret-0123456789-0123456789-abcdef',
-      ADMIN_CLIENT_ID: ADMIN.id,
-      ADMIN_CLIENT_SECRET: ADMIN.secret,
-      LOG_LEVEL: 'error',
-    },
+    env: { NODE_ENV: 'test', ...storesEnv(DATABASE_URL, REDIS_URL, ADMIN), LOG_LEVEL: 'error' },
   });
   try {
     await flood(service.base);
@@ -70,26 +60,11 @@ async function flood(url: string): Promise<void> {
     await res.arrayBuffer();
     return res;
   };
-  const json = async <T>(path: string, body: unknown, token?: string): Promise<T> =>
-    (await httpJson<T>('POST', `${url}${path}`, body, token)).body;
-  const token = async (id: string, secret: string): Promise<string> =>
-    (await json<TokenResponseDto>('/v1/auth/token', { client_id: id, client_secret: secret })).access_token;
-  const admin = await token(ADMIN.id, ADMIN.secret);
-  const shop = await json<CreatedClientDto>(
-    '/v1/clients',
-    { name: 'flooded shop', scopes: ['events:write'] },
-    admin,
-  );
-  const other = await json<CreatedClientDto>(
-    '/v1/clients',
-    { name: 'bystander', scopes: ['events:write'] },
-    admin,
-  );
-  const otherToken = await token(other.client_id, other.client_secret);
-  const key = (
-    await json<WriteKeyDto>(`/v1/clients/${shop.client_id}/write-keys`, { allowed_origins: [ORIGIN] }, admin)
-  ).write_key;
-  const auth = `Basic ${Buffer.from(`${key}:`).toString('base64')}`;
+  const admin = await clientToken(url, ADMIN.id, ADMIN.secret);
+  const shop = await registerClient(url, admin, 'flooded shop');
+  const other = await registerClient(url, admin, 'bystander');
+  const otherToken = await clientToken(url, other.client_id, other.client_secret);
+  const auth = writeKeyAuth(await issueWriteKey(url, admin, shop.client_id, [ORIGIN]));
 
   const codes: Counts = {};
   const otherCodes: Counts = {};

@@ -10,14 +10,13 @@
 // first one's failures counted (wait, or clear that Redis database).
 import { request } from 'node:http';
 import { join } from 'node:path';
-import type { CreatedClientDto, TokenResponseDto } from '../src/auth/auth.dto';
-import { httpJson } from './lib/http';
+import type { TokenResponseDto } from '../src/auth/auth.dto';
+import { clientToken, registerClient, storesEnv } from './lib/clients';
 import { freePort, killChildrenOnExit, startService, stopChild } from './lib/service';
 
 const DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/the_eye_guessing';
 const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379/14';
-const ADMIN_ID = 'guessing-admin';
-const ADMIN_SECRET = 'guessing-admin-secret-0123456789';
+const ADMIN = { id: 'guessing-admin', secret: 'guessing-admin-secret-0123456789' };
 
 interface Answer<T = unknown> {
   status: number;
@@ -65,10 +64,7 @@ async function main(): Promise<void> {
     env: {
       ...process.env,
       ROLE: 'api',
-      DATABASE_URL,
-      REDIS_URL,
-      ADMIN_CLIENT_ID: ADMIN_ID,
-      ADMIN_CLIENT_SECRET: ADMIN_SECRET,
+      ...storesEnv(DATABASE_URL, REDIS_URL, ADMIN),
       LOG_LEVEL: 'error',
     },
     timeoutMs: 60_000,
@@ -82,20 +78,9 @@ async function main(): Promise<void> {
         { client_id: id, client_secret: secret },
         headers,
       );
-    const adminAnswer = await token('127.0.0.1', ADMIN_ID, ADMIN_SECRET);
-    if (!adminAnswer.body) throw new Error(`admin token: ${adminAnswer.status}`);
-    const admin = adminAnswer.body.access_token;
-    const register = async (name: string): Promise<CreatedClientDto> =>
-      (
-        await httpJson<CreatedClientDto>(
-          'POST',
-          `${base}/v1/clients`,
-          { name, scopes: ['events:write'] },
-          admin,
-        )
-      ).body;
-    const owner = await register('guessing owner');
-    const bystander = await register('guessing bystander');
+    const admin = await clientToken(base, ADMIN.id, ADMIN.secret);
+    const owner = await registerClient(base, admin, 'guessing owner');
+    const bystander = await registerClient(base, admin, 'guessing bystander');
     const run = Date.now().toString(36);
 
     // 1. 300 rotating-address failures; the owner every 30.

@@ -1,16 +1,22 @@
 // Before any phase: the service built into dist-bench/ and started on fresh stores, a writer client
 // with its token and Segment write key, and one checked request of each kind.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type Redis from 'ioredis';
 import { BUILD_DIR, OUT_DIR, PROFILE_DIR, cfg, log } from './config';
+import {
+  type AdminCredentials,
+  clientToken,
+  issueWriteKey,
+  registerClient,
+  storesEnv,
+  writeKeyAuth,
+} from './lib/clients';
 import { httpJson } from './lib/http';
 import { ROOT, type Service, TSX_REQUIRE, dropBenchDatabase, startService } from './lib/service';
 import { payloads } from './phases';
 import type { BenchContext } from './sampling';
-import type { CreatedClientDto, TokenResponseDto, WriteKeyDto } from '../packages/client/src/wire/openapi';
 
 export function build(): void {
   if (!existsSync(join(ROOT, 'src/generated/prisma/client.ts'))) {
@@ -33,15 +39,17 @@ export async function resetStores(redis: Redis): Promise<void> {
   await redis.flushdb();
 }
 
+/** The bootstrap admin: a local run makes its secret up, bench.ts refuses BENCH_URL without one. */
+function admin(): AdminCredentials {
+  if (!cfg.adminSecret) throw new Error('no admin secret: set BENCH_ADMIN_SECRET');
+  return { id: cfg.adminId, secret: cfg.adminSecret };
+}
+
 export async function startBenchService(port: number): Promise<Service> {
   const serviceEnv: NodeJS.ProcessEnv = {
     ...process.env,
     NODE_ENV: 'development',
-    DATABASE_URL: cfg.databaseUrl,
-    REDIS_URL: cfg.redisUrl,
-    ADMIN_CLIENT_ID: cfg.adminId,
-    ADMIN_CLIENT_SECRET: cfg.adminSecret,
-    JWT_SECRET: randomBytes(32).toString('hex'),
+    ...storesEnv(cfg.databaseUrl, cfg.redisUrl, admin()),
     LOG_LEVEL: 'warn',
     MAX_QUEUE_BACKLOG: String(cfg.maxBacklog),
     ...cfg.serviceEnv,
@@ -74,37 +82,14 @@ export async function startBenchService(port: number): Promise<Service> {
 export async function authenticate(
   base: string,
 ): Promise<{ token: string; segmentAuth: string; clientId: string; adminToken: string }> {
-  const admin = await httpJson<TokenResponseDto>('POST', `${base}/v1/auth/token`, {
-    client_id: cfg.adminId,
-    client_secret: cfg.adminSecret,
-  });
-  if (admin.status !== 200) throw new Error(`admin token: ${admin.status} ${JSON.stringify(admin.body)}`);
-  const created = await httpJson<CreatedClientDto>(
-    'POST',
-    `${base}/v1/clients`,
-    { name: `bench ${new Date().toISOString()}`, scopes: ['events:write'] },
-    admin.body.access_token,
-  );
-  if (created.status !== 201)
-    throw new Error(`register client: ${created.status} ${JSON.stringify(created.body)}`);
-  const tok = await httpJson<TokenResponseDto>('POST', `${base}/v1/auth/token`, {
-    client_id: created.body.client_id,
-    client_secret: created.body.client_secret,
-  });
-  if (tok.status !== 200) throw new Error(`client token: ${tok.status} ${JSON.stringify(tok.body)}`);
-  const key = await httpJson<WriteKeyDto>(
-    'POST',
-    `${base}/v1/clients/${created.body.client_id}/write-keys`,
-    {},
-    admin.body.access_token,
-  );
-  if (key.status !== 201) throw new Error(`write key: ${key.status} ${JSON.stringify(key.body)}`);
+  const { id, secret } = admin();
+  const adminToken = await clientToken(base, id, secret);
+  const created = await registerClient(base, adminToken, `bench ${new Date().toISOString()}`);
   return {
-    token: tok.body.access_token,
-    // Segment SDKs send the write key as HTTP Basic user name with an empty password.
-    segmentAuth: `Basic ${Buffer.from(`${key.body.write_key}:`).toString('base64')}`,
-    clientId: created.body.client_id,
-    adminToken: admin.body.access_token,
+    token: await clientToken(base, created.client_id, created.client_secret),
+    segmentAuth: writeKeyAuth(await issueWriteKey(base, adminToken, created.client_id)),
+    clientId: created.client_id,
+    adminToken,
   };
 }
 

@@ -12,7 +12,8 @@
 // 24 hours); the funnel's paint includes its answer or its error, whichever came.
 // --screenshots DIR also writes DIR/dashboard.png and DIR/dashboard-details.png (the README's).
 import { join } from 'node:path';
-import { type Browser, type Page, chromium } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchBrowser } from '../test/helpers/browser';
 
 const BASE_URL = process.env.BASE_URL || 'http://127.0.0.1:3000';
 const CLIENT_ID = process.env.CLIENT_ID || 'admin';
@@ -118,17 +119,7 @@ async function screenshot(page: Page, dir: string): Promise<void> {
 
 async function main(): Promise<void> {
   if (!CLIENT_SECRET) throw new Error('CLIENT_SECRET is required');
-  const browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH || '/usr/bin/chromium',
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--no-first-run',
-    ],
-  });
+  const browser = await launchBrowser();
   try {
     const runs: RunResult[] = [];
     for (let i = 0; i < RUNS; i++) runs.push(await run(browser, i === RUNS - 1 ? SCREENSHOTS : ''));

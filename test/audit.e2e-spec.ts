@@ -3,26 +3,20 @@ import { ANALYTICS_POOL } from '../src/analytics/analytics-pool';
 import { Client } from 'pg';
 import { migrate } from '../src/prisma/migrator';
 import { PG_POOL } from '../src/prisma/pg-pool';
-import { adminToken, http, type HttpResult, registerClient, startApp, type TestApp } from './helpers/app';
+import { adminToken, http, type HttpResult, registerClient, startApp } from './helpers/app';
+import { appWithAdmin } from './helpers/suite';
 import { withDb } from './helpers/db';
 import { TEST_ADMIN_ID, TEST_DATABASE_URL } from './helpers/env';
 import type { AuditEventDto, AuditEventPageDto } from './helpers/wire';
 
 describe('audit trail (e2e)', () => {
-  let t: TestApp;
-  let admin: string;
-
-  beforeAll(async () => {
-    t = await startApp();
-    admin = await adminToken(t.url);
-  });
-  afterAll(() => t.close());
+  const t = appWithAdmin();
 
   /** The entries for `target` and `action`, newest first. */
   async function entries(action: string, target: string): Promise<AuditEventDto[]> {
     const res = await http<AuditEventPageDto>(
       `${t.url}/v1/audit-events?action=${encodeURIComponent(action)}&limit=1000`,
-      { token: admin },
+      { token: t.admin },
     );
     expect(res.status).toBe(200);
     return res.body.data.filter((e) => e.target === target);
@@ -30,7 +24,7 @@ describe('audit trail (e2e)', () => {
 
   it('records client.created with the acting admin, never the secret or its hash', async () => {
     const res = await http(`${t.url}/v1/clients`, {
-      token: admin,
+      token: t.admin,
       json: { name: 'audited shop', scopes: ['events:write'] },
     });
     expect(res.status).toBe(201);
@@ -52,7 +46,7 @@ describe('audit trail (e2e)', () => {
     const rotated = await registerClient(t.url, ['events:write']);
     const rot = await http(`${t.url}/v1/clients/${rotated.clientId}/secret`, {
       method: 'POST',
-      token: admin,
+      token: t.admin,
     });
     expect(rot.status).toBe(201);
     const [r] = await entries('client.rotated', rotated.clientId);
@@ -61,11 +55,11 @@ describe('audit trail (e2e)', () => {
 
     const revoked = await registerClient(t.url, ['events:read']);
     expect(
-      (await http(`${t.url}/v1/clients/${revoked.clientId}`, { method: 'DELETE', token: admin })).status,
+      (await http(`${t.url}/v1/clients/${revoked.clientId}`, { method: 'DELETE', token: t.admin })).status,
     ).toBe(200);
     // Revoking again changes nothing, so it records nothing.
     expect(
-      (await http(`${t.url}/v1/clients/${revoked.clientId}`, { method: 'DELETE', token: admin })).status,
+      (await http(`${t.url}/v1/clients/${revoked.clientId}`, { method: 'DELETE', token: t.admin })).status,
     ).toBe(200);
     const rev = await entries('client.revoked', revoked.clientId);
     expect(rev).toHaveLength(1);
@@ -75,7 +69,7 @@ describe('audit trail (e2e)', () => {
   it('records client.updated with what changed, and nothing when nothing changed', async () => {
     const c = await registerClient(t.url, ['events:write']);
     const patch = (json: unknown): Promise<HttpResult> =>
-      http(`${t.url}/v1/clients/${c.clientId}`, { method: 'PATCH', token: admin, json });
+      http(`${t.url}/v1/clients/${c.clientId}`, { method: 'PATCH', token: t.admin, json });
     expect((await patch({ name: 'renamed', rate_limit: 50 })).status).toBe(200);
     expect((await patch({ name: 'renamed' })).status).toBe(200);
     const updated = await entries('client.updated', c.clientId);
@@ -89,7 +83,7 @@ describe('audit trail (e2e)', () => {
   it('records schema.put with the version', async () => {
     const res = await http(`${t.url}/v1/schemas/audit%20cat/audited`, {
       method: 'PUT',
-      token: admin,
+      token: t.admin,
       json: { type: 'object', properties: { a: { type: 'string' } } },
     });
     expect(res.status).toBe(200);
@@ -102,7 +96,7 @@ describe('audit trail (e2e)', () => {
 
   it('records quarantine.replayed with the filter and the counts', async () => {
     const res = await http(`${t.url}/v1/rejected-events/replay`, {
-      token: admin,
+      token: t.admin,
       json: { category: 'audit-nothing', reason: 'payload_invalid' },
     });
     expect(res.status).toBe(200);
@@ -130,7 +124,7 @@ describe('audit trail (e2e)', () => {
       const q: string = cursor ? `&cursor=${cursor}` : '';
       const res = await http<AuditEventPageDto>(
         `${t.url}/v1/audit-events?action=client.created&limit=2${q}`,
-        { token: admin },
+        { token: t.admin },
       );
       expect(res.status).toBe(200);
       expect(res.body.data.length).toBeLessThanOrEqual(2);
@@ -142,12 +136,12 @@ describe('audit trail (e2e)', () => {
     // Newest first: the three just created lead, in reverse order.
     expect(seen.slice(0, 3).map((e) => e.target)).toEqual([...created].reverse());
 
-    const future = await http(`${t.url}/v1/audit-events?from=2200-01-01`, { token: admin });
+    const future = await http(`${t.url}/v1/audit-events?from=2200-01-01`, { token: t.admin });
     expect(future.body).toEqual({ data: [], next_cursor: null });
     const today = new Date().toISOString().slice(0, 10);
     const bareTo = await http<AuditEventPageDto>(
       `${t.url}/v1/audit-events?action=client.created&from=${today}&to=${today}`,
-      { token: admin },
+      { token: t.admin },
     );
     expect(bareTo.body.data.map((e) => e.target)).toEqual(expect.arrayContaining(created));
   });
@@ -160,7 +154,7 @@ describe('audit trail (e2e)', () => {
       'limit=0',
       'from=2026-02-02&to=2026-02-01',
     ]) {
-      const res = await http(`${t.url}/v1/audit-events?${q}`, { token: admin });
+      const res = await http(`${t.url}/v1/audit-events?${q}`, { token: t.admin });
       expect({ q, status: res.status }).toEqual({ q, status: 400 });
     }
     const reader = await registerClient(t.url, ['events:read']);

@@ -1,6 +1,7 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import { adminToken, http, registerClient, startApp, type TestApp, tokenFor } from './helpers/app';
+import { http, registerClient, startApp, tokenFor } from './helpers/app';
+import { appWithAdmin } from './helpers/suite';
 import { spawnService } from './helpers/process';
 import { TEST_ADMIN_ID, TEST_ADMIN_SECRET, TEST_DATABASE_URL } from './helpers/env';
 
@@ -22,14 +23,7 @@ const decodePayload = (token: string): Record<string, unknown> =>
   JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString()) as Record<string, unknown>;
 
 describe('auth (e2e)', () => {
-  let t: TestApp;
-  let admin: string;
-
-  beforeAll(async () => {
-    t = await startApp();
-    admin = await adminToken(t.url);
-  });
-  afterAll(() => t.close());
+  const t = appWithAdmin();
 
   describe('POST /v1/auth/token', () => {
     it('issues a bearer token for JSON credentials', async () => {
@@ -245,9 +239,9 @@ describe('auth (e2e)', () => {
 
   describe('forged tokens', () => {
     it('refuses alg "none", an altered payload, a wrong key and an expired token', async () => {
-      const claims = decodePayload(admin);
+      const claims = decodePayload(t.admin);
       const none = `${b64url({ alg: 'none', typ: 'JWT' })}.${b64url(claims)}.`;
-      const [h, , s] = admin.split('.');
+      const [h, , s] = t.admin.split('.');
       const altered = `${h}.${b64url({ ...claims, sub: 'someone-else' })}.${s}`;
       const wrongKey = sign({ alg: 'HS256', typ: 'JWT' }, claims, 'not-the-key-not-the-key-not-the-key');
       const expired = sign(
@@ -259,14 +253,14 @@ describe('auth (e2e)', () => {
         const res = await http(`${t.url}/v1/clients`, { token });
         expect(res.status).toBe(401);
       }
-      expect((await http(`${t.url}/v1/clients`, { token: admin })).status).toBe(200);
+      expect((await http(`${t.url}/v1/clients`, { token: t.admin })).status).toBe(200);
     });
   });
 
   describe('clients (admin)', () => {
     it('registers a client whose secret is shown once and stored only as a salted hash', async () => {
       const res = await http(`${t.url}/v1/clients`, {
-        token: admin,
+        token: t.admin,
         json: { name: 'shop', scopes: ['events:write'] },
       });
       expect(res.status).toBe(201);
@@ -275,7 +269,7 @@ describe('auth (e2e)', () => {
         client_secret: expect.any(String),
         scopes: ['events:write'],
       });
-      const list = await http(`${t.url}/v1/clients`, { token: admin });
+      const list = await http(`${t.url}/v1/clients`, { token: t.admin });
       const listed = list.body.data.find((c: { client_id: string }) => c.client_id === res.body.client_id);
       expect(listed).toMatchObject({ name: 'shop', revoked_at: null });
       expect(listed.client_secret).toBeUndefined();
@@ -291,7 +285,7 @@ describe('auth (e2e)', () => {
     });
 
     it('refuses an invalid registration with field errors', async () => {
-      const res = await http(`${t.url}/v1/clients`, { token: admin, json: { name: '', scopes: ['root'] } });
+      const res = await http(`${t.url}/v1/clients`, { token: t.admin, json: { name: '', scopes: ['root'] } });
       expect(res.status).toBe(400);
       expect(res.body.code).toBe('validation_failed');
       expect(res.body.errors.map((e: { path: string }) => e.path)).toEqual(
@@ -302,7 +296,7 @@ describe('auth (e2e)', () => {
     it('revokes a client: its tokens are refused at once, and so are new token requests', async () => {
       const c = await registerClient(t.url, ['events:read']);
       expect((await http(`${t.url}/v1/events?limit=1`, { token: c.token })).status).not.toBe(401);
-      const del = await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: admin });
+      const del = await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: t.admin });
       expect(del.status).toBe(200);
       expect(del.body.revoked_at).toEqual(expect.any(String));
       expect((await http(`${t.url}/v1/events?limit=1`, { token: c.token })).status).toBe(401);
@@ -318,7 +312,7 @@ describe('auth (e2e)', () => {
       expect((await http(`${t.url}/v1/events`, { token: c.token, json: event })).status).toBe(202);
       expect((await http(`${t.url}/v1/events`, { token: c.token, json: event })).status).toBe(202);
       expect(
-        (await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: admin })).status,
+        (await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: t.admin })).status,
       ).toBe(200);
       for (const [path, json] of [
         ['/v1/events', event],
@@ -338,7 +332,7 @@ describe('auth (e2e)', () => {
         // the other process has seen (and cached) the client as active
         expect((await http(`${other.url}/v1/events?limit=1`, { token: c.token })).status).toBe(200);
         expect(
-          (await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: admin })).status,
+          (await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: t.admin })).status,
         ).toBe(200);
         expect((await http(`${other.url}/v1/events?limit=1`, { token: c.token })).status).toBe(401);
       } finally {
@@ -348,7 +342,7 @@ describe('auth (e2e)', () => {
 
     it('rotates a secret: the old one stops working, the new one works', async () => {
       const c = await registerClient(t.url, ['events:write']);
-      const res = await http(`${t.url}/v1/clients/${c.clientId}/secret`, { method: 'POST', token: admin });
+      const res = await http(`${t.url}/v1/clients/${c.clientId}/secret`, { method: 'POST', token: t.admin });
       expect(res.status).toBe(201);
       expect(res.body).toEqual({ client_id: c.clientId, client_secret: expect.any(String) });
       const old = await http(`${t.url}/v1/auth/token`, {
@@ -372,7 +366,7 @@ describe('auth (e2e)', () => {
         // Within the same second as the token was issued (iat would not tell them apart).
         const rotated = await http(`${t.url}/v1/clients/${c.clientId}/secret`, {
           method: 'POST',
-          token: admin,
+          token: t.admin,
         });
         expect(rotated.status).toBe(201);
         for (const url of [t.url, other.url]) {
@@ -398,7 +392,7 @@ describe('auth (e2e)', () => {
         // A second rotation refuses the token of the first.
         const again = await http(`${other.url}/v1/clients/${c.clientId}/secret`, {
           method: 'POST',
-          token: admin,
+          token: t.admin,
         });
         expect(again.status).toBe(201);
         for (const url of [t.url, other.url]) {
@@ -410,14 +404,14 @@ describe('auth (e2e)', () => {
     });
 
     it('answers 404 for unknown clients and 409 for the bootstrap admin', async () => {
-      expect((await http(`${t.url}/v1/clients/cli_nope`, { method: 'DELETE', token: admin })).status).toBe(
+      expect((await http(`${t.url}/v1/clients/cli_nope`, { method: 'DELETE', token: t.admin })).status).toBe(
         404,
       );
       expect(
-        (await http(`${t.url}/v1/clients/cli_nope/secret`, { method: 'POST', token: admin })).status,
+        (await http(`${t.url}/v1/clients/cli_nope/secret`, { method: 'POST', token: t.admin })).status,
       ).toBe(404);
       expect(
-        (await http(`${t.url}/v1/clients/${TEST_ADMIN_ID}`, { method: 'DELETE', token: admin })).status,
+        (await http(`${t.url}/v1/clients/${TEST_ADMIN_ID}`, { method: 'DELETE', token: t.admin })).status,
       ).toBe(409);
     });
   });

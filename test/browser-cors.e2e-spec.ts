@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { eventIdOf } from '../src/segment/segment-mapping';
 import { http, adminToken, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
 import { waitProcessed, withDb } from './helpers/db';
+import { issueWriteKey, writeKeyAuth } from './helpers/write-keys';
 import type { WriteKeyDto } from './helpers/wire';
 
 const PAGE = 'https://shop.example.com';
@@ -15,20 +16,13 @@ describe('Browser requests on the Segment routes (e2e)', () => {
   let reader: TestClient;
   let key: string;
 
-  const basic = (k: string) => `Basic ${Buffer.from(`${k}:`).toString('base64')}`;
-  const issue = async (clientId: string, allowed_origins: string[]): Promise<string> => {
-    const res = await http<WriteKeyDto>(`${t.url}/v1/clients/${clientId}/write-keys`, {
-      token: admin,
-      json: { allowed_origins },
-    });
-    expect(res.status).toBe(201);
-    return res.body.write_key;
-  };
+  const issue = (clientId: string, allowedOrigins: string[]): Promise<string> =>
+    issueWriteKey(t.url, admin, clientId, allowedOrigins);
   /** A request as the browser SDK makes it: text/plain JSON, Basic key, the page's Origin. */
   const fromPage = (path: string, body: string, origin = PAGE, k = key) =>
     http(`${t.url}${path}`, {
       body,
-      headers: { 'content-type': 'text/plain', authorization: basic(k), origin },
+      headers: { 'content-type': 'text/plain', authorization: writeKeyAuth(k), origin },
     });
   const message = () => ({
     type: 'track',
@@ -203,7 +197,7 @@ describe('Browser requests on the Segment routes (e2e)', () => {
     // The same second, from a server: no Origin, no address limit.
     const server = await http(`${t.url}/v1/batch`, {
       json: { batch: Array.from({ length: 30 }, message) },
-      headers: { authorization: basic(own) },
+      headers: { authorization: writeKeyAuth(own) },
     });
     expect(server.status).toBe(200);
   });
@@ -213,7 +207,7 @@ describe('Browser requests on the Segment routes (e2e)', () => {
     const start = Date.now();
     const results = await Promise.all(
       Array.from({ length: 40 }, () =>
-        http(`${t.url}/v1/track`, { json: message(), headers: { authorization: basic(key) } }),
+        http(`${t.url}/v1/track`, { json: message(), headers: { authorization: writeKeyAuth(key) } }),
       ),
     );
     const seconds = Math.floor(Date.now() / 1000) - Math.floor(start / 1000) + 1;
@@ -250,7 +244,7 @@ describe('Per-key rate limit (e2e)', () => {
             messageId: randomUUID(),
           })),
         },
-        headers: { authorization: `Basic ${Buffer.from(`${k}:`).toString('base64')}` },
+        headers: { authorization: writeKeyAuth(k) },
       });
     // Two sends may straddle a second; three cannot all fit in one.
     const statuses = [(await send(a, 15)).status, (await send(a, 15)).status, (await send(a, 15)).status];

@@ -15,7 +15,8 @@ import {
 } from './helpers/app';
 import { launchBrowser } from './helpers/browser';
 import { waitProcessed, withDb } from './helpers/db';
-import type { EventPageDto, EventViewDto, WriteKeyDto } from './helpers/wire';
+import { issueWriteKey, writeKeyAuth } from './helpers/write-keys';
+import type { EventPageDto, EventViewDto } from './helpers/wire';
 
 const SDK = readFileSync(require.resolve('@segment/analytics-next/dist/umd/index.js'));
 
@@ -70,7 +71,6 @@ describe('Browser collection with the unmodified @segment/analytics-next (e2e, C
     });
     return res.status === 200 ? res.body.data : [];
   };
-  const basic = (k: string) => `Basic ${Buffer.from(`${k}:`).toString('base64')}`;
 
   beforeAll(async () => {
     t = await startApp();
@@ -81,13 +81,7 @@ describe('Browser collection with the unmodified @segment/analytics-next (e2e, C
     reader = await registerClient(t.url, ['events:read'], 'analyst');
     site = await startSite(t.url);
     stranger = await startSite(t.url);
-    const admin = await adminToken(t.url);
-    const issued = await http<WriteKeyDto>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
-      token: admin,
-      json: { allowed_origins: [site.origin] },
-    });
-    expect(issued.status).toBe(201);
-    key = issued.body.write_key;
+    key = await issueWriteKey(t.url, await adminToken(t.url), writer.clientId, [site.origin]);
     browser = await launchBrowser();
   }, 60_000);
   afterAll(async () => {
@@ -215,7 +209,7 @@ describe('Browser collection with the unmodified @segment/analytics-next (e2e, C
       },
       {
         url: `${t.url}/v1/t`,
-        auth: basic(key),
+        auth: writeKeyAuth(key),
         body: JSON.stringify({ type: 'track', event: 'Sneaky', anonymousId, messageId }),
       },
     );
@@ -226,7 +220,7 @@ describe('Browser collection with the unmodified @segment/analytics-next (e2e, C
     // And the request itself, made outside a browser with that Origin, is refused by the key.
     const direct = await http(`${t.url}/v1/t`, {
       body: JSON.stringify({ event: 'Sneaky', anonymousId, messageId }),
-      headers: { 'content-type': 'text/plain', authorization: basic(key), origin: stranger.origin },
+      headers: { 'content-type': 'text/plain', authorization: writeKeyAuth(key), origin: stranger.origin },
     });
     expect(direct.status).toBe(403);
     await page.waitForTimeout(500);

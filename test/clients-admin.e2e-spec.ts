@@ -1,21 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import { adminToken, http, registerClient, startApp, type TestApp, tokenFor, waitFor } from './helpers/app';
+import { http, registerClient, startApp, tokenFor, waitFor } from './helpers/app';
+import { appWithAdmin } from './helpers/suite';
 import { withDb } from './helpers/db';
 import { TEST_ADMIN_ID } from './helpers/env';
 import type { ClientDto, ClientListDto } from './helpers/wire';
+import { writeKeyAuth } from './helpers/write-keys';
 
 describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
-  let t: TestApp;
-  let admin: string;
-
-  beforeAll(async () => {
-    t = await startApp();
-    admin = await adminToken(t.url);
-  });
-  afterAll(() => t.close());
+  const t = appWithAdmin();
 
   async function listed(clientId: string): Promise<ClientDto> {
-    const res = await http<ClientListDto>(`${t.url}/v1/clients`, { token: admin });
+    const res = await http<ClientListDto>(`${t.url}/v1/clients`, { token: t.admin });
     expect(res.status).toBe(200);
     const row = res.body.data.find((c) => c.client_id === clientId);
     if (!row) throw new Error(`${clientId} not listed`);
@@ -26,7 +21,7 @@ describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
     const c = await registerClient(t.url, ['events:write']);
     const res = await http(`${t.url}/v1/clients/${c.clientId}`, {
       method: 'PATCH',
-      token: admin,
+      token: t.admin,
       json: { name: 'renamed', scopes: ['events:write', 'events:read'], rate_limit: 250 },
     });
     expect(res.status).toBe(200);
@@ -43,7 +38,7 @@ describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
 
     const back = await http(`${t.url}/v1/clients/${c.clientId}`, {
       method: 'PATCH',
-      token: admin,
+      token: t.admin,
       json: { rate_limit: null },
     });
     expect(back.status).toBe(200);
@@ -63,15 +58,15 @@ describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
       [{ secret: 'x' }, '/secret'],
     ];
     for (const [json, path] of cases) {
-      const res = await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'PATCH', token: admin, json });
+      const res = await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'PATCH', token: t.admin, json });
       expect({ json, status: res.status }).toEqual({ json, status: 400 });
       expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
     }
     const patch = (id: string): Promise<{ status: number }> =>
-      http(`${t.url}/v1/clients/${id}`, { method: 'PATCH', token: admin, json: { name: 'x' } });
+      http(`${t.url}/v1/clients/${id}`, { method: 'PATCH', token: t.admin, json: { name: 'x' } });
     expect((await patch('cli_nope')).status).toBe(404);
     expect((await patch(TEST_ADMIN_ID)).status).toBe(409);
-    await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: admin });
+    await http(`${t.url}/v1/clients/${c.clientId}`, { method: 'DELETE', token: t.admin });
     expect((await patch(c.clientId)).status).toBe(409);
   });
 
@@ -110,7 +105,7 @@ describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
 
   describe('a scope change applies at once to what the client already holds', () => {
     const patchScopes = (id: string, scopes: string[]) =>
-      http(`${t.url}/v1/clients/${id}`, { method: 'PATCH', token: admin, json: { scopes } });
+      http(`${t.url}/v1/clients/${id}`, { method: 'PATCH', token: t.admin, json: { scopes } });
     const anEvent = (): Record<string, unknown> => ({
       session_id: `s-${randomUUID()}`,
       category: 'page interaction',
@@ -121,7 +116,7 @@ describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
     const segmentTrack = (url: string, writeKey: string) =>
       http(`${url}/v1/track`, {
         json: { type: 'track', event: 'Clicked', userId: 'u-1', messageId: randomUUID() },
-        headers: { authorization: `Basic ${Buffer.from(`${writeKey}:`).toString('base64')}` },
+        headers: { authorization: writeKeyAuth(writeKey) },
       });
 
     it('a demoted admin cannot use its old token to create an admin client, in this process or another', async () => {
@@ -176,7 +171,7 @@ describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
         const c = await registerClient(t.url, ['events:write']);
         const key = await http(`${t.url}/v1/clients/${c.clientId}/write-keys`, {
           method: 'POST',
-          token: admin,
+          token: t.admin,
         });
         expect(key.status).toBe(201);
         for (const url of [t.url, other.url]) {
@@ -198,18 +193,18 @@ describe('clients: PATCH, listing fields, last_used_at (e2e)', () => {
       const c = await registerClient(t.url, ['events:write']);
       const key = await http(`${t.url}/v1/clients/${c.clientId}/write-keys`, {
         method: 'POST',
-        token: admin,
+        token: t.admin,
       });
       expect((await segmentTrack(t.url, key.body.write_key)).status).toBe(200);
       const rotated = await http(`${t.url}/v1/clients/${c.clientId}/secret`, {
         method: 'POST',
-        token: admin,
+        token: t.admin,
       });
       expect(rotated.status).toBe(201);
       expect((await segmentTrack(t.url, key.body.write_key)).status).toBe(401);
       const fresh = await http(`${t.url}/v1/clients/${c.clientId}/write-keys`, {
         method: 'POST',
-        token: admin,
+        token: t.admin,
       });
       expect(fresh.status).toBe(201);
       expect((await segmentTrack(t.url, fresh.body.write_key)).status).toBe(200);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { http, registerClient, startApp, type TestApp, type TestClient, waitFor } from './helpers/app';
 import { waitProcessed } from './helpers/db';
 import type { BatchResponseDto, WriteKeyDto } from './helpers/wire';
+import { writeKeyAuth } from './helpers/write-keys';
 
 /**
  * SPEC, Processing → Order: events with the same timestamp are ordered by arrival (the order the
@@ -173,7 +174,7 @@ describe('order of events with the same timestamp (e2e)', () => {
     const sid = randomUUID();
     const names = Array.from({ length: 12 }, (_, i) => `segment step ${i}`);
     const res = await http(`${api.url}/v1/batch`, {
-      headers: { authorization: `Basic ${Buffer.from(`${issued.body.write_key}:`).toString('base64')}` },
+      headers: { authorization: writeKeyAuth(issued.body.write_key) },
       json: {
         sentAt: TIMESTAMP,
         batch: names.map((name) => ({

@@ -5,6 +5,7 @@ import { serializeOpenApi } from '../src/app.setup';
 import { WIRE_TYPES_FILE } from '../scripts/wire-types';
 import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
 import type { WriteKeyDto } from './helpers/wire';
+import { writeKeyAuth } from './helpers/write-keys';
 
 type Json = Record<string, any>;
 interface Operation {
@@ -119,7 +120,7 @@ describe('OpenAPI document (/docs-json)', () => {
     });
     expect(key.status).toBe(201);
     // Swagger UI's Authorize for an http/basic scheme: btoa(username + ':' + password), password empty.
-    const authorization = `Basic ${Buffer.from(`${key.body.write_key}:`).toString('base64')}`;
+    const authorization = writeKeyAuth(key.body.write_key);
     for (const call of SEGMENT_CALLS) {
       const res = await http(`${t.url}/v1/${call}`, {
         headers: { authorization },

@@ -1,16 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { adminToken, http, registerClient, startApp, type TestApp } from './helpers/app';
+import { http, registerClient } from './helpers/app';
+import { appWithAdmin } from './helpers/suite';
 import { TEST_ADMIN_ID, TEST_ADMIN_SECRET } from './helpers/env';
 
 describe('response headers and bodiless requests (e2e)', () => {
-  let t: TestApp;
-  let admin: string;
-
-  beforeAll(async () => {
-    t = await startApp();
-    admin = await adminToken(t.url);
-  });
-  afterAll(() => t.close());
+  const t = appWithAdmin();
 
   it('token responses are never cached (Cache-Control: no-store, Pragma: no-cache), errors included', async () => {
     const ok = await http(`${t.url}/v1/auth/token`, {
@@ -35,12 +29,12 @@ describe('response headers and bodiless requests (e2e)', () => {
     };
     const responses = {
       health: await http(`${t.url}/health`),
-      list: await http(`${t.url}/v1/clients`, { token: admin }),
+      list: await http(`${t.url}/v1/clients`, { token: t.admin }),
       unauthorized: await http(`${t.url}/v1/events?limit=1`),
       notFound: await http(`${t.url}/v1/nothing-here`),
-      ingestion: await http(`${t.url}/v1/events`, { token: admin, json: event }),
+      ingestion: await http(`${t.url}/v1/events`, { token: t.admin, json: event }),
       invalidJson: await http(`${t.url}/v1/events`, {
-        token: admin,
+        token: t.admin,
         body: '{',
         headers: { 'content-type': 'application/json' },
       }),
@@ -63,14 +57,14 @@ describe('response headers and bodiless requests (e2e)', () => {
     const json = { 'content-type': 'application/json' };
     const rotated = await http(`${t.url}/v1/clients/${c.clientId}/secret`, {
       method: 'POST',
-      token: admin,
+      token: t.admin,
       body: '',
       headers: json,
     });
     expect(rotated.status).toBe(201);
     const revoked = await http(`${t.url}/v1/clients/${c.clientId}`, {
       method: 'DELETE',
-      token: admin,
+      token: t.admin,
       body: '',
       headers: json,
     });
@@ -78,20 +72,20 @@ describe('response headers and bodiless requests (e2e)', () => {
     expect(revoked.body.revoked_at).toEqual(expect.any(String));
     // A GET with that header (and a charset) is a GET.
     const status = await http(`${t.url}/v1/events/${randomUUID()}`, {
-      token: admin,
+      token: t.admin,
       headers: { 'content-type': 'application/json; charset=utf-8' },
     });
     expect(status.status).toBe(404);
     // A route that takes a body still says what is missing.
     const noBody = await http(`${t.url}/v1/clients`, {
       method: 'POST',
-      token: admin,
+      token: t.admin,
       body: '',
       headers: json,
     });
     expect(noBody.status).toBe(400);
     for (const path of ['/v1/events', '/v1/events/batch']) {
-      const res = await http(`${t.url}${path}`, { method: 'POST', token: admin, body: '', headers: json });
+      const res = await http(`${t.url}${path}`, { method: 'POST', token: t.admin, body: '', headers: json });
       expect({ path, status: res.status }).toEqual({ path, status: 400 });
     }
   });

@@ -3,9 +3,10 @@ import Redis from 'ioredis';
 import { eventIdOf } from '../src/segment/segment-mapping';
 import { QUEUED_EVENTS_KEY } from '../src/queue/queue.contract';
 import { http, adminToken, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
-import { waitProcessed, withDb } from './helpers/db';
+import { storedCount, waitProcessed, withDb } from './helpers/db';
+import { issueWriteKey, writeKeyHeaders } from './helpers/write-keys';
 import { TEST_REDIS_URL } from './helpers/env';
-import type { ErrorDto, WriteKeyDto } from './helpers/wire';
+import type { ErrorDto } from './helpers/wire';
 
 /**
  * A request's batch-level `context` is merged into each of its messages: the limits must hold
@@ -17,9 +18,6 @@ describe('Segment batch-level context amplification (e2e)', () => {
   let writeKey: string;
   let redis: Redis;
 
-  const basic = (key: string): Record<string, string> => ({
-    authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
-  });
   const quarantinedCount = (ids: string[]) =>
     withDb(async (db) => {
       const r = await db.query<{ n: number; bytes: number }>(
@@ -27,14 +25,6 @@ describe('Segment batch-level context amplification (e2e)', () => {
         [ids],
       );
       return r.rows[0];
-    });
-  const storedCount = (ids: string[]) =>
-    withDb(async (db) => {
-      const r = await db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM events WHERE id = ANY($1::uuid[])',
-        [ids],
-      );
-      return r.rows[0].n;
     });
   /** Samples the heap while `fn` runs: the largest growth over the heap before it, in bytes. */
   const peakHeapGrowth = async (fn: () => Promise<void>): Promise<number> => {
@@ -54,13 +44,8 @@ describe('Segment batch-level context amplification (e2e)', () => {
 
   beforeAll(async () => {
     t = await startApp();
-    const admin = await adminToken(t.url);
     writer = await registerClient(t.url, ['events:write'], 'amplification writer');
-    const res = await http<WriteKeyDto>(`${t.url}/v1/clients/${writer.clientId}/write-keys`, {
-      method: 'POST',
-      token: admin,
-    });
-    writeKey = res.body.write_key;
+    writeKey = await issueWriteKey(t.url, await adminToken(t.url), writer.clientId);
     redis = new Redis(TEST_REDIS_URL);
   });
   afterAll(async () => {
@@ -84,7 +69,7 @@ describe('Segment batch-level context amplification (e2e)', () => {
     const growth = await peakHeapGrowth(async () => {
       const res = await http(`${t.url}/v1/batch`, {
         body,
-        headers: { ...basic(writeKey), 'content-type': 'application/json' },
+        headers: { ...writeKeyHeaders(writeKey), 'content-type': 'application/json' },
       });
       status = res.status;
       await waitProcessed(ids, TEST_REDIS_URL, 60_000);
@@ -123,7 +108,7 @@ describe('Segment batch-level context amplification (e2e)', () => {
     }));
     const res = await http<ErrorDto>(`${t.url}/v1/batch`, {
       json: { batch, context },
-      headers: basic(writeKey),
+      headers: writeKeyHeaders(writeKey),
     });
     expect(res.status).toBe(400);
     expect(res.body.message).toMatch(/MAX_BODY_BYTES/);
@@ -154,7 +139,10 @@ describe('Segment batch-level context amplification (e2e)', () => {
         properties: { big: 'p'.repeat(20_000) },
       },
     ];
-    const res = await http(`${t.url}/v1/batch`, { json: { batch, context }, headers: basic(writeKey) });
+    const res = await http(`${t.url}/v1/batch`, {
+      json: { batch, context },
+      headers: writeKeyHeaders(writeKey),
+    });
     expect(res.status).toBe(200);
     const ids = batch.map((m) => eventIdOf(writer.clientId, m.messageId));
     await waitProcessed(ids);

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Analytics } from '@segment/analytics-node';
 import { eventIdOf } from '../src/segment/segment-mapping';
 import { http, adminToken, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
-import { waitProcessed, withDb } from './helpers/db';
+import { storedCount, waitProcessed, withDb } from './helpers/db';
+import { writeKeyHeaders } from './helpers/write-keys';
 import { TEST_ADMIN_ID } from './helpers/env';
 import type { EventPageDto, EventViewDto, WriteKeyDto } from './helpers/wire';
 
@@ -13,16 +14,16 @@ describe('Segment-compatible ingestion (e2e)', () => {
   let reader: TestClient;
   let writeKey: string;
 
-  const basic = (key: string): Record<string, string> => ({
-    authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`,
-  });
   const issueKey = (clientId: string, token = admin) =>
     http<WriteKeyDto>(`${t.url}/v1/clients/${clientId}/write-keys`, {
       method: 'POST',
       token,
     });
-  const postSegment = (path: string, json: unknown, headers: Record<string, string> = basic(writeKey)) =>
-    http(`${t.url}${path}`, { json, headers });
+  const postSegment = (
+    path: string,
+    json: unknown,
+    headers: Record<string, string> = writeKeyHeaders(writeKey),
+  ) => http(`${t.url}${path}`, { json, headers });
   const sessionEvents = async (sid: string): Promise<EventViewDto[]> => {
     const res = await http<EventPageDto>(`${t.url}/v1/sessions/${sid}/events`, {
       token: reader.token,
@@ -30,14 +31,6 @@ describe('Segment-compatible ingestion (e2e)', () => {
     expect(res.status).toBe(200);
     return res.body.data;
   };
-  const storedCount = (ids: string[]) =>
-    withDb(async (db) => {
-      const r = await db.query<{ n: number }>(
-        'SELECT count(*)::int AS n FROM events WHERE id = ANY($1::uuid[])',
-        [ids],
-      );
-      return r.rows[0].n;
-    });
   const quarantined = (id: string) =>
     withDb(async (db) => {
       const r = await db.query<{
@@ -101,7 +94,7 @@ describe('Segment-compatible ingestion (e2e)', () => {
 
     it("refuses a bad key, no key, and a revoked client's key at once (401)", async () => {
       const msg = { type: 'track', event: 'x', anonymousId: randomUUID() };
-      expect((await postSegment('/v1/batch', { batch: [msg] }, basic('wk_nope'))).status).toBe(401);
+      expect((await postSegment('/v1/batch', { batch: [msg] }, writeKeyHeaders('wk_nope'))).status).toBe(401);
       expect((await postSegment('/v1/batch', { batch: [msg] }, {})).status).toBe(401);
       expect((await postSegment('/v1/track', msg, { authorization: `Bearer ${writer.token}` })).status).toBe(
         401,
@@ -109,11 +102,11 @@ describe('Segment-compatible ingestion (e2e)', () => {
 
       const doomed = await registerClient(t.url, ['events:write'], 'doomed');
       const key = (await issueKey(doomed.clientId)).body.write_key;
-      expect((await postSegment('/v1/batch', { batch: [msg] }, basic(key))).status).toBe(200);
+      expect((await postSegment('/v1/batch', { batch: [msg] }, writeKeyHeaders(key))).status).toBe(200);
       expect(
         (await http(`${t.url}/v1/clients/${doomed.clientId}`, { method: 'DELETE', token: admin })).status,
       ).toBe(200);
-      const refused = await postSegment('/v1/batch', { batch: [msg] }, basic(key));
+      const refused = await postSegment('/v1/batch', { batch: [msg] }, writeKeyHeaders(key));
       expect(refused.status).toBe(401);
       expect(refused.headers.get('www-authenticate')).toMatch(/^Basic/);
       expect((await postSegment('/v1/track', { ...msg, writeKey: key }, {})).status).toBe(401);
@@ -190,7 +183,7 @@ describe('Segment-compatible ingestion (e2e)', () => {
     // The same batch again (an SDK retry after a lost answer) is stored once.
     const retry = await http(`${t.url}/v1/batch`, {
       body: bodies[0],
-      headers: { ...basic(writeKey), 'content-type': 'application/json' },
+      headers: { ...writeKeyHeaders(writeKey), 'content-type': 'application/json' },
     });
     expect(retry.status).toBe(200);
     expect(retry.body).toEqual({ success: true });
@@ -262,10 +255,10 @@ describe('Segment-compatible ingestion (e2e)', () => {
       ...extra,
     });
     const calls: [string, Record<string, unknown>, Record<string, string>][] = [
-      ['/v1/page', msg(0, { name: 'Pricing' }), basic(writeKey)],
+      ['/v1/page', msg(0, { name: 'Pricing' }), writeKeyHeaders(writeKey)],
       ['/v1/screen', msg(1, { writeKey }), {}],
       ['/v1/track', msg(2, { event: 'Clicked', properties: { category: 'cta' }, writeKey }), {}],
-      ['/v1/identify', msg(3, { userId: 'u-7', traits: { email: 'a@b.c' } }), basic(writeKey)],
+      ['/v1/identify', msg(3, { userId: 'u-7', traits: { email: 'a@b.c' } }), writeKeyHeaders(writeKey)],
       ['/v1/batch', { batch: [{ type: 'track', ...msg(4, { event: 'Batched' }) }], writeKey }, {}],
     ];
     for (const [path, body, headers] of calls) {
@@ -308,7 +301,7 @@ describe('Segment-compatible ingestion (e2e)', () => {
       const res = await postSegment(
         '/v1/batch',
         { batch: Array.from({ length: 8 }, () => track('x')) },
-        basic(key),
+        writeKeyHeaders(key),
       );
       if (res.status === 429) refused = res;
       else expect(res.status).toBe(200);
@@ -316,12 +309,12 @@ describe('Segment-compatible ingestion (e2e)', () => {
     expect(refused?.status).toBe(429);
     // Delta-seconds: the SDK parseInt()s it (an HTTP date would make it wait 60 s).
     expect(refused?.headers.get('retry-after')).toMatch(/^[1-9]\d*$/);
-    expect([200, 429]).toContain((await postSegment('/v1/track', track('x'), basic(key))).status);
+    expect([200, 429]).toContain((await postSegment('/v1/track', track('x'), writeKeyHeaders(key))).status);
     // More messages than a second allows can never pass: 413, which the SDK does not retry.
     const over = await postSegment(
       '/v1/batch',
       { batch: Array.from({ length: 11 }, () => track('x')) },
-      basic(key),
+      writeKeyHeaders(key),
     );
     expect(over.status).toBe(413);
 
@@ -355,7 +348,7 @@ describe('Segment-compatible ingestion (e2e)', () => {
   });
 
   it('400 only for an unparseable or oversized request', async () => {
-    const json = { 'content-type': 'application/json', ...basic(writeKey) };
+    const json = { 'content-type': 'application/json', ...writeKeyHeaders(writeKey) };
     expect((await http(`${t.url}/v1/batch`, { body: '{"batch": [', headers: json })).status).toBe(400);
     expect((await postSegment('/v1/batch', { batch: 'nope' })).status).toBe(400);
     expect((await postSegment('/v1/track', ['not', 'an', 'object'])).status).toBe(400);

@@ -10,6 +10,7 @@ import {
 } from './helpers/app';
 import { withDb } from './helpers/db';
 import type { WriteKeyDto, WriteKeyInfoDto, WriteKeyListDto } from './helpers/wire';
+import { writeKeyAuth } from './helpers/write-keys';
 
 /** Write keys one by one: listed, limited to origins, revoked alone, in every process. */
 describe('Write-key management (e2e)', () => {
@@ -30,7 +31,7 @@ describe('Write-key management (e2e)', () => {
   const track = (url: string, key: string, headers: Record<string, string> = {}) =>
     http(`${url}/v1/track`, {
       json: { event: 'Clicked', anonymousId: randomUUID(), messageId: randomUUID() },
-      headers: { authorization: `Basic ${Buffer.from(`${key}:`).toString('base64')}`, ...headers },
+      headers: { authorization: writeKeyAuth(key), ...headers },
     });
   const audits = async (action: string) => {
     const res = await http<{ data: { action: string; target: string; details: Record<string, unknown> }[] }>(

@@ -63,10 +63,34 @@ export interface RejectedRow {
   seq: string;
 }
 
-const DIRECTION: Record<Order, { sql: 'ASC' | 'DESC'; after: '>' | '<' }> = {
+export const DIRECTION: Record<Order, { sql: 'ASC' | 'DESC'; after: '>' | '<' }> = {
   asc: { sql: 'ASC', after: '>' },
   desc: { sql: 'DESC', after: '<' },
 };
+
+/**
+ * The conditions of an events query over events aliased as `e`, with its keyset cursor `after`
+ * (timestamp, seq) when there is one. The archive (DuckDB over Parquet) uses them too: both tiers
+ * must select the same rows for a read spanning them to be a merge of two lists.
+ */
+export function eventWhere(
+  filter: EventFilter,
+  q: Sql,
+  order: Order = 'asc',
+  after: [string, string] | null = null,
+): void {
+  if (filter.sessionId !== undefined) q.and(`e.session_id = ${q.param(filter.sessionId)}`);
+  if (filter.category !== undefined) q.and(`e.category = ${q.param(filter.category)}`);
+  if (filter.name !== undefined) q.and(`e.name = ${q.param(filter.name)}`);
+  if (filter.clientId !== undefined) q.and(`e.client_id = ${q.param(filter.clientId)}`);
+  if (filter.from !== undefined) q.and(`e.timestamp >= ${q.param(filter.from)}::timestamptz`);
+  if (filter.to !== undefined) q.and(`e.timestamp <= ${q.param(filter.to)}::timestamptz`);
+  if (after) {
+    q.and(
+      `(e.timestamp, e.seq) ${DIRECTION[order].after} (${q.param(after[0])}::timestamptz, ${q.param(after[1])}::bigint)`,
+    );
+  }
+}
 
 @Injectable()
 export class AnalyticsRepository {
@@ -97,17 +121,7 @@ export class AnalyticsRepository {
   ): Promise<EventRow[]> {
     const q = new Sql();
     const dir = DIRECTION[order];
-    if (filter.sessionId !== undefined) q.and(`e.session_id = ${q.param(filter.sessionId)}`);
-    if (filter.category !== undefined) q.and(`e.category = ${q.param(filter.category)}`);
-    if (filter.name !== undefined) q.and(`e.name = ${q.param(filter.name)}`);
-    if (filter.clientId !== undefined) q.and(`e.client_id = ${q.param(filter.clientId)}`);
-    if (filter.from !== undefined) q.and(`e.timestamp >= ${q.param(filter.from)}::timestamptz`);
-    if (filter.to !== undefined) q.and(`e.timestamp <= ${q.param(filter.to)}::timestamptz`);
-    if (after) {
-      q.and(
-        `(e.timestamp, e.seq) ${dir.after} (${q.param(after[0])}::timestamptz, ${q.param(after[1])}::bigint)`,
-      );
-    }
+    eventWhere(filter, q, order, after);
     const sql = `SELECT ${EVENT_VIEW_COLUMNS}, e.seq::text AS seq FROM events e ${q.whereClause()}
       ORDER BY e.timestamp ${dir.sql}, e.seq ${dir.sql} LIMIT ${q.param(take)}`;
     return this.run<EventRow>(sql, q.params);

@@ -6,7 +6,7 @@
 // files are sorted by (session_id, timestamp, seq), so a session's timeline reads one range.
 import { Inject, Injectable } from '@nestjs/common';
 import type { DuckDBConnection } from '@duckdb/node-api';
-import type { EventFilter, EventRow } from '../analytics/analytics.repository';
+import { DIRECTION, eventWhere, type EventFilter, type EventRow } from '../analytics/analytics.repository';
 import type { FunnelQuery } from '../analytics/funnels.repository';
 import type { Order } from '../analytics/page.dto';
 import type { GroupBy, Interval } from '../analytics/stats.dto';
@@ -49,11 +49,6 @@ function unpackEventRow(packed: string): EventRow {
   return row;
 }
 
-const DIRECTION: Record<Order, { sql: 'ASC' | 'DESC'; after: '>' | '<' }> = {
-  asc: { sql: 'ASC', after: '>' },
-  desc: { sql: 'DESC', after: '<' },
-};
-
 /** The two key columns of a stats group (stats.repository.ts KEYS). */
 const KEYS: Record<GroupBy | 'none', [string, string]> = {
   none: [`''`, `''`],
@@ -77,15 +72,6 @@ export interface ArchiveCountsQuery {
 function source(files: string[]): string | null {
   if (files.length === 0) return null;
   return `read_parquet([${files.map(sqlLiteral).join(', ')}], hive_partitioning = false)`;
-}
-
-function eventWhere(filter: EventFilter, q: Sql): void {
-  if (filter.sessionId !== undefined) q.and(`e.session_id = ${q.param(filter.sessionId)}`);
-  if (filter.category !== undefined) q.and(`e.category = ${q.param(filter.category)}`);
-  if (filter.name !== undefined) q.and(`e.name = ${q.param(filter.name)}`);
-  if (filter.clientId !== undefined) q.and(`e.client_id = ${q.param(filter.clientId)}`);
-  if (filter.from !== undefined) q.and(`e.timestamp >= ${q.param(filter.from)}::TIMESTAMPTZ`);
-  if (filter.to !== undefined) q.and(`e.timestamp <= ${q.param(filter.to)}::TIMESTAMPTZ`);
 }
 
 @Injectable()
@@ -143,12 +129,7 @@ export class ArchiveReader {
   ) {
     const q = new Sql();
     const dir = DIRECTION[order];
-    eventWhere(filter, q);
-    if (after) {
-      q.and(
-        `(e.timestamp, e.seq) ${dir.after} (${q.param(after[0])}::TIMESTAMPTZ, ${q.param(after[1])}::BIGINT)`,
-      );
-    }
+    eventWhere(filter, q, order, after);
     const order2 = `ORDER BY e.timestamp ${dir.sql}, e.seq ${dir.sql}`;
     // A page's rows are picked on the sort key first, then only they are rendered.
     const text =

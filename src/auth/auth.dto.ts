@@ -132,16 +132,20 @@ export class CreatedClientDto extends ClientDto {
   client_secret!: string;
 }
 
-export class ClientListDto {
-  @ApiProperty({ type: [ClientDto] })
-  data!: ClientDto[];
-
-  @ApiProperty({
+/** The `next_cursor` of a list that is never paged (clients, a client's write keys): always null. */
+export const ApiWholeListCursor = (): PropertyDecorator =>
+  ApiProperty({
     example: null,
     nullable: true,
     type: String,
     description: 'Always null: the whole list fits one page',
-  })
+  });
+
+export class ClientListDto {
+  @ApiProperty({ type: [ClientDto] })
+  data!: ClientDto[];
+
+  @ApiWholeListCursor()
   next_cursor!: null;
 }
 

@@ -1,3 +1,4 @@
+import { applyDecorators } from '@nestjs/common';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
@@ -8,6 +9,7 @@ import {
   IsString,
   MaxLength,
 } from 'class-validator';
+import { ApiWholeListCursor } from './auth.dto';
 
 /** Origins a key may list: enough for a site's hosts and environments. */
 export const MAX_ALLOWED_ORIGINS = 50;
@@ -18,14 +20,23 @@ const ORIGINS_DESCRIPTION =
   'Segment routes are answered only for origins some key allows. Requests without an Origin header (servers) ' +
   'are not affected.';
 
+/**
+ * The rules of allowed_origins, issued or replaced. Listed in reverse: applyDecorators applies them
+ * in order, stacked decorators from the bottom up, and class-validator reports in application order.
+ */
+const AllowedOrigins = (): PropertyDecorator =>
+  applyDecorators(
+    MaxLength(200, { each: true }),
+    IsString({ each: true }),
+    ArrayUnique(),
+    ArrayMaxSize(MAX_ALLOWED_ORIGINS),
+    IsArray(),
+  );
+
 export class IssueWriteKeyDto {
   @ApiPropertyOptional({ example: ['https://www.example.com'], description: ORIGINS_DESCRIPTION })
   @IsOptional()
-  @IsArray()
-  @ArrayMaxSize(MAX_ALLOWED_ORIGINS)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
+  @AllowedOrigins()
   allowed_origins?: string[];
 }
 
@@ -35,11 +46,7 @@ export class UpdateWriteKeyDto {
     description: ORIGINS_DESCRIPTION,
   })
   @IsDefined()
-  @IsArray()
-  @ArrayMaxSize(MAX_ALLOWED_ORIGINS)
-  @ArrayUnique()
-  @IsString({ each: true })
-  @MaxLength(200, { each: true })
+  @AllowedOrigins()
   allowed_origins!: string[];
 }
 
@@ -103,11 +110,6 @@ export class WriteKeyListDto {
   @ApiProperty({ type: [WriteKeyInfoDto] })
   data!: WriteKeyInfoDto[];
 
-  @ApiProperty({
-    example: null,
-    nullable: true,
-    type: String,
-    description: 'Always null: the whole list fits one page',
-  })
+  @ApiWholeListCursor()
   next_cursor!: null;
 }

@@ -39,3 +39,14 @@ export async function waitProcessed(
     redis.disconnect();
   }
 }
+
+/** How many of the events `ids` are stored. */
+export function storedCount(ids: string[]): Promise<number> {
+  return withDb(async (db) => {
+    const r = await db.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM events WHERE id = ANY($1::uuid[])',
+      [ids],
+    );
+    return r.rows[0].n;
+  });
+}

@@ -30,7 +30,7 @@ import {
   stopChild,
   track,
 } from '../../../bench/lib/service';
-import type { CreatedClientDto, TokenResponseDto } from '../src/wire/openapi';
+import { clientToken, registerClient, storesEnv } from '../../../bench/lib/clients';
 
 const CLI = join(__dirname, '..', 'dist', 'cli.js');
 // Run as a user runs it: the bin, with the node flags of its shebang.
@@ -69,11 +69,7 @@ async function startBenchService(): Promise<{
     env: {
       PATH: env.PATH,
       NODE_ENV: 'development',
-      DATABASE_URL: cfg.databaseUrl,
-      REDIS_URL: cfg.redisUrl,
-      ADMIN_CLIENT_ID: cfg.adminId,
-      ADMIN_CLIENT_SECRET: cfg.adminSecret,
-      JWT_SECRET: randomBytes(32).toString('hex'),
+      ...storesEnv(cfg.databaseUrl, cfg.redisUrl, { id: cfg.adminId, secret: cfg.adminSecret }),
       LOG_LEVEL: 'warn',
     },
     logPath,
@@ -82,29 +78,9 @@ async function startBenchService(): Promise<{
   return { child: service.child, url: service.base, logPath };
 }
 
-async function json<T>(url: string, init?: RequestInit): Promise<T> {
-  const res = await fetch(url, init);
-  const body = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${init?.method ?? 'GET'} ${url}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
-
 async function registerWriter(url: string): Promise<{ clientId: string; secret: string }> {
-  const post = <T>(p: string, body: unknown, token?: string): Promise<T> =>
-    json<T>(`${url}${p}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
-  const { access_token } = await post<TokenResponseDto>('/v1/auth/token', {
-    client_id: cfg.adminId,
-    client_secret: cfg.adminSecret,
-  });
-  const c = await post<CreatedClientDto>(
-    '/v1/clients',
-    { name: 'bench client', scopes: ['events:write'] },
-    access_token,
-  );
+  const admin = await clientToken(url, cfg.adminId, cfg.adminSecret);
+  const c = await registerClient(url, admin, 'bench client');
   return { clientId: c.client_id, secret: c.client_secret };
 }
 
