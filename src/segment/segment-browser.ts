@@ -69,20 +69,28 @@ export function registerSegmentBrowserSupport(app: NestFastifyApplication): void
     void parseJson(request, body as string, done);
   });
 
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (!isBrowserRoute(request)) return;
+  // Synchronous for every other route: an async hook would cost each API request a promise.
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!isBrowserRoute(request)) return done();
     void reply.header('Vary', 'Origin');
     const origin = request.headers.origin;
-    if (origin === undefined) return;
-    if (await writeKeys.preflightAllowed(origin)) allowOrigin(reply, origin);
-    // A page's address over its budget: refused before its body is read and the route runs, so
-    // that a flood costs little (the route counts and refuses the rest the same way).
-    if (request.method === 'POST' && segment.addressExhausted(request.ip)) {
-      return reply
-        .status(429)
-        .header('Retry-After', '1')
-        .send({ code: 'rate_limited', message: 'This address may not send more events this second' });
-    }
+    if (origin === undefined) return done();
+    writeKeys.preflightAllowed(origin).then(
+      (allowed) => {
+        if (allowed) allowOrigin(reply, origin);
+        // A page's address over its budget: refused before its body is read and the route runs,
+        // so that a flood costs little (the route counts and refuses the rest the same way).
+        if (request.method === 'POST' && segment.addressExhausted(request.ip)) {
+          void reply
+            .status(429)
+            .header('Retry-After', '1')
+            .send({ code: 'rate_limited', message: 'This address may not send more events this second' });
+          return;
+        }
+        done();
+      },
+      (err: unknown) => done(err as Error),
+    );
   });
 
   const paths = [
