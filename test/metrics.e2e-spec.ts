@@ -146,6 +146,8 @@ describe('GET /metrics (e2e)', () => {
       const token = await adminToken(t.url);
       const metrics = t.app.get(MetricsService);
       const queue = t.app.get<Queue>(getQueueToken(EVENTS_QUEUE));
+      // Jobs other spec files left waiting (no worker runs here) would be older than this test's.
+      await queue.empty();
       const scrape = async (): Promise<Map<string, number>> =>
         parseExposition((await http<string>(`${t.url}/metrics`, { token })).body).values;
 
