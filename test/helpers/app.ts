@@ -21,7 +21,25 @@ export async function startApp(env: Record<string, string | undefined> = {}): Pr
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { app, url: `http://127.0.0.1:${port}`, close: () => app.close() };
+  return { app, url: `http://127.0.0.1:${port}`, close: () => drain(app) };
+}
+
+/**
+ * Closes the app as the service's own SIGTERM drain does (src/main.ts): idle keep-alive connections
+ * at once, whatever is still open after a short grace. Without that, a keep-alive socket the test's
+ * fetch keeps (or an export the test aborted) holds app.close() for about a minute.
+ */
+async function drain(app: NestFastifyApplication): Promise<void> {
+  const server = app.getHttpServer();
+  server.closeIdleConnections();
+  const idle = setInterval(() => server.closeIdleConnections(), 100);
+  const cut = setTimeout(() => server.closeAllConnections(), 2_000);
+  try {
+    await app.close();
+  } finally {
+    clearInterval(idle);
+    clearTimeout(cut);
+  }
 }
 
 export interface HttpResult<T = any> {
