@@ -1,7 +1,8 @@
+import { rm } from 'node:fs/promises';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { migrate } from '../src/prisma/migrator';
-import { TEST_DATABASE_URL, TEST_REDIS_URL } from './helpers/env';
+import { TEST_ARCHIVE_DIR, TEST_DATABASE_URL, TEST_REDIS_URL } from './helpers/env';
 
 /** A fresh test database with every migration applied, and an empty test Redis database. */
 export default async function globalSetup(): Promise<void> {
@@ -13,6 +14,8 @@ export default async function globalSetup(): Promise<void> {
   await client.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
   await client.end();
   await migrate(TEST_DATABASE_URL);
+  // The archive's registry went with the database: its files go too.
+  await rm(TEST_ARCHIVE_DIR, { recursive: true, force: true });
   const redis = new Redis(TEST_REDIS_URL, { lazyConnect: true });
   await redis.connect();
   await redis.flushdb();

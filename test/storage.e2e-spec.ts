@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
+import { EventPartitionsRepository } from '../src/archive/event-partitions.repository';
 import { EventsRepository } from '../src/processing/events.repository';
 import type { QueuedEvent } from '../src/queue/queue.contract';
 import { TEST_DATABASE_URL } from './helpers/env';
@@ -23,7 +24,7 @@ describe('EventsRepository (e2e, real PostgreSQL)', () => {
     client_id: 'storage-test',
   });
 
-  const repository = new EventsRepository(pool);
+  const repository = new EventsRepository(pool, new EventPartitionsRepository(pool));
   const store = (valid: QueuedEvent[], rejected: QueuedEvent[]) =>
     repository.store(
       valid,
@@ -58,5 +59,27 @@ describe('EventsRepository (e2e, real PostgreSQL)', () => {
       [rejected.map((e) => e.id)],
     );
     expect(quarantined.rows[0].n).toBe(450);
+  });
+
+  it('makes the partition of a day that has none, and stores each id once across days (the ledger)', async () => {
+    const day = '2019-07-14';
+    await pool.query(`SELECT the_eye_drop_event_partition($1::date)`, [day]);
+    const sid = randomUUID();
+    const first = { ...event(sid, 1), timestamp: `${day}T12:00:00.000001Z` };
+    expect(await store([first], [])).toEqual({ inserted: 1, quarantined: 0 });
+    const parts = await pool.query(`SELECT to_regclass($1) IS NOT NULL AS made`, [
+      `events_p${day.replace(/-/g, '')}`,
+    ]);
+    expect(parts.rows[0].made).toBe(true);
+    // The same id again with another day's timestamp (another partition), and twice in one batch: not stored.
+    const resend = { ...first, timestamp: '2022-02-02T02:02:02.000002Z' };
+    const other = event(sid, 2);
+    expect(await store([resend, other, { ...other }], [])).toEqual({ inserted: 1, quarantined: 0 });
+    const rows = await pool.query(`SELECT id, timestamp FROM events WHERE session_id = $1 ORDER BY seq`, [
+      sid,
+    ]);
+    expect(rows.rows.map((r: { id: string }) => r.id)).toEqual([first.id, other.id]);
+    // A quarantined copy of a stored id is refused too (the ledger spans every partition).
+    expect(await store([], [resend])).toEqual({ inserted: 0, quarantined: 0 });
   });
 });

@@ -1,15 +1,25 @@
-// The Parquet archive's foundations (docs/archive.md): the embedded DuckDB, the writer of a day's
-// file and the reader of the read paths' queries. Not yet imported by AppModule nor used by any
-// route: a later step wires it into the move pass and the reads spanning both tiers.
+// Storage over time (docs/archive.md): the hot tier's day partitions, the embedded DuckDB, the
+// writer of a day's file, the registry of the archive's files and the reader of the read paths'
+// queries over them.
 import { Module } from '@nestjs/common';
+import { ArchiveCatalogRepository } from './archive-catalog.repository';
 import { ArchiveFilesRepository } from './archive-files.repository';
 import { ArchiveReader } from './archive-reader.repository';
 import { ArchiveSourceRepository } from './archive-source.repository';
 import { ArchiveWriter } from './archive-writer.service';
 import { DuckDbService } from './duckdb.service';
+import { EventPartitionsRepository } from './event-partitions.repository';
 
 @Module({
-  providers: [DuckDbService, ArchiveSourceRepository, ArchiveFilesRepository, ArchiveWriter, ArchiveReader],
-  exports: [DuckDbService, ArchiveWriter, ArchiveReader],
+  providers: [
+    DuckDbService,
+    ArchiveSourceRepository,
+    ArchiveFilesRepository,
+    ArchiveWriter,
+    ArchiveReader,
+    ArchiveCatalogRepository,
+    EventPartitionsRepository,
+  ],
+  exports: [DuckDbService, ArchiveWriter, ArchiveReader, ArchiveCatalogRepository, EventPartitionsRepository],
 })
 export class ArchiveModule {}

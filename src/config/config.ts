@@ -55,6 +55,18 @@ export interface AppConfig {
   /** DuckDB's memory_limit (e.g. `256MB`): it spills to `<archiveDir>/.duckdb-tmp` beyond it. */
   readonly duckdbMemoryLimit: string;
   /** DuckDB threads asked for; the archive module never uses more than the machine's cores. */
+  /** UTC days kept in PostgreSQL's day partitions (today included); older closed days move to the archive. */
+  readonly eventsHotDays: number;
+  /** An id is stored at most once per client within this many days of its first receipt (both tiers). */
+  readonly dedupeWindowDays: number;
+  /** Events (archive files, per-minute counts) older than this many days are deleted; 0 keeps them forever. */
+  readonly eventsRetentionDays: number;
+  /** Quarantined events older than this many days (by rejection time) are deleted; 0 keeps them forever. */
+  readonly rejectedRetentionDays: number;
+  /** How often a worker runs the archive/retention pass by itself; 0 turns the timer off. */
+  readonly archiveIntervalMs: number;
+  /** Statement limit of a funnel (its own: a month of archived days takes longer than a page). */
+  readonly funnelTimeoutMs: number;
   readonly duckdbThreads: number;
 }
 
@@ -219,6 +231,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     archiveDir: str('ARCHIVE_DIR') ?? './data/archive',
     duckdbMemoryLimit: memoryLimit(str('DUCKDB_MEMORY_LIMIT')),
     duckdbThreads: int('DUCKDB_THREADS', 2, 1, 256),
+    eventsHotDays: int('EVENTS_HOT_DAYS', 7, 0, 3_650),
+    dedupeWindowDays: int('DEDUPE_WINDOW_DAYS', 7, 1, 3_650),
+    eventsRetentionDays: int('EVENTS_RETENTION_DAYS', 0, 0, 36_500),
+    rejectedRetentionDays: int('REJECTED_RETENTION_DAYS', 0, 0, 36_500),
+    archiveIntervalMs: duration('ARCHIVE_INTERVAL', 3_600_000),
+    funnelTimeoutMs: duration('FUNNEL_TIMEOUT', 30_000),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);

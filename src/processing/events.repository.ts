@@ -4,6 +4,11 @@ import type { EventViewRow } from '../common/event-view';
 import { PG_POOL } from '../prisma/pg-pool';
 import { EVENT_VIEW_COLUMNS, Sql } from '../prisma/sql';
 import type { QueuedEvent } from '../queue/queue.contract';
+import {
+  daysOf,
+  EventPartitionsRepository,
+  isMissingPartition,
+} from '../archive/event-partitions.repository';
 import type { RejectError } from './event-checks';
 
 export interface Quarantined {
@@ -53,17 +58,22 @@ export interface QuarantineKey {
  * per-row round trips). Nested values are read as `json` and cast with ::jsonb: a `jsonb` column
  * in the record definition costs ~4× the whole parse (800 events: 20 ms → 5 ms of PostgreSQL CPU).
  *
- * - events: ON CONFLICT (id, client_id) DO NOTHING — the primary key is the idempotency key (ids
- *   belong to their client); rows are fed in key order so that two workers racing on the same
- *   keys lock them in the same order. `seq`, the arrival order, comes with each row
- *   (arrival-order.ts); a row without one (replay of a row quarantined before it was kept) takes
- *   the column's sequence.
+ * - event_ids first: ON CONFLICT (id, client_id) DO NOTHING — the ledger is the idempotency key
+ *   across both tiers (ids belong to their client; `events` is partitioned by day, so its own key
+ *   must hold `timestamp` and cannot stop a resend with another time). Only the keys new to the
+ *   ledger go on to `events` (one row per key: a job may carry the same id twice); rows are fed in
+ *   key order so that two workers racing on the same keys lock them in the same order. Its own
+ *   ON CONFLICT DO NOTHING covers a resend after the ledger forgot the key (DEDUPE_WINDOW_DAYS)
+ *   while the first copy is still in its partition. `seq`, the arrival order, comes with each
+ *   row (arrival-order.ts); a row without one (replay of a row quarantined before it was kept)
+ *   takes the column's sequence. A row for a day without a partition fails the statement: store()
+ *   makes the partitions and runs it again.
  * - sessions and event_counts (per minute, type and client) are updated from the RETURNING rows of
  *   that insert only, so a
  *   retried job (worker killed after commit, before ack) adds nothing twice. Both are fed in
  *   key order (no deadlocks between concurrent workers).
  * - a stored event leaves the quarantine (replay, or a corrected resend with the same id).
- * Indexes used: events_pkey, sessions_pkey, event_counts_pkey, rejected_events_pkey.
+ * Indexes used: event_ids_pkey, events_pkey, sessions_pkey, event_counts_pkey, rejected_events_pkey.
  */
 /**
  * The per-minute counts of the rows an `inserted` CTE returned (session_id, category, name,
@@ -85,10 +95,17 @@ WITH input AS (
     FROM ${jsonDocs(params)}, json_to_recordset(doc.chunk) AS t(
       id uuid, seq bigint, session_id text, category text, name text, data json,
       timestamp timestamptz, received_at timestamptz, client_id text)
+), fresh AS (
+  INSERT INTO event_ids (id, client_id, timestamp, received_at)
+  SELECT DISTINCT ON (id, client_id) id, client_id, timestamp, received_at FROM input ORDER BY id, client_id, seq
+  ON CONFLICT (id, client_id) DO NOTHING
+  RETURNING id, client_id
 ), inserted AS (
   INSERT INTO events (id, seq, session_id, category, name, data, timestamp, received_at, client_id)
-  SELECT id, seq, session_id, category, name, data, timestamp, received_at, client_id FROM input ORDER BY id, client_id
-  ON CONFLICT (id, client_id) DO NOTHING
+  SELECT DISTINCT ON (i.id, i.client_id) i.id, i.seq, i.session_id, i.category, i.name, i.data, i.timestamp,
+         i.received_at, i.client_id
+    FROM input i JOIN fresh f ON f.id = i.id AND f.client_id = i.client_id ORDER BY i.id, i.client_id, i.seq
+  ON CONFLICT DO NOTHING
   RETURNING id, session_id, category, name, timestamp, client_id
 ), sessions_upsert AS (
   INSERT INTO sessions AS s (session_id, first_event_at, last_event_at, event_count, client_ids)
@@ -107,7 +124,10 @@ WITH input AS (
 )
 SELECT (SELECT count(*) FROM inserted)::int AS inserted`;
 
-/** Quarantine: kept whole (raw JSON text), never over the same client's stored event with the same id. */
+/**
+ * Quarantine: kept whole (raw JSON text), never over the same client's stored event with the same
+ * id (as far as the deduplication ledger remembers it: DEDUPE_WINDOW_DAYS).
+ */
 const quarantineSql = (params: number): string => `
 INSERT INTO rejected_events (event_id, event_seq, session_id, category, name, raw, timestamp, received_at, client_id, reasons, errors)
 SELECT t.id, t.seq, t.session_id, t.category, t.name, t.raw, t.timestamp, t.received_at, t.client_id,
@@ -115,7 +135,7 @@ SELECT t.id, t.seq, t.session_id, t.category, t.name, t.raw, t.timestamp, t.rece
   FROM ${jsonDocs(params)}, json_to_recordset(doc.chunk) AS t(
     id uuid, seq bigint, session_id text, category text, name text, raw text,
     timestamp timestamptz, received_at timestamptz, client_id text, reasons json, errors json)
- WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.id = t.id AND e.client_id = t.client_id)
+ WHERE NOT EXISTS (SELECT 1 FROM event_ids e WHERE e.id = t.id AND e.client_id = t.client_id)
  ORDER BY t.id, t.client_id
 ON CONFLICT (event_id, client_id) DO NOTHING`;
 
@@ -188,7 +208,10 @@ export class EventsRepository {
   private readonly events = new JsonChunker();
   private readonly quarantine = new JsonChunker();
 
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(
+    @Inject(PG_POOL) private readonly pool: Pool,
+    private readonly partitions: EventPartitionsRepository,
+  ) {}
 
   /**
    * Stores valid events and quarantines the others, atomically. A single statement (the usual
@@ -196,6 +219,17 @@ export class EventsRepository {
    * BEGIN and COMMIT. Errors are thrown as pg raised them (the caller retries deadlocks).
    */
   async store(valid: QueuedEvent[], rejected: Quarantined[]): Promise<StoreResult> {
+    try {
+      return await this.storeOnce(valid, rejected);
+    } catch (err) {
+      if (!isMissingPartition(err)) throw err;
+      // A day without a partition (late, backfilled or replayed events): make it, then store again.
+      await this.partitions.ensure(daysOf(valid.map((e) => e.timestamp)));
+      return this.storeOnce(valid, rejected);
+    }
+  }
+
+  private async storeOnce(valid: QueuedEvent[], rejected: Quarantined[]): Promise<StoreResult> {
     const explicit = valid.length > 0 && rejected.length > 0;
     const client = await this.pool.connect();
     try {

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { ArchiveModule } from '../archive/archive.module';
 import { QueueModule } from '../queue/queue.module';
 import { SchemasModule } from '../schemas/schemas.module';
 import { EventStatusService } from './event-status.service';
@@ -13,7 +14,7 @@ import { ReplayService } from './replay.service';
  * The Bull consumer is WorkerModule, imported only by processes that consume the queue.
  */
 @Module({
-  imports: [QueueModule, SchemasModule],
+  imports: [QueueModule, SchemasModule, ArchiveModule],
   controllers: [ReplayController],
   providers: [EventsRepository, ProcessingService, EventStatusService, ReplayService],
   exports: [ProcessingService, EventStatusService],
