@@ -103,6 +103,15 @@ export class ArchiveCatalogRepository {
     ]);
   }
 
+  /** The registered files of one day (relative paths). */
+  async filesOf(day: string): Promise<string[]> {
+    const res = await this.pool.query<{ path: string }>(
+      'SELECT path FROM archive_files WHERE day = $1::date',
+      [day],
+    );
+    return res.rows.map((r) => r.path);
+  }
+
   /** Every registered path (relative). */
   async paths(): Promise<Set<string>> {
     const res = await this.pool.query<{ path: string }>('SELECT path FROM archive_files');

@@ -3,6 +3,10 @@
 // queries over them.
 import { Module } from '@nestjs/common';
 import { ArchiveCatalogRepository } from './archive-catalog.repository';
+import { ArchiveController } from './archive.controller';
+import { ArchiveMaintenanceRepository } from './archive-maintenance.repository';
+import { ArchivePassService } from './archive-pass.service';
+import { ArchiveStorageService } from './archive-storage.service';
 import { ArchiveFilesRepository } from './archive-files.repository';
 import { ArchiveReader } from './archive-reader.repository';
 import { ArchiveSourceRepository } from './archive-source.repository';
@@ -19,7 +23,18 @@ import { EventPartitionsRepository } from './event-partitions.repository';
     ArchiveReader,
     ArchiveCatalogRepository,
     EventPartitionsRepository,
+    ArchiveMaintenanceRepository,
+    ArchivePassService,
+    ArchiveStorageService,
   ],
-  exports: [DuckDbService, ArchiveWriter, ArchiveReader, ArchiveCatalogRepository, EventPartitionsRepository],
+  controllers: [ArchiveController],
+  exports: [
+    DuckDbService,
+    ArchiveWriter,
+    ArchiveReader,
+    ArchiveCatalogRepository,
+    EventPartitionsRepository,
+    ArchivePassService,
+  ],
 })
 export class ArchiveModule {}

@@ -14,6 +14,7 @@ export const AUDIT_ACTIONS = [
   'write_key.revoked',
   'schema.put',
   'quarantine.replayed',
+  'archive.pass',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

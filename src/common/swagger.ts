@@ -54,6 +54,10 @@ export const ERROR_EXAMPLES: Record<number, Record<string, Example>> = {
           'The bootstrap admin is configured by ADMIN_CLIENT_ID/ADMIN_CLIENT_SECRET and cannot be revoked here',
       },
     },
+    archive_pass_running: {
+      summary: 'An archive pass is already running (this process or another)',
+      value: { code: 'conflict', message: 'An archive pass is already running; retry when it has finished' },
+    },
     event_id_ambiguous: {
       summary: 'Several clients used this event id: name one with client_id',
       value: {

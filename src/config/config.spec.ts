@@ -47,6 +47,12 @@ describe(loadConfig.name, () => {
       archiveDir: './data/archive',
       duckdbMemoryLimit: '256MB',
       duckdbThreads: 2,
+      eventsHotDays: 7,
+      dedupeWindowDays: 7,
+      eventsRetentionDays: 0,
+      rejectedRetentionDays: 0,
+      archiveIntervalMs: 3_600_000,
+      funnelTimeoutMs: 30_000,
     });
   });
 

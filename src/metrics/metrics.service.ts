@@ -21,6 +21,14 @@ export class MetricsService {
     jobsCompleted: 0,
     /** Bull job attempts that failed (and will be retried) in this process. */
     jobsFailed: 0,
+    /** Archive/retention passes run to the end by this process. */
+    archivePasses: 0,
+    /** Archive/retention passes that failed in this process. */
+    archivePassFailures: 0,
+    /** Events moved from PostgreSQL to the archive by this process. */
+    archivedEvents: 0,
+    /** Bytes of the archive files this process wrote. */
+    archivedBytes: 0,
   };
   /** Seconds from received_at to commit of the last job this worker stored. */
   lastProcessingLagSeconds = 0;

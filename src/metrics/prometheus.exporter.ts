@@ -46,6 +46,26 @@ const COUNTERS: { key: keyof MetricsService['counters']; name: string; help: str
     name: 'the_eye_jobs_failed_total',
     help: "Queue job attempts that failed in this process's worker.",
   },
+  {
+    key: 'archivePasses',
+    name: 'the_eye_archive_passes_total',
+    help: 'Archive/retention passes this process ran to the end.',
+  },
+  {
+    key: 'archivePassFailures',
+    name: 'the_eye_archive_pass_failures_total',
+    help: 'Archive/retention passes that failed in this process (the next one resumes the work).',
+  },
+  {
+    key: 'archivedEvents',
+    name: 'the_eye_archived_events_total',
+    help: 'Events this process moved from PostgreSQL to the Parquet archive.',
+  },
+  {
+    key: 'archivedBytes',
+    name: 'the_eye_archived_bytes_total',
+    help: 'Bytes of the Parquet files this process wrote to the archive.',
+  },
 ];
 
 /**

@@ -22,6 +22,7 @@ const policy = (
   omitted = 0,
 ): CheckPolicy & { validate: jest.Mock } => ({
   maxClockSkewMs: 300_000,
+  retentionDays: 0,
   limits: { maxDepth: 32, maxBytes: 65_536 },
   unknownEventTypes: 'accept',
   validate: jest.fn().mockReturnValue(result === null ? null : { violations: result, omitted }),
@@ -72,6 +73,25 @@ describe(checkEvent.name, () => {
           message: "must have required property 'element'",
         },
       ],
+    });
+  });
+
+  describe('timestamp_beyond_retention', () => {
+    // received 2021-01-01T09:20Z with 30 days kept: the first day kept is 2020-12-02 (UTC).
+    it('refuses an event of a day the retention pass deletes, judged against received_at', () => {
+      const p = policy([], { retentionDays: 30 });
+      expect(checkEvent(event({ timestamp: '2020-12-01T23:59:59.999999Z' }), p).errors).toEqual([
+        {
+          reason: 'timestamp_beyond_retention',
+          path: '/timestamp',
+          message: 'is before 2020-12-02, the first day kept (EVENTS_RETENTION_DAYS is 30)',
+        },
+      ]);
+      expect(checkEvent(event({ timestamp: '2020-12-02T00:00:00.000000Z' }), p).ok).toBe(true);
+    });
+
+    it('keeps everything when retention is 0 (forever)', () => {
+      expect(checkEvent(event({ timestamp: '1971-01-01T00:00:00.000000Z' }), policy([])).ok).toBe(true);
     });
   });
 

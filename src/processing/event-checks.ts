@@ -9,9 +9,12 @@ import { LOWERCASE_UUID_RE } from '../common/uuid';
 import { pointerToken } from '../common/json-pointer';
 import type { ValidationResult } from '../schemas/validator-registry';
 
+const DAY_MICROS = 86_400_000_000;
+
 export type RejectReason =
   | 'payload_invalid'
   | 'timestamp_in_future'
+  | 'timestamp_beyond_retention'
   | 'unknown_event_type'
   | 'payload_unstorable'
   | 'payload_too_deep'
@@ -34,6 +37,8 @@ export interface Verdict {
 
 export interface CheckPolicy {
   maxClockSkewMs: number;
+  /** EVENTS_RETENTION_DAYS (0 = forever): an event of a day the retention pass deletes is not stored. */
+  retentionDays: number;
   /** MAX_PAYLOAD_DEPTH and MAX_EVENT_BYTES, as the request checked them. */
   limits: EventLimits;
   unknownEventTypes: 'accept' | 'reject';
@@ -174,6 +179,17 @@ export function checkEvent(e: QueuedEvent, policy: CheckPolicy): Verdict {
       path: '/timestamp',
       message: `is ${((ts - received) / 1e6).toFixed(3)} s after received_at (MAX_CLOCK_SKEW is ${policy.maxClockSkewMs / 1000} s)`,
     });
+  }
+  if (policy.retentionDays > 0) {
+    // The pass deletes every UTC day before (today - EVENTS_RETENTION_DAYS): the same horizon.
+    const horizon = Math.floor(received / DAY_MICROS - policy.retentionDays) * DAY_MICROS;
+    if (ts < horizon) {
+      errors.push({
+        reason: 'timestamp_beyond_retention',
+        path: '/timestamp',
+        message: `is before ${new Date(horizon / 1000).toISOString().slice(0, 10)}, the first day kept (EVENTS_RETENTION_DAYS is ${policy.retentionDays})`,
+      });
+    }
   }
   if (hasUnstorable(e.data)) {
     const unstorable = unstorablePaths(e.data, '/data');

@@ -60,6 +60,7 @@ export class ProcessingService {
   ) {
     this.policy = {
       maxClockSkewMs: config.maxClockSkewMs,
+      retentionDays: config.eventsRetentionDays,
       limits: { maxDepth: config.maxPayloadDepth, maxBytes: config.maxEventBytes },
       unknownEventTypes: config.unknownEventTypes,
       validate: (category, name, data) => this.registry.validate(category, name, data),

@@ -14,6 +14,7 @@ import { EVENT_TYPE_PART_MAX_LENGTH } from '../common/limits';
 export const REPLAY_REASONS = [
   'payload_invalid',
   'timestamp_in_future',
+  'timestamp_beyond_retention',
   'unknown_event_type',
   'payload_unstorable',
 ] as const;
