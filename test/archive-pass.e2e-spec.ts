@@ -134,6 +134,11 @@ describe('archive pass (e2e)', () => {
     expect(storage.body.settings).toMatchObject({ events_hot_days: 7, events_retention_days: 1500 });
     const audit = await http(`${t.url}/v1/audit-events?action=archive.pass`, { token: admin });
     expect(audit.body.data.length).toBeGreaterThan(0);
+    const metrics = (await http<string>(`${t.url}/metrics`, { token: admin })).body;
+    expect(Number(/^the_eye_archive_passes_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(1);
+    expect(Number(/^the_eye_archived_events_total (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(50);
+    expect(Number(/^the_eye_storage_days\{tier="archive"\} (\d+)/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(/^the_eye_storage_bytes\{tier="hot"\} \d+/m.test(metrics)).toBe(true);
 
     // Nothing left to move before that day: a second pass moves nothing of it.
     expect((await pass('2025-03-03')).archived.map((a) => a.date)).not.toContain(d1);

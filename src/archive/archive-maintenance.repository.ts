@@ -143,8 +143,11 @@ export class ArchiveMaintenanceRepository {
     }
   }
 
-  /** Each hot day's partition: estimated events and bytes (heap, indexes, TOAST), days in order. */
-  async hotTotals(): Promise<HotDayTotals[]> {
+  /**
+   * Each hot day's partition: estimated events and bytes (heap, indexes, TOAST), days in order. A
+   * partition never analysed is counted, or taken as empty when `countUnanalysed` is false (/metrics).
+   */
+  async hotTotals(countUnanalysed = true): Promise<HotDayTotals[]> {
     const res = await this.pool.query<{ relname: string; events: number; bytes: number }>(
       `SELECT c.relname, c.reltuples::float8 AS events, pg_total_relation_size(c.oid)::float8 AS bytes
          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -156,7 +159,7 @@ export class ArchiveMaintenanceRepository {
       if (!m) continue;
       // Never analysed yet (a young partition): counted instead.
       const events =
-        r.events >= 0
+        r.events >= 0 || !countUnanalysed
           ? r.events
           : Number(
               (await this.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${r.relname}`)).rows[0]
