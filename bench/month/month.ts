@@ -167,7 +167,7 @@ memory_limit ${args['memory-limit']}. ${DAYS} days × ${PER_DAY.toLocaleString('
 (sessions of 20 events, pageview → CTA click → form submit, one rare \`reset\` in 1 M) generated
 straight into the archive's format by DuckDB (bench/month/seed.repository.ts) in ${seeding.seconds.toFixed(1)} s
 (${seeding.seeded} day(s) written this run), read through src/archive's ArchiveReader. Not through
-HTTP, and not spanning PostgreSQL: the archive is not wired into the API yet (docs/archive.md).
+HTTP, and not spanning PostgreSQL: the archive is not wired into the API yet (docs/storage.md).
 ${DAYS < 30 || PER_DAY < 8_640_000 ? '\n**Small run: the figures only prove the bench works; the targets are for 30 × 8.64 M on a quiet machine.**\n' : ''}
 Each query: one untimed warm-up request, then the requests counted below, one at a time.
 

@@ -110,11 +110,17 @@ export class ArchiveMaintenanceRepository {
     }
   }
 
-  /** Deletes ledger keys first received before `before` (ISO time): they may be stored again. */
-  async trimLedger(before: string): Promise<number> {
+  /**
+   * Deletes ledger keys first received before `before` (ISO time) whose event is no longer in a
+   * partition (its timestamp is before UTC day `oldestHotDay`): those ids may be stored again, and
+   * lookups by id of events still hot keep finding them through the ledger.
+   */
+  async trimLedger(before: string, oldestHotDay: string): Promise<number> {
     return this.deleteInBatches(
-      `DELETE FROM event_ids WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_ids WHERE received_at < $1::timestamptz LIMIT ${DELETE_BATCH}))`,
-      [before],
+      `DELETE FROM event_ids WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_ids
+         WHERE received_at < $1::timestamptz AND timestamp < $2::date::timestamp AT TIME ZONE 'UTC'
+         LIMIT ${DELETE_BATCH}))`,
+      [before, checkDay(oldestHotDay)],
     );
   }
 
