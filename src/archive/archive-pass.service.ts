@@ -119,14 +119,13 @@ export class ArchivePassService {
     const horizon =
       this.config.eventsRetentionDays > 0 ? addDays(today, -this.config.eventsRetentionDays) : null;
     for (const day of await this.partitions.days()) {
-      if (day >= cutoff) continue;
       if (horizon !== null && day < horizon) {
-        // Beyond retention: deleted, not archived.
+        // Beyond retention (even inside the hot window, when retention is the shorter): deleted.
         if (await this.maintenance.dropPartition(day)) result.dropped_partitions.push(day);
         result.deleted_days.push(day);
-        continue;
+      } else if (day < cutoff) {
+        await this.move(day, result, options.hook);
       }
-      await this.move(day, result, options.hook);
     }
     if (horizon !== null) {
       const files = await this.catalog.unregisterBefore(horizon);
