@@ -148,13 +148,18 @@ export class EventTiers {
       for (;;) {
         const cursor: [string, string] | null = after;
         const { hot, days }: { hot: EventRow[]; days: ArchiveDay[] } = await statement(() =>
-          this.snapshot(filter, order, cursor, (db) => this.repo.events(filter, order, cursor, chunkRows, db)),
+          this.snapshot(filter, order, cursor, (db) =>
+            this.repo.events(filter, order, cursor, chunkRows, db),
+          ),
         );
         // The snapshot lists the days from the cursor's on: the stream's own list is compared on those.
         const inRange = daysIn(days, filter.from, filter.to);
         if (listed === undefined || !sameFiles(ahead(listed, order, cursor), inRange)) {
           await archive?.close();
-          archive = inRange.length > 0 ? new Buffered(this.reader.exportEvents(inRange, filter, order, cursor)) : null;
+          archive =
+            inRange.length > 0
+              ? new Buffered(this.reader.exportEvents(inRange, filter, order, cursor))
+              : null;
           listed = inRange;
         }
         // A full hot chunk may be followed by more hot rows: archive rows past its last row wait

@@ -83,7 +83,9 @@ export class FunnelsRepository {
     await this.setLocal(db, timeoutMs);
     const sql = new Sql();
     const types = [...new Map(q.steps.map((s) => [`${s.category}\0${s.name}`, s])).values()];
-    const isStep = types.map((s) => `(e.category = ${sql.param(s.category)} AND e.name = ${sql.param(s.name)})`);
+    const isStep = types.map(
+      (s) => `(e.category = ${sql.param(s.category)} AND e.name = ${sql.param(s.name)})`,
+    );
     const client = q.clientId === undefined ? '' : ` AND e.client_id = ${sql.param(q.clientId)}`;
     const text = `SELECT e.session_id, e.category, e.name, e.client_id,
         (extract(epoch FROM e.timestamp) * 1000000)::bigint::text AS ts_us

@@ -258,7 +258,8 @@ export class ArchiveReader {
           : undefined;
       try {
         const parts: string[] = [];
-        if (files !== null) parts.push(`SELECT session_id, category, name, client_id, timestamp FROM ${files}`);
+        if (files !== null)
+          parts.push(`SELECT session_id, category, name, client_id, timestamp FROM ${files}`);
         if (hot.length > 0) {
           await this.stageHot(connection, hot);
           parts.push(`SELECT session_id, category, name, client_id,
@@ -343,7 +344,12 @@ export class ArchiveReader {
    * the id's min/max statistics only loosely (files are sorted by session), so this reads the
    * id column of every file it is given: the caller narrows `files` to the event's day when it can.
    */
-  async byId(files: string[], id: string, clientId: string | undefined, limit: number): Promise<EventViewRow[]> {
+  async byId(
+    files: string[],
+    id: string,
+    clientId: string | undefined,
+    limit: number,
+  ): Promise<EventViewRow[]> {
     const from = source(files);
     if (from === null) return [];
     const q = new Sql();
