@@ -48,8 +48,8 @@ export class FunnelsService {
   }
 
   /**
-   * The funnel over both tiers, exactly. In one snapshot (ArchiveCatalogRepository.snapshot: its
-   * LOCK comes before any query, so the order of the two reads inside does not matter): the
+   * The funnel over both tiers, exactly. In one snapshot (ArchiveCatalogRepository.snapshotWithDays:
+   * its LOCK comes before any query, so the order of the two reads inside does not matter): the
    * registered files of [from, to + within]; none (the common case) → the PostgreSQL statement,
    * as before; some → the hot tier's rows of the steps' types, which DuckDB counts together with
    * the files (a session's steps may lie in both tiers). FUNNEL_TIMEOUT bounds the whole: the
@@ -61,8 +61,7 @@ export class FunnelsService {
     const lastDay = utcDay(new Date(Date.parse(q.to) + q.withinMs));
     let read: { counts: number[] } | { days: ArchiveDay[]; hot: FunnelHotRow[] };
     try {
-      read = await this.catalog.snapshot(this.pool, utcDay(q.from), lastDay, async (db, archive) => {
-        const days = await archive();
+      read = await this.catalog.snapshotWithDays(this.pool, utcDay(q.from), lastDay, async (db, days) => {
         if (days.length === 0) return { counts: await this.repo.sessionsPerStepIn(db, q, limit) };
         return { days, hot: await this.repo.stepRows(db, q, limit) };
       });

@@ -61,12 +61,17 @@ export class StatsService {
     page: (db: PoolClient, archived: StatsRow[]) => Promise<StatsRow[]>,
   ): Promise<StatsRow[]> {
     try {
-      return await this.catalog.snapshot(this.pool, utcDay(c.from), utcDay(c.to), async (db, archive) => {
-        const span = await this.repo.sessionSpan(sessionId, db);
-        const days = span === null ? [] : daysIn(await archive(), span.first, span.last);
-        const archived = days.length === 0 ? [] : await this.reader.counts(days, c);
-        return page(db, archived);
-      });
+      return await this.catalog.snapshotWithDays(
+        this.pool,
+        utcDay(c.from),
+        utcDay(c.to),
+        async (db, registered) => {
+          const span = await this.repo.sessionSpan(sessionId, db);
+          const days = span === null ? [] : daysIn(registered, span.first, span.last);
+          const archived = days.length === 0 ? [] : await this.reader.counts(days, c);
+          return page(db, archived);
+        },
+      );
     } catch (err) {
       throw analyticsQueryError(err, this.config?.analyticsStatementTimeoutMs ?? 0);
     }
