@@ -19,7 +19,9 @@ import { ArchiveModule } from '../src/archive/archive.module';
 import { ArchiveReader } from '../src/archive/archive-reader.repository';
 import { ArchiveWriter } from '../src/archive/archive-writer.service';
 import { DuckDbService } from '../src/archive/duckdb.service';
+import { AuditService } from '../src/audit/audit.service';
 import { APP_CONFIG, loadConfig } from '../src/config/config';
+import { MetricsService } from '../src/metrics/metrics.service';
 import { PG_POOL } from '../src/prisma/pg-pool';
 import { sqlTimestamp } from '../src/prisma/sql';
 import { testEnv } from './helpers/env';
@@ -114,6 +116,8 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
     const config = loadConfig(testEnv({ ARCHIVE_DIR: dir }));
     pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
     await clean();
+    // `events` is partitioned by day: the fixture's days need theirs.
+    for (const day of [DAY, NEXT]) await pool.query('SELECT the_eye_create_event_partition($1::date)', [day]);
     await pool.query(
       `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[],
@@ -127,8 +131,11 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: PG_POOL, useValue: pool },
+        // The archive pass's dependencies, unused here.
+        { provide: AuditService, useValue: {} },
+        { provide: MetricsService, useValue: {} },
       ],
-      exports: [APP_CONFIG, PG_POOL],
+      exports: [APP_CONFIG, PG_POOL, AuditService, MetricsService],
     })
     class Deps {}
     moduleRef = await Test.createTestingModule({ imports: [Deps, ArchiveModule] }).compile();
