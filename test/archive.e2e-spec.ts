@@ -267,7 +267,13 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
 
   it('finds nothing, without error, for days the archive does not hold', async () => {
     expect(
-      await reader.events(await onDisk(), { from: '2030-01-01T00:00:00Z', to: '2030-01-02T00:00:00Z' }, 'asc', null, 10),
+      await reader.events(
+        await onDisk(),
+        { from: '2030-01-01T00:00:00Z', to: '2030-01-02T00:00:00Z' },
+        'asc',
+        null,
+        10,
+      ),
     ).toEqual([]);
   });
 
@@ -305,14 +311,20 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
     ['over the first day only (a window reaching past midnight)', { to: `${DAY}T23:59:59.999999Z` }],
   ])('counts a 3-step funnel %s like PostgreSQL', async (_what, over) => {
     const q: FunnelQuery = { steps: [PV, CTA, SUBMIT], withinMs: 3_600_000, ...RANGE, ...over };
-    const [archived, expected] = await Promise.all([reader.sessionsPerStep(await onDisk(), q), pgFunnels.sessionsPerStep(q)]);
+    const [archived, expected] = await Promise.all([
+      reader.sessionsPerStep(await onDisk(), q),
+      pgFunnels.sessionsPerStep(q),
+    ]);
     expect(archived).toEqual(expected);
     expect(archived[0]).toBeGreaterThan(0);
   });
 
   it('counts a funnel whose steps repeat a type like PostgreSQL', async () => {
     const q: FunnelQuery = { steps: [PV, PV, CTA], withinMs: 86_400_000, ...RANGE };
-    const [archived, expected] = await Promise.all([reader.sessionsPerStep(await onDisk(), q), pgFunnels.sessionsPerStep(q)]);
+    const [archived, expected] = await Promise.all([
+      reader.sessionsPerStep(await onDisk(), q),
+      pgFunnels.sessionsPerStep(q),
+    ]);
     expect(archived).toEqual(expected);
     expect(archived[2]).toBeGreaterThan(0);
   });

@@ -6,7 +6,7 @@
 // a pass that died before registering it may lie. Of those, only the days a query's time range
 // touches are opened, and within a file DuckDB skips row groups by their min/max statistics:
 // files are sorted by (session_id, timestamp, seq), so a session's timeline reads one range.
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DIRECTION, eventWhere, type EventFilter, type EventRow } from '../analytics/analytics.repository';
 import type { FunnelQuery } from '../analytics/funnels.repository';
