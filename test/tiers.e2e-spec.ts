@@ -293,4 +293,21 @@ describe('reads over both tiers (e2e)', () => {
     // The failed move left its file on disk, unregistered: it is not read twice.
     expect(after).toEqual(read.hot);
   });
+
+  it('stops a funnel over the archive at FUNNEL_TIMEOUT with 503 query_timeout', async () => {
+    const api = await startApp({ ROLE: 'api', FUNNEL_TIMEOUT: '1ms' });
+    try {
+      const res = await http(`${api.url}/v1/funnels`, {
+        token: reader.token,
+        json: { steps: [PV, CTA, SUBMIT], within: '1h', ...RANGE },
+      });
+      expect(res.status).toBe(503);
+      expect(res.body).toEqual({
+        code: 'query_timeout',
+        message: expect.stringMatching(/FUNNEL_TIMEOUT \(1 ms\)/),
+      });
+    } finally {
+      await api.close();
+    }
+  });
 });

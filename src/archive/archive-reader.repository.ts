@@ -262,6 +262,8 @@ export class ArchiveReader {
           parts.push(`SELECT session_id, category, name, client_id, timestamp FROM ${files}`);
         if (hot.length > 0) {
           await this.stageHot(connection, hot);
+          // An interrupt while appending is not kept for the next statement.
+          if (timedOut) throw new ArchiveQueryTimeout(timeoutMs);
           parts.push(`SELECT session_id, category, name, client_id,
             timezone('UTC', make_timestamp(ts_us)) AS timestamp FROM funnel_hot`);
         }

@@ -48,6 +48,11 @@ export class Fixtures {
     const ids: string[] = [];
     for (const e of events) {
       const id = e.id ?? randomUUID();
+      // `events` is partitioned by UTC day: the worker makes a day's partition on demand, so do we.
+      await this.db.query(
+        `SELECT the_eye_create_event_partition(($1::timestamptz AT TIME ZONE 'UTC')::date)`,
+        [e.timestamp],
+      );
       await this.db.query(
         `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
