@@ -269,6 +269,19 @@ export class EventsRepository {
     return res.rows;
   }
 
+  /**
+   * The UTC days of the events with this id in the deduplication ledger (event_ids_pkey): where an
+   * event no longer hot was archived, while the ledger still has its key (DEDUPE_WINDOW_DAYS).
+   */
+  async ledgerDays(id: string, clientId: string | undefined): Promise<string[]> {
+    const res = await this.pool.query<{ day: string }>(
+      `SELECT DISTINCT to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM event_ids
+        WHERE id = $1 AND ($2::text IS NULL OR client_id = $2) ORDER BY 1`,
+      [id, clientId ?? null],
+    );
+    return res.rows.map((r) => r.day);
+  }
+
   /** The quarantined events with this id: one client's or every client's (rejected_events_pkey). */
   async quarantined(id: string, clientId: string | undefined, limit = 1): Promise<QuarantineRow[]> {
     const columns = `raw, client_id, coalesce(reasons, '{}') AS reasons, errors::text AS errors`;
