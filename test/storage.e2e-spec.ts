@@ -82,4 +82,23 @@ describe('EventsRepository (e2e, real PostgreSQL)', () => {
     // A quarantined copy of a stored id is refused too (the ledger spans every partition).
     expect(await store([], [resend])).toEqual({ inserted: 0, quarantined: 0 });
   });
+
+  it('makes a missing day once when many transactions need it at the same time', async () => {
+    const day = '2019-08-02';
+    await pool.query(`SELECT the_eye_drop_event_partition($1::date)`, [day]);
+    const many = new Pool({ connectionString: TEST_DATABASE_URL, max: 8 });
+    try {
+      const partitions = new EventPartitionsRepository(many);
+      const stores = new EventsRepository(many, partitions);
+      const sid = randomUUID();
+      const results = await Promise.all(
+        Array.from({ length: 8 }, (_, i) =>
+          stores.store([{ ...event(sid, i), timestamp: `${day}T00:00:00.00000${i}Z` }], []),
+        ),
+      );
+      expect(results.map((r) => r.inserted)).toEqual(Array(8).fill(1));
+    } finally {
+      await many.end();
+    }
+  });
 });

@@ -11,6 +11,8 @@ import { checkDay } from './archive-layout';
 
 /** SQLSTATE of an insert whose row has no partition (check_violation, "no partition of relation … found for row"). */
 const CHECK_VIOLATION = '23514';
+/** SQLSTATE of CREATE TABLE of a name that exists. */
+const DUPLICATE_TABLE = '42P07';
 
 /** Whether `err` is PostgreSQL refusing a row of `events` because its day has no partition. */
 export function isMissingPartition(err: unknown): boolean {
@@ -33,11 +35,17 @@ export class EventPartitionsRepository {
   async ensure(days: string[], db: Pool | PoolClient = this.pool): Promise<string[]> {
     const made: string[] = [];
     for (const day of days) {
-      const res = await db.query<{ made: boolean }>(
-        'SELECT the_eye_create_event_partition($1::date) AS made',
-        [checkDay(day)],
-      );
-      if (res.rows[0]?.made) made.push(day);
+      try {
+        const res = await db.query<{ made: boolean }>(
+          'SELECT the_eye_create_event_partition($1::date) AS made',
+          [checkDay(day)],
+        );
+        if (res.rows[0]?.made) made.push(day);
+      } catch (err) {
+        // Another process made it between the function's check and its CREATE (the check can read a
+        // catalogue from before the other's commit): the partition exists, which is all we need.
+        if ((err as { code?: string }).code !== DUPLICATE_TABLE) throw err;
+      }
     }
     return made;
   }
