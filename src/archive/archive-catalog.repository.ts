@@ -12,6 +12,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient, QueryResult } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PG_POOL } from '../prisma/pg-pool';
+import { inTransaction } from '../prisma/transaction';
 import { checkDay } from './archive-layout';
 
 /** days()'s statement, for snapshotWithDays (which inlines $1 and $2). */
@@ -73,19 +74,11 @@ export class ArchiveCatalogRepository {
     toDay: string | undefined,
     fn: (db: PoolClient, archive: () => Promise<ArchiveDay[]>) => Promise<T>,
   ): Promise<T> {
-    const db = await pool.connect();
-    let ok = false;
-    try {
-      await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      await db.query('LOCK TABLE events IN ACCESS SHARE MODE');
-      const result = await fn(db, () => this.days(db, fromDay, toDay));
-      await db.query('COMMIT');
-      ok = true;
-      return result;
-    } finally {
-      if (!ok) await db.query('ROLLBACK').catch(() => undefined);
-      db.release(!ok);
-    }
+    return inTransaction(
+      pool,
+      (db) => fn(db, () => this.days(db, fromDay, toDay)),
+      'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE events IN ACCESS SHARE MODE',
+    );
   }
 
   /**
@@ -102,25 +95,19 @@ export class ArchiveCatalogRepository {
     fn: (db: PoolClient, days: ArchiveDay[]) => Promise<T>,
   ): Promise<T> {
     const bound = (day: string | undefined): string => (day === undefined ? 'NULL' : `'${checkDay(day)}'`);
-    const db = await pool.connect();
-    let ok = false;
-    try {
-      const results = (await db.query(
-        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE events IN ACCESS SHARE MODE;
-         ${DAYS_SQL.split('$1').join(bound(fromDay)).split('$2').join(bound(toDay))}`,
-      )) as unknown as QueryResult<{ day: string; paths: string[] }>[];
-      const days = results[results.length - 1].rows.map((r) => ({
-        day: r.day,
-        files: r.paths.map((p) => this.absolute(p)),
-      }));
-      const result = await fn(db, days);
-      await db.query('COMMIT');
-      ok = true;
-      return result;
-    } finally {
-      if (!ok) await db.query('ROLLBACK').catch(() => undefined);
-      db.release(!ok);
-    }
+    return inTransaction(
+      pool,
+      (db, begun) =>
+        fn(
+          db,
+          (begun[begun.length - 1] as QueryResult<{ day: string; paths: string[] }>).rows.map((r) => ({
+            day: r.day,
+            files: r.paths.map((p) => this.absolute(p)),
+          })),
+        ),
+      `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE events IN ACCESS SHARE MODE;
+       ${DAYS_SQL.split('$1').join(bound(fromDay)).split('$2').join(bound(toDay))}`,
+    );
   }
 
   /** The registered files of the days in [fromDay, toDay], days in order, paths absolute. */

@@ -2,8 +2,9 @@
 // that moves a day (register the file + drop the partition), retention and the ledger's trim, and
 // the hot tier's sizes for GET /v1/ops/storage.
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool } from 'pg';
 import { PG_POOL } from '../prisma/pg-pool';
+import { inTransaction } from '../prisma/transaction';
 import { checkDay } from './archive-layout';
 import { ArchiveCatalogRepository, type ArchiveFileRow } from './archive-catalog.repository';
 import { EventPartitionsRepository } from './event-partitions.repository';
@@ -67,47 +68,27 @@ export class ArchiveMaintenanceRepository {
     hook: (step: MoveStep) => Promise<void>,
   ): Promise<boolean> {
     const part = `events_p${checkDay(file.day).replace(/-/g, '')}`;
-    const db: PoolClient = await this.pool.connect();
-    let ok = false;
-    try {
-      await db.query('BEGIN');
+    return inTransaction(this.pool, async (db) => {
       await db.query(`SET LOCAL lock_timeout = '${MOVE_LOCK_TIMEOUT}'`);
       // SHARE: inserts into the day wait (ROW EXCLUSIVE conflicts), readers do not.
       await db.query(`LOCK TABLE ${part} IN SHARE MODE`);
       const count = await db.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${part}`);
-      if (Number(count.rows[0].n) !== expected) {
-        await db.query('ROLLBACK');
-        ok = true;
-        return false;
-      }
+      // Changed since the write: commit nothing but the lock and the count.
+      if (Number(count.rows[0].n) !== expected) return false;
       if (file.events > 0) await this.catalog.register(db, file);
       await hook('registered');
       await this.partitions.drop(file.day, db);
       await hook('dropped');
-      await db.query('COMMIT');
-      ok = true;
       return true;
-    } finally {
-      if (!ok) await db.query('ROLLBACK').catch(() => undefined);
-      db.release(!ok);
-    }
+    });
   }
 
   /** Drops the partition of `day` with its events (retention); true when there was one. */
   async dropPartition(day: string): Promise<boolean> {
-    const db = await this.pool.connect();
-    let ok = false;
-    try {
-      await db.query('BEGIN');
+    return inTransaction(this.pool, async (db) => {
       await db.query(`SET LOCAL lock_timeout = '${MOVE_LOCK_TIMEOUT}'`);
-      const dropped = await this.partitions.drop(day, db);
-      await db.query('COMMIT');
-      ok = true;
-      return dropped;
-    } finally {
-      if (!ok) await db.query('ROLLBACK').catch(() => undefined);
-      db.release(!ok);
-    }
+      return this.partitions.drop(day, db);
+    });
   }
 
   /**
