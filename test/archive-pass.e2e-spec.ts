@@ -5,10 +5,11 @@ import { readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { Client } from 'pg';
 import { ArchivePassService, type ArchivePassResult } from '../src/archive/archive-pass.service';
 import { adminToken, http, registerClient, startApp, type TestApp, type TestClient } from './helpers/app';
 import { waitProcessed, withDb } from './helpers/db';
-import { TEST_ARCHIVE_DIR } from './helpers/env';
+import { TEST_ARCHIVE_DIR, TEST_DATABASE_URL } from './helpers/env';
 
 /**
  * The archive pass (src/archive/archive-pass.service.ts) against the real database and disk: days
@@ -188,6 +189,34 @@ describe('archive pass (e2e)', () => {
     await pass('2025-03-10');
     expect(await expectExactlyOnce(day, ids)).toEqual({ hot: 0, archived: 2 });
   });
+
+  it("leaves a day for the next pass when reads hold `events` past the move's lock timeout", async () => {
+    const day = '2025-03-11';
+    const sent = [event(day, 1), event(day, 2)];
+    await send(sent);
+    const reader = new Client({ connectionString: TEST_DATABASE_URL });
+    await reader.connect();
+    try {
+      // A long read: what a snapshot read holds (catalog snapshot()).
+      await reader.query(
+        'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE events IN ACCESS SHARE MODE',
+      );
+      const started = Date.now();
+      const blocked = await pass('2025-03-12');
+      expect(blocked.retry_days).toContain(day);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(2_900);
+      expect(
+        await expectExactlyOnce(
+          day,
+          sent.map((e) => e.id),
+        ),
+      ).toEqual({ hot: 2, archived: 0 });
+    } finally {
+      await reader.query('COMMIT');
+      await reader.end();
+    }
+    expect((await pass('2025-03-12')).archived.find((a) => a.date === day)).toMatchObject({ events: 2 });
+  }, 30_000);
 
   describe.each(['written', 'registered', 'dropped', 'committed'] as const)('killed after "%s"', (step) => {
     it('leaves every event in exactly one tier, and the next pass finishes the move', async () => {

@@ -127,7 +127,8 @@ describe('workers (e2e, real worker processes, private redis-server)', () => {
             );
             return waiting.rows[0].n > 0;
           },
-          15_000,
+          // A new process on a loaded machine, whose first insert also makes the day's partition.
+          30_000,
           'the worker to block inside its transaction',
         );
         await doomed.stop('SIGKILL');

@@ -11,8 +11,14 @@ import { EventPartitionsRepository } from './event-partitions.repository';
 
 /** Any constant: the advisory lock held by the one pass running (migrator.ts uses 7451001). */
 const PASS_LOCK_KEY = 7_451_003;
-/** A move waits this long for readers and writers of `events` before it gives up until the next pass. */
-const MOVE_LOCK_TIMEOUT = '10s';
+/**
+ * A move waits this long for readers and writers of `events` before it gives up until the next
+ * pass: while its DROP waits, every insert queues behind it, so the worker would stall for as long
+ * as the longest read in progress (a funnel may take FUNNEL_TIMEOUT).
+ */
+const MOVE_LOCK_TIMEOUT = '3s';
+/** SQLSTATE of a lock not obtained within lock_timeout. */
+export const LOCK_NOT_AVAILABLE = '55P03';
 /** Rows deleted per statement by retention and the ledger's trim (short transactions, no long locks). */
 const DELETE_BATCH = 50_000;
 

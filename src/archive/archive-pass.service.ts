@@ -22,7 +22,11 @@ import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { ArchiveCatalogRepository } from './archive-catalog.repository';
 import { archivedDays, dayDir } from './archive-layout';
-import { ArchiveMaintenanceRepository, type MoveStep } from './archive-maintenance.repository';
+import {
+  ArchiveMaintenanceRepository,
+  LOCK_NOT_AVAILABLE,
+  type MoveStep,
+} from './archive-maintenance.repository';
 import { ArchiveWriter } from './archive-writer.service';
 import { EventPartitionsRepository } from './event-partitions.repository';
 
@@ -58,7 +62,10 @@ export interface ArchivePassResult {
   dropped_partitions: string[];
   /** Days deleted by EVENTS_RETENTION_DAYS (archive files and partitions). */
   deleted_days: string[];
-  /** Days that received events while their file was written: left hot, moved by the next pass. */
+  /**
+   * Days left hot for the next pass: they received events while their file was written, or reads in
+   * progress kept the move from its lock.
+   */
   retry_days: string[];
   /** Files on disk that no pass had registered (a pass killed before its commit), deleted. */
   orphans_removed: number;
@@ -192,11 +199,15 @@ export class ArchivePassService {
     const written = await this.writer.writeDay(day);
     await hook?.('written', day);
     const path = written.path === null ? '' : this.catalog.relativePath(written.path);
-    const committed = await this.maintenance.commitMove(
-      { path, day, events: written.events, bytes: written.bytes },
-      written.events,
-      async (step) => hook?.(step, day),
-    );
+    const committed = await this.maintenance
+      .commitMove({ path, day, events: written.events, bytes: written.bytes }, written.events, async (step) =>
+        hook?.(step, day),
+      )
+      .catch((err: { code?: string }) => {
+        // Reads of `events` held the lock past MOVE_LOCK_TIMEOUT: rolled back, tried again next pass.
+        if (err.code === LOCK_NOT_AVAILABLE) return false;
+        throw err;
+      });
     if (!committed) {
       if (written.path !== null) await rm(written.path, { force: true });
       result.retry_days.push(day);

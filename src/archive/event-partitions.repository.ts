@@ -7,12 +7,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
 import { PG_POOL } from '../prisma/pg-pool';
+import { inTransaction } from '../prisma/transaction';
 import { checkDay } from './archive-layout';
 
 /** SQLSTATE of an insert whose row has no partition (check_violation, "no partition of relation … found for row"). */
 const CHECK_VIOLATION = '23514';
 /** SQLSTATE of CREATE TABLE of a name that exists. */
 const DUPLICATE_TABLE = '42P07';
+/** How long making a partition waits for the readers and writers of `events` in progress. */
+const CREATE_LOCK_TIMEOUT = '3s';
 
 /** Whether `err` is PostgreSQL refusing a row of `events` because its day has no partition. */
 export function isMissingPartition(err: unknown): boolean {
@@ -31,16 +34,25 @@ export function daysOf(timestamps: Iterable<string>): string[] {
 export class EventPartitionsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Makes the partitions of these UTC days that do not exist yet; returns the days it made. */
-  async ensure(days: string[], db: Pool | PoolClient = this.pool): Promise<string[]> {
+  /**
+   * Makes the partitions of these UTC days that do not exist yet; returns the days it made. Making
+   * one locks `events` against every reader and writer for a moment, so it waits at most
+   * CREATE_LOCK_TIMEOUT for readers in progress (a long funnel or export) rather than hold every
+   * insert behind them: past that it fails, and the job (or the pass) tries again later.
+   */
+  async ensure(days: string[]): Promise<string[]> {
     const made: string[] = [];
     for (const day of days) {
       try {
-        const res = await db.query<{ made: boolean }>(
-          'SELECT the_eye_create_event_partition($1::date) AS made',
-          [checkDay(day)],
-        );
-        if (res.rows[0]?.made) made.push(day);
+        const created = await inTransaction(this.pool, async (db) => {
+          await db.query(`SET LOCAL lock_timeout = '${CREATE_LOCK_TIMEOUT}'`);
+          const res = await db.query<{ made: boolean }>(
+            'SELECT the_eye_create_event_partition($1::date) AS made',
+            [checkDay(day)],
+          );
+          return res.rows[0]?.made === true;
+        });
+        if (created) made.push(day);
       } catch (err) {
         // Another process made it between the function's check and its CREATE (the check can read a
         // catalogue from before the other's commit): the partition exists, which is all we need.
