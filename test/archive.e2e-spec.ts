@@ -195,10 +195,10 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
 
   it('leaves neither a partial nor a temporary file when writing fails midway', async () => {
     const files = moduleRef.get(ArchiveFilesRepository);
-    const copy = files.copyToParquet.bind(files);
+    const copy = files.csvToParquet.bind(files);
     // The temporary file is fully written, then the step after it fails (as a full disk would).
-    const spy = jest.spyOn(files, 'copyToParquet').mockImplementationOnce(async (c, table, path) => {
-      await copy(c, table, path);
+    const spy = jest.spyOn(files, 'csvToParquet').mockImplementationOnce(async (c, csv, path) => {
+      await copy(c, csv, path);
       throw new Error('disk full');
     });
     try {
@@ -209,6 +209,7 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
     expect(await readdir(join(dir, 'events', `date=${NEXT}`))).toEqual([
       written[NEXT].path!.split('/').pop(),
     ]);
+    expect(await readdir(join(dir, '.staging'))).toEqual([]);
     await expect(writer.writeDay(NEXT, '../escape.parquet')).rejects.toThrow('archive file names');
   });
 

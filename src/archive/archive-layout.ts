@@ -30,6 +30,14 @@ export function eventsDir(root: string): string {
   return join(root, 'events');
 }
 
+/**
+ * Where the pass stages a day's rows (PostgreSQL's CSV) while it writes the day's file: not part of
+ * the archive, emptied by every pass before it starts.
+ */
+export function stagingDir(root: string): string {
+  return join(root, '.staging');
+}
+
 export function dayDir(root: string, day: string): string {
   return join(eventsDir(root), `date=${checkDay(day)}`);
 }

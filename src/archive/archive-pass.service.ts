@@ -21,7 +21,7 @@ import { AuditService } from '../audit/audit.service';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { ArchiveCatalogRepository } from './archive-catalog.repository';
-import { archivedDays, dayDir } from './archive-layout';
+import { archivedDays, dayDir, stagingDir } from './archive-layout';
 import {
   ArchiveMaintenanceRepository,
   LOCK_NOT_AVAILABLE,
@@ -178,6 +178,8 @@ export class ArchivePassService {
    */
   private async removeOrphans(): Promise<number> {
     const root = this.config.archiveDir;
+    // A killed write's staged rows: nothing reads them.
+    await rm(stagingDir(root), { recursive: true, force: true });
     const registered = await this.catalog.paths();
     let removed = 0;
     for (const day of await archivedDays(root)) {

@@ -1,30 +1,17 @@
-// Reads a day's events out of PostgreSQL for the archive writer: one server-side cursor
-// (pg-query-stream) over the shared pool, so memory holds one batch however large the day.
-// Timestamps leave as integer epoch microseconds (text): pg would parse timestamptz into a
-// millisecond Date, and the archive keeps microseconds. `extract(epoch …)` is numeric (exact)
+// Reads a day's events out of PostgreSQL for the archive writer: one COPY … TO STDOUT (CSV) on a
+// connection of the shared pool, streamed to a file, so memory holds a socket buffer however large
+// the day. Timestamps leave as integer epoch microseconds: the archive keeps microseconds. `extract(epoch …)` is numeric (exact)
 // since PostgreSQL 14. No ORDER BY: DuckDB sorts the day when it writes the file. The range is one
 // UTC day of `timestamp`, read through events_time_idx (timestamp, seq).
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
-import QueryStream from 'pg-query-stream';
+import { to as copyTo } from 'pg-copy-streams';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { PG_POOL } from '../prisma/pg-pool';
 import { checkDay } from './archive-layout';
 
-/** One event as the archive stores it; integers as decimal text. */
-export interface ArchiveSourceRow {
-  id: string;
-  seq: string;
-  session_id: string;
-  category: string;
-  name: string;
-  /** The stored jsonb, as text. */
-  data: string;
-  /** Epoch microseconds. */
-  ts_us: string;
-  received_us: string;
-  client_id: string;
-}
-
+/** Columns in the order of ArchiveFilesRepository's CSV columns (STAGE_COLUMNS). */
 const DAY_EVENTS_SQL = `SELECT e.id::text AS id, e.seq::text AS seq, e.session_id, e.category, e.name,
     e.data::text AS data,
     (extract(epoch FROM e.timestamp) * 1000000)::bigint::text AS ts_us,
@@ -34,33 +21,29 @@ const DAY_EVENTS_SQL = `SELECT e.id::text AS id, e.seq::text AS seq, e.session_i
   WHERE e.timestamp >= $1::date::timestamp AT TIME ZONE 'UTC'
     AND e.timestamp < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'`;
 
+/** DAY_EVENTS_SQL for one checked day, inlined: COPY takes no parameters. */
+const dayEventsSql = (day: string): string => DAY_EVENTS_SQL.replace(/\$1/g, `'${checkDay(day)}'`);
+
 @Injectable()
 export class ArchiveSourceRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** The events whose `timestamp` falls on UTC day `day` (YYYY-MM-DD), in batches of `batchRows`. */
-  async *dayEvents(day: string, batchRows = 2048): AsyncGenerator<ArchiveSourceRow[]> {
-    checkDay(day);
+  /**
+   * Writes the events of UTC day `day` to `path` as CSV (PostgreSQL's COPY, one statement: one
+   * snapshot) and returns how many. The rows never become JavaScript values: the process only
+   * moves bytes from the socket to the file, so an archive pass of millions of events leaves the
+   * event loop (and the API's latency) nearly alone.
+   */
+  async copyDayCsv(day: string, path: string): Promise<number> {
     const client = await this.pool.connect();
-    let finished = false;
+    let ok = false;
     try {
-      // A snapshot of the day: REPEATABLE READ, so rows committed while the cursor runs are not half-seen.
-      await client.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-      const stream = client.query(new QueryStream(DAY_EVENTS_SQL, [day], { batchSize: batchRows }));
-      let batch: ArchiveSourceRow[] = [];
-      for await (const row of stream as AsyncIterable<ArchiveSourceRow>) {
-        batch.push(row);
-        if (batch.length === batchRows) {
-          yield batch;
-          batch = [];
-        }
-      }
-      if (batch.length > 0) yield batch;
-      await client.query('COMMIT');
-      finished = true;
+      const copy = client.query(copyTo(`COPY (${dayEventsSql(day)}) TO STDOUT WITH (FORMAT csv)`));
+      await pipeline(copy, createWriteStream(path));
+      ok = true;
+      return copy.rowCount ?? 0;
     } finally {
-      // A failed or abandoned walk leaves the connection mid-cursor, mid-transaction: discard it.
-      client.release(!finished);
+      client.release(!ok);
     }
   }
 }

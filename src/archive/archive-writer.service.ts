@@ -5,10 +5,10 @@
 // dropping the day's partition are the move pass's later steps (docs/storage.md).
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { dayDir } from './archive-layout';
+import { dayDir, stagingDir } from './archive-layout';
 import { ArchiveFilesRepository } from './archive-files.repository';
 import { ArchiveSourceRepository } from './archive-source.repository';
 import { DuckDbService } from './duckdb.service';
@@ -30,6 +30,12 @@ async function fsyncPath(path: string): Promise<void> {
     await handle.close();
   }
 }
+
+/**
+ * The longest CSV row a day can hold: a stored payload of up to MAX_EVENT_BYTES (jsonb's text adds
+ * spaces, and CSV doubles quotes), plus the envelope.
+ */
+const maxRowBytes = (maxEventBytes: number): number => 3 * maxEventBytes + 65_536;
 
 @Injectable()
 export class ArchiveWriter {
@@ -55,29 +61,23 @@ export class ArchiveWriter {
     const dir = dayDir(this.config.archiveDir, day);
     const finalPath = join(dir, fileName);
     const tempPath = join(dir, `.${fileName}.${randomBytes(4).toString('hex')}.tmp`);
-    const stage = `archive_stage_${randomBytes(6).toString('hex')}`;
-    return this.duckdb.use(async (connection) => {
-      await this.files.createStage(connection, stage);
-      try {
-        let staged = 0;
-        for await (const rows of this.source.dayEvents(day)) {
-          await this.files.appendRows(connection, stage, rows);
-          staged += rows.length;
-        }
-        if (staged === 0) return { events: 0, bytes: 0, path: null };
-        await mkdir(dir, { recursive: true });
-        try {
-          const events = await this.files.copyToParquet(connection, stage, tempPath);
-          await fsyncPath(tempPath);
-          await rename(tempPath, finalPath);
-          await fsyncPath(dir);
-          return { events, bytes: (await stat(finalPath)).size, path: finalPath };
-        } finally {
-          await rm(tempPath, { force: true });
-        }
-      } finally {
-        await this.files.dropStage(connection, stage);
-      }
-    });
+    const csv = join(stagingDir(this.config.archiveDir), `${day}-${randomBytes(6).toString('hex')}.csv`);
+    await mkdir(dirname(csv), { recursive: true });
+    try {
+      const events = await this.source.copyDayCsv(day, csv);
+      if (events === 0) return { events: 0, bytes: 0, path: null };
+      await mkdir(dir, { recursive: true });
+      const written = await this.duckdb.use((connection) =>
+        this.files.csvToParquet(connection, csv, tempPath, maxRowBytes(this.config.maxEventBytes)),
+      );
+      if (written !== events) throw new Error(`archive of ${day}: ${written} rows written of ${events} read`);
+      await fsyncPath(tempPath);
+      await rename(tempPath, finalPath);
+      await fsyncPath(dir);
+      return { events, bytes: (await stat(finalPath)).size, path: finalPath };
+    } finally {
+      await rm(csv, { force: true });
+      await rm(tempPath, { force: true });
+    }
   }
 }
