@@ -209,7 +209,7 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
     expect(await readdir(join(dir, 'events', `date=${NEXT}`))).toEqual([
       written[NEXT].path!.split('/').pop(),
     ]);
-    expect(await readdir(join(dir, '.staging'))).toEqual([]);
+    expect(await readdir(join(dir, '.staging', 'pass'))).toEqual([]);
     await expect(writer.writeDay(NEXT, '../escape.parquet')).rejects.toThrow('archive file names');
   });
 

@@ -12,7 +12,9 @@
 // statement's CPU on one day of the commonest types), with memory to keep larger ranges in memory.
 import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { Pool, PoolClient } from 'pg';
-import type { FunnelHotRow } from '../archive/archive-reader.repository';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { to as copyTo } from 'pg-copy-streams';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Sql } from '../prisma/sql';
 import { ANALYTICS_POOL, analyticsQueryError } from './analytics-pool';
@@ -76,23 +78,28 @@ export class FunnelsRepository {
 
   /**
    * The hot tier's events of the steps' types in [from, to + within] (of the client), for the
-   * archive's funnel over both tiers (ArchiveReader.sessionsPerStep): events_type_time_idx, one
-   * range per type, index-only. Microseconds as an exact bigint (extract gives a numeric).
+   * archive's funnel over both tiers (ArchiveReader.sessionsPerStep), written to `path` as CSV
+   * (session_id, category, name, client_id, ts_us) by COPY: millions of rows never become
+   * JavaScript values. events_type_time_idx, one range per type, index-only. COPY takes no
+   * parameters: the values are quoted by the driver's escapeLiteral. Returns the rows written.
    */
-  async stepRows(db: PoolClient, q: FunnelQuery, timeoutMs: number): Promise<FunnelHotRow[]> {
+  async stepRowsCsv(db: PoolClient, q: FunnelQuery, timeoutMs: number, path: string): Promise<number> {
     await this.setLocal(db, timeoutMs);
-    const sql = new Sql();
+    const lit = (v: string): string => db.escapeLiteral(v);
     const types = [...new Map(q.steps.map((s) => [`${s.category}\0${s.name}`, s])).values()];
-    const isStep = types.map(
-      (s) => `(e.category = ${sql.param(s.category)} AND e.name = ${sql.param(s.name)})`,
+    const isStep = types.map((s) => `(e.category = ${lit(s.category)} AND e.name = ${lit(s.name)})`);
+    const client = q.clientId === undefined ? '' : ` AND e.client_id = ${lit(q.clientId)}`;
+    const withinUs = Math.round(q.withinMs * 1000);
+    const copy = db.query(
+      copyTo(`COPY (SELECT e.session_id, e.category, e.name, e.client_id,
+          (extract(epoch FROM e.timestamp) * 1000000)::bigint AS ts_us
+        FROM events e
+        WHERE (${isStep.join(' OR ')})${client} AND e.timestamp >= ${lit(q.from)}::timestamptz
+          AND e.timestamp <= ${lit(q.to)}::timestamptz + ${withinUs}::bigint * interval '1 microsecond')
+        TO STDOUT WITH (FORMAT csv)`),
     );
-    const client = q.clientId === undefined ? '' : ` AND e.client_id = ${sql.param(q.clientId)}`;
-    const text = `SELECT e.session_id, e.category, e.name, e.client_id,
-        (extract(epoch FROM e.timestamp) * 1000000)::bigint::text AS ts_us
-      FROM events e
-      WHERE (${isStep.join(' OR ')})${client} AND e.timestamp >= ${sql.param(q.from)}::timestamptz
-        AND e.timestamp <= ${sql.param(q.to)}::timestamptz + ${sql.param(q.withinMs * 1000)}::bigint * interval '1 microsecond'`;
-    return (await db.query<FunnelHotRow>(text, sql.params)).rows;
+    await pipeline(copy, createWriteStream(path));
+    return copy.rowCount ?? 0;
   }
 
   private async setLocal(db: PoolClient, timeoutMs: number): Promise<void> {

@@ -1,8 +1,12 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Pool } from 'pg';
 import { type ArchiveDay, ArchiveCatalogRepository } from '../archive/archive-catalog.repository';
 import { utcDay } from '../archive/archive-layout';
-import { ArchiveQueryTimeout, ArchiveReader, type FunnelHotRow } from '../archive/archive-reader.repository';
+import { ArchiveQueryTimeout, ArchiveReader } from '../archive/archive-reader.repository';
+import { stagingDir } from '../archive/archive-layout';
 import { ApiError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ANALYTICS_POOL, QUERY_CANCELED, analyticsQueryError } from './analytics-pool';
@@ -59,22 +63,30 @@ export class FunnelsService {
     const limit = this.config.funnelTimeoutMs;
     const deadline = Date.now() + limit;
     const lastDay = utcDay(new Date(Date.parse(q.to) + q.withinMs));
-    let read: { counts: number[] } | { days: ArchiveDay[]; hot: FunnelHotRow[] };
+    const staging = stagingDir(this.config.archiveDir, 'reads');
+    const hot = join(staging, `funnel-${randomBytes(8).toString('hex')}.csv`);
     try {
-      read = await this.catalog.snapshotWithDays(this.pool, utcDay(q.from), lastDay, async (db, days) => {
-        if (days.length === 0) return { counts: await this.repo.sessionsPerStepIn(db, q, limit) };
-        return { days, hot: await this.repo.stepRows(db, q, limit) };
-      });
-    } catch (err) {
-      throw analyticsQueryError(err, limit, 'FUNNEL_TIMEOUT');
-    }
-    if ('counts' in read) return read.counts;
-    try {
-      return await this.reader.sessionsPerStep(read.days, q, read.hot, Math.max(1, deadline - Date.now()));
-    } catch (err) {
-      if (err instanceof ArchiveQueryTimeout)
-        throw analyticsQueryError({ code: QUERY_CANCELED }, limit, 'FUNNEL_TIMEOUT');
-      throw err;
+      let read: { counts: number[] } | { days: ArchiveDay[] };
+      try {
+        read = await this.catalog.snapshotWithDays(this.pool, utcDay(q.from), lastDay, async (db, days) => {
+          if (days.length === 0) return { counts: await this.repo.sessionsPerStepIn(db, q, limit) };
+          await mkdir(staging, { recursive: true });
+          await this.repo.stepRowsCsv(db, q, limit, hot);
+          return { days };
+        });
+      } catch (err) {
+        throw analyticsQueryError(err, limit, 'FUNNEL_TIMEOUT');
+      }
+      if ('counts' in read) return read.counts;
+      try {
+        return await this.reader.sessionsPerStep(read.days, q, hot, Math.max(1, deadline - Date.now()));
+      } catch (err) {
+        if (err instanceof ArchiveQueryTimeout)
+          throw analyticsQueryError({ code: QUERY_CANCELED }, limit, 'FUNNEL_TIMEOUT');
+        throw err;
+      }
+    } finally {
+      await rm(hot, { force: true });
     }
   }
 }

@@ -31,11 +31,12 @@ export function eventsDir(root: string): string {
 }
 
 /**
- * Where the pass stages a day's rows (PostgreSQL's CSV) while it writes the day's file: not part of
- * the archive, emptied by every pass before it starts.
+ * Where rows on their way from PostgreSQL to DuckDB are staged as CSV: `pass` (a day being
+ * written; emptied by every pass before it starts) and `reads` (a funnel's hot rows; each read
+ * deletes its own). Not part of the archive.
  */
-export function stagingDir(root: string): string {
-  return join(root, '.staging');
+export function stagingDir(root: string, purpose: 'pass' | 'reads'): string {
+  return join(root, '.staging', purpose);
 }
 
 export function dayDir(root: string, day: string): string {

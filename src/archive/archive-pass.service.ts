@@ -179,7 +179,7 @@ export class ArchivePassService {
   private async removeOrphans(): Promise<number> {
     const root = this.config.archiveDir;
     // A killed write's staged rows: nothing reads them.
-    await rm(stagingDir(root), { recursive: true, force: true });
+    await rm(stagingDir(root, 'pass'), { recursive: true, force: true });
     const registered = await this.catalog.paths();
     let removed = 0;
     for (const day of await archivedDays(root)) {

@@ -77,16 +77,6 @@ function source(files: string[]): string | null {
   return `read_parquet([${files.map(sqlLiteral).join(', ')}], hive_partitioning = false)`;
 }
 
-/** A funnel's hot-tier rows (FunnelsRepository.stepRows): read together with the files. */
-export interface FunnelHotRow {
-  session_id: string;
-  category: string;
-  name: string;
-  client_id: string;
-  /** Microseconds since the epoch, as text (bigint). */
-  ts_us: string;
-}
-
 /** The files of `days` whose day is in [from, to] (either bound open, RFC 3339 bounds). */
 export function daysIn(days: ArchiveDay[], from?: string, to?: string): ArchiveDay[] {
   const fromDay = from === undefined ? undefined : utcDay(from);
@@ -240,12 +230,12 @@ export class ArchiveReader {
   async sessionsPerStep(
     days: ArchiveDay[],
     f: FunnelQuery,
-    hot: FunnelHotRow[] = [],
+    hotCsv: string | null = null,
     timeoutMs = 0,
   ): Promise<number[]> {
     const lastMs = Date.parse(f.to) + f.withinMs;
     const files = source(this.files(days, f.from, new Date(lastMs).toISOString()));
-    if (files === null && hot.length === 0) return f.steps.map(() => 0);
+    if (files === null && hotCsv === null) return f.steps.map(() => 0);
     return this.duckdb.use(async (connection) => {
       // The limit covers staging the hot rows too; interrupt() stops DuckDB between vectors.
       let timedOut = false;
@@ -260,12 +250,12 @@ export class ArchiveReader {
         const parts: string[] = [];
         if (files !== null)
           parts.push(`SELECT session_id, category, name, client_id, timestamp FROM ${files}`);
-        if (hot.length > 0) {
-          await this.stageHot(connection, hot);
-          // An interrupt while appending is not kept for the next statement.
-          if (timedOut) throw new ArchiveQueryTimeout(timeoutMs);
+        if (hotCsv !== null) {
           parts.push(`SELECT session_id, category, name, client_id,
-            timezone('UTC', make_timestamp(ts_us)) AS timestamp FROM funnel_hot`);
+            timezone('UTC', make_timestamp(ts_us)) AS timestamp
+            FROM read_csv(${sqlLiteral(hotCsv)}, header = false, auto_detect = false, delim = ',', quote = '"',
+              escape = '"', columns = {'session_id': 'VARCHAR', 'category': 'VARCHAR', 'name': 'VARCHAR',
+              'client_id': 'VARCHAR', 'ts_us': 'BIGINT'})`);
         }
         const sql = this.funnelSql(f, `(${parts.join(' UNION ALL ')})`);
         const reader = await connection.runAndReadAll(sql.text, sql.params as never);
@@ -278,31 +268,6 @@ export class ArchiveReader {
         clearTimeout(timer);
       }
     });
-  }
-
-  /** The hot tier's step rows as the temporary table funnel_hot of this connection. */
-  private async stageHot(connection: DuckDBConnection, hot: FunnelHotRow[]): Promise<void> {
-    const { BIGINT, VARCHAR, DuckDBDataChunk } = await import('@duckdb/node-api');
-    await connection.run(`CREATE TEMP TABLE funnel_hot (session_id VARCHAR, category VARCHAR, name VARCHAR,
-      client_id VARCHAR, ts_us BIGINT)`);
-    const appender = await connection.createAppender('funnel_hot', 'main', 'temp');
-    try {
-      for (let start = 0; start < hot.length; start += 2048) {
-        const part = hot.slice(start, start + 2048);
-        const chunk = DuckDBDataChunk.create([VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT], part.length);
-        chunk.setColumns([
-          part.map((r) => r.session_id),
-          part.map((r) => r.category),
-          part.map((r) => r.name),
-          part.map((r) => r.client_id),
-          part.map((r) => BigInt(r.ts_us)),
-        ]);
-        appender.appendDataChunk(chunk);
-      }
-      appender.flushSync();
-    } finally {
-      appender.closeSync();
-    }
   }
 
   private funnelSql(f: FunnelQuery, from: string): { text: string; params: unknown[] } {

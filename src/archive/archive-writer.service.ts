@@ -61,7 +61,10 @@ export class ArchiveWriter {
     const dir = dayDir(this.config.archiveDir, day);
     const finalPath = join(dir, fileName);
     const tempPath = join(dir, `.${fileName}.${randomBytes(4).toString('hex')}.tmp`);
-    const csv = join(stagingDir(this.config.archiveDir), `${day}-${randomBytes(6).toString('hex')}.csv`);
+    const csv = join(
+      stagingDir(this.config.archiveDir, 'pass'),
+      `${day}-${randomBytes(6).toString('hex')}.csv`,
+    );
     await mkdir(dirname(csv), { recursive: true });
     try {
       const events = await this.source.copyDayCsv(day, csv);

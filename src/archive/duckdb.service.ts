@@ -6,6 +6,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { ApiError } from '../common/api-error';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 
 /** DuckDB's settings for this process, from the configuration (exported for its unit spec). */
@@ -66,11 +67,24 @@ export class DuckDbService implements OnApplicationShutdown {
     this.idleTimer.unref();
   }
 
-  /** Runs `fn` on a connection of its own, closed afterwards whatever happens. */
+  /**
+   * Runs `fn` on a connection of its own, closed afterwards whatever happens. DuckDB running out
+   * of DUCKDB_MEMORY_LIMIT is the query being too large for this process: a 503 that says so.
+   */
   async use<T>(fn: (connection: DuckDBConnection) => Promise<T>): Promise<T> {
     const connection = await this.connect();
     try {
       return await fn(connection);
+    } catch (err) {
+      if (/^Out of Memory Error/.test((err as Error).message ?? '')) {
+        throw ApiError.unavailable(
+          'service_unavailable',
+          `The archive query needed more than DUCKDB_MEMORY_LIMIT (${this.config.duckdbMemoryLimit}): narrow the ` +
+            'from/to range or the filters, or raise DUCKDB_MEMORY_LIMIT',
+          5,
+        );
+      }
+      throw err;
     } finally {
       this.release(connection);
     }

@@ -45,7 +45,7 @@ describe(loadConfig.name, () => {
       logFormat: 'json',
       trustedProxies: [],
       archiveDir: './data/archive',
-      duckdbMemoryLimit: '256MB',
+      duckdbMemoryLimit: '1GB',
       duckdbThreads: 2,
       eventsHotDays: 7,
       dedupeWindowDays: 7,

@@ -52,7 +52,7 @@ export interface AppConfig {
   readonly trustedProxies: readonly string[];
   /** Root of the Parquet archive (src/archive, docs/storage.md): `events/date=YYYY-MM-DD/*.parquet` under it. */
   readonly archiveDir: string;
-  /** DuckDB's memory_limit (e.g. `256MB`): it spills to `<archiveDir>/.duckdb-tmp` beyond it. */
+  /** DuckDB's memory_limit (e.g. `1GB`): it spills to `<archiveDir>/.duckdb-tmp` beyond it. */
   readonly duckdbMemoryLimit: string;
   /** DuckDB threads asked for; the archive module never uses more than the machine's cores. */
   /** UTC days kept in PostgreSQL's day partitions (today included); older closed days move to the archive. */
@@ -154,10 +154,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   };
 
   const memoryLimit = (raw: string | undefined): string => {
-    if (raw === undefined) return '256MB';
+    if (raw === undefined) return '1GB';
     if (!/^\d+(\.\d+)?\s*(KB|MB|GB|KiB|MiB|GiB)$/i.test(raw)) {
       problems.push(`DUCKDB_MEMORY_LIMIT must be a size like 256MB or 1GB (got "${raw}")`);
-      return '256MB';
+      return '1GB';
     }
     return raw.replace(/\s+/g, '');
   };
