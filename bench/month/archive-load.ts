@@ -1,12 +1,16 @@
 // The archive pass of one full day through the service (POST /v1/ops/archive) while single events
-// arrive at a fixed rate (bench/paced.ts, open loop, latency from each request's scheduled time).
+// arrive at a fixed rate (bench/paced.ts, open loop, latency from each request's scheduled time)
+// from before the pass starts until it ends.
 // The ack latencies are split by the trace into those scheduled while the pass ran and the rest.
 import { readFileSync } from 'node:fs';
 import { httpJson } from '../lib/http';
 import { sleep } from '../lib/service';
-import { pacedRun } from '../load';
+import { type LoadResult, pacedRun } from '../load';
 import type { MonthService } from './service';
 import { writer } from './service';
+
+const CHUNK_S = 60;
+const LEAD_MS = 1000;
 
 export interface LatencySplit {
   requests: number;
@@ -57,7 +61,6 @@ export async function archiveUnderLoad(
     day: string;
     before: string;
     rate: number;
-    loadSeconds: number;
     startAfterS: number;
     traceFile: string;
   },
@@ -65,17 +68,31 @@ export async function archiveUnderLoad(
 ): Promise<ArchiveUnderLoad> {
   const { token } = await writer(m, 'month archive-load');
   log(
-    `load: ${o.rate} single events/s for ${o.loadSeconds} s; the pass (before ${o.before}) after ${o.startAfterS} s`,
+    `load: ${o.rate} single events/s until the pass ends; the pass (before ${o.before}) after ${o.startAfterS} s`,
   );
-  const load = pacedRun({
-    base: m.base,
-    path: '/v1/events',
-    token,
-    kind: 'single',
-    rate: o.rate,
-    seconds: o.loadSeconds,
-    traceFile: o.traceFile,
-  });
+  // The pass's length is unknown: the load runs in chunks of paced.ts, the next one forked a
+  // second before the current one ends (its start-up is not a gap), until the pass is over.
+  let passDone = false;
+  const chunks: Promise<LoadResult>[] = [];
+  const traces: string[] = [];
+  const loading = (async () => {
+    for (let i = 0; !passDone; i++) {
+      const traceFile = `${o.traceFile}.${i}`;
+      traces.push(traceFile);
+      chunks.push(
+        pacedRun({
+          base: m.base,
+          path: '/v1/events',
+          token,
+          kind: 'single',
+          rate: o.rate,
+          seconds: CHUNK_S,
+          traceFile,
+        }),
+      );
+      await sleep(CHUNK_S * 1000 - LEAD_MS);
+    }
+  })();
   await sleep(o.startAfterS * 1000);
   const t0 = Date.now();
   const pass = await httpJson(
@@ -86,36 +103,42 @@ export async function archiveUnderLoad(
     3_600_000,
   );
   const t1 = Date.now();
+  passDone = true;
   log(
     `pass: ${pass.status} in ${((t1 - t0) / 1000).toFixed(1)} s: ${JSON.stringify(pass.body).slice(0, 400)}`,
   );
-  const r = await load;
-  const rows = readFileSync(o.traceFile, 'utf8')
-    .trim()
-    .split('\n')
-    .slice(1)
-    .map((line) => {
-      const [at, ms, status] = line.split(',').map(Number);
-      return { at, ms, status };
-    });
+  await loading;
+  const results = await Promise.all(chunks);
+  const rows = traces.flatMap((file) =>
+    readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((line) => {
+        const [at, ms, status] = line.split(',').map(Number);
+        return { at, ms, status };
+      }),
+  );
+  rows.sort((a, b) => a.at - b.at);
+  const whole = split(rows);
   const lastScheduled = rows.length ? rows[rows.length - 1].at : 0;
   return {
     day: o.day,
     before: o.before,
     rate: o.rate,
-    load_seconds: o.loadSeconds,
+    load_seconds: Math.round((rows.length ? rows[rows.length - 1].at - rows[0].at : 0) / 1000),
     pass_seconds: Math.round((t1 - t0) / 100) / 10,
     pass_status: pass.status,
     pass_result: pass.body,
     during_pass: split(rows.filter((x) => x.at >= t0 && x.at <= t1)),
     outside_pass: split(rows.filter((x) => x.at < t0 || x.at > t1)),
     whole_load: {
-      requests: r.requests,
-      ok2xx: r.ok2xx,
-      errors: r.errors,
-      timeouts: r.timeouts,
-      p50: r.latency.p50,
-      p99: r.latency.p99,
+      requests: results.reduce((a, r) => a + r.requests, 0),
+      ok2xx: results.reduce((a, r) => a + r.ok2xx, 0),
+      errors: results.reduce((a, r) => a + r.errors, 0),
+      timeouts: results.reduce((a, r) => a + r.timeouts, 0),
+      p50: whole.p50,
+      p99: whole.p99,
     },
     pass_covered_by_load: lastScheduled >= t1,
   };

@@ -25,6 +25,8 @@ const { values: args } = parseArgs({
     reuse: { type: 'boolean', default: false },
     /** Days after the first are the first shifted in time (deriveDay): no sort, ~5x faster. */
     derive: { type: 'boolean', default: false },
+    /** Measure the days already under --dir (seeded or archived by the service), seed nothing. */
+    'measure-only': { type: 'boolean', default: false },
     out: { type: 'string', default: 'bench/results/month.md' },
     'first-day': { type: 'string', default: '2026-01-01' },
     /** Seed (or keep) the days and stop: the full-size run measures through the service after. */
@@ -124,7 +126,7 @@ async function sampleSessions(n: number): Promise<string[]> {
 }
 
 async function main(): Promise<void> {
-  const seeding = await seed();
+  const seeding = args['measure-only'] ? { seconds: 0, seeded: 0 } : await seed();
   if (args['seed-only']) {
     process.stdout.write(`seeded ${seeding.seeded} day(s) in ${seeding.seconds.toFixed(0)} s\n`);
     return;
