@@ -5,12 +5,13 @@
 import { readFileSync } from 'node:fs';
 import { httpJson } from '../lib/http';
 import { sleep } from '../lib/service';
-import { type LoadResult, pacedRun } from '../load';
+import { pacedRun } from '../load';
 import type { MonthService } from './service';
 import { writer } from './service';
 
-const CHUNK_S = 60;
-const LEAD_MS = 1000;
+/** Longer than any pass: the run is stopped when the pass is over. */
+const MAX_LOAD_S = 3_600;
+const TAIL_MS = 10_000;
 
 export interface LatencySplit {
   requests: number;
@@ -41,7 +42,7 @@ export interface ArchiveUnderLoad {
   pass_covered_by_load: boolean;
 }
 
-function split(rows: { at: number; ms: number; status: number }[]): LatencySplit {
+export function split(rows: { at: number; ms: number; status: number }[]): LatencySplit {
   const ms = rows.map((r) => r.ms).sort((a, b) => a - b);
   const at = (q: number): number | null =>
     ms.length ? ms[Math.min(ms.length - 1, Math.ceil(q * ms.length) - 1)] : null;
@@ -53,6 +54,19 @@ function split(rows: { at: number; ms: number; status: number }[]): LatencySplit
     p99: round(at(0.99)),
     max: round(ms.length ? ms[ms.length - 1] : null),
   };
+}
+
+/** paced.ts's trace: one row per answered request (scheduled epoch ms, latency ms, status), by time. */
+export function readTrace(file: string): { at: number; ms: number; status: number }[] {
+  return readFileSync(file, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => {
+      const [at, ms, status] = line.split(',').map(Number);
+      return { at, ms, status };
+    })
+    .sort((a, b) => a.at - b.at);
 }
 
 export async function archiveUnderLoad(
@@ -70,29 +84,19 @@ export async function archiveUnderLoad(
   log(
     `load: ${o.rate} single events/s until the pass ends; the pass (before ${o.before}) after ${o.startAfterS} s`,
   );
-  // The pass's length is unknown: the load runs in chunks of paced.ts, the next one forked a
-  // second before the current one ends (its start-up is not a gap), until the pass is over.
-  let passDone = false;
-  const chunks: Promise<LoadResult>[] = [];
-  const traces: string[] = [];
-  const loading = (async () => {
-    for (let i = 0; !passDone; i++) {
-      const traceFile = `${o.traceFile}.${i}`;
-      traces.push(traceFile);
-      chunks.push(
-        pacedRun({
-          base: m.base,
-          path: '/v1/events',
-          token,
-          kind: 'single',
-          rate: o.rate,
-          seconds: CHUNK_S,
-          traceFile,
-        }),
-      );
-      await sleep(CHUNK_S * 1000 - LEAD_MS);
-    }
-  })();
+  // The pass's length is unknown: one paced run long enough for any pass, stopped a few seconds
+  // after the pass ends (a new generator forked mid-load would take CPU from the one running).
+  const control: { stop?: () => void } = {};
+  const load = pacedRun({
+    base: m.base,
+    path: '/v1/events',
+    token,
+    kind: 'single',
+    rate: o.rate,
+    seconds: MAX_LOAD_S,
+    traceFile: o.traceFile,
+    control,
+  });
   await sleep(o.startAfterS * 1000);
   const t0 = Date.now();
   const pass = await httpJson(
@@ -103,23 +107,13 @@ export async function archiveUnderLoad(
     3_600_000,
   );
   const t1 = Date.now();
-  passDone = true;
   log(
     `pass: ${pass.status} in ${((t1 - t0) / 1000).toFixed(1)} s: ${JSON.stringify(pass.body).slice(0, 400)}`,
   );
-  await loading;
-  const results = await Promise.all(chunks);
-  const rows = traces.flatMap((file) =>
-    readFileSync(file, 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((line) => {
-        const [at, ms, status] = line.split(',').map(Number);
-        return { at, ms, status };
-      }),
-  );
-  rows.sort((a, b) => a.at - b.at);
+  await sleep(TAIL_MS);
+  control.stop?.();
+  const result = await load;
+  const rows = readTrace(o.traceFile);
   const whole = split(rows);
   const lastScheduled = rows.length ? rows[rows.length - 1].at : 0;
   return {
@@ -133,10 +127,10 @@ export async function archiveUnderLoad(
     during_pass: split(rows.filter((x) => x.at >= t0 && x.at <= t1)),
     outside_pass: split(rows.filter((x) => x.at < t0 || x.at > t1)),
     whole_load: {
-      requests: results.reduce((a, r) => a + r.requests, 0),
-      ok2xx: results.reduce((a, r) => a + r.ok2xx, 0),
-      errors: results.reduce((a, r) => a + r.errors, 0),
-      timeouts: results.reduce((a, r) => a + r.timeouts, 0),
+      requests: result.requests,
+      ok2xx: result.ok2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
       p50: whole.p50,
       p99: whole.p99,
     },

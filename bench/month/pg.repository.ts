@@ -190,3 +190,21 @@ export async function dropMonthDatabase(adminUrl: string, name: string): Promise
     await admin.end();
   }
 }
+
+/** Whether a process is reading a day out of `events` for the archive (archive-source.repository.ts). */
+export async function archiveReadRunning(pg: Client): Promise<boolean> {
+  const res = await pg.query(
+    `SELECT 1 FROM pg_stat_activity
+      WHERE state = 'active' AND query LIKE '%extract(epoch FROM e.timestamp)%' AND pid <> pg_backend_pid()`,
+  );
+  return (res.rowCount ?? 0) > 0;
+}
+
+/** Whether `day` is in the archive's registry and no longer has a partition. */
+export async function dayMoved(pg: Client, day: string): Promise<boolean> {
+  const res = await pg.query(`SELECT 1 FROM archive_files WHERE day = $1::date AND to_regclass($2) IS NULL`, [
+    day,
+    partition(day),
+  ]);
+  return (res.rowCount ?? 0) > 0;
+}

@@ -1,6 +1,7 @@
 // The full-size month bench through the running service, one stage per call (each writes
 // bench/results/month-<stage>.json; report.ts turns them into bench/results/month.md):
 //   archive  the real pass moves one full hot day (prepare.ts load-day) while 1,000 events/s arrive
+//   archive-split  the same with ROLE=api + ROLE=worker, the pass from the worker's timer
 //   ingest   bench.ts's batch ceiling on an empty database and on the month's, alternating
 //   reads    the queries over HTTP (GET /v1/events, sessions, stats, export, funnels)
 //   sizes    archive and hot tier bytes/event
@@ -17,6 +18,7 @@ import { loadConfig } from '../../src/config/config';
 import { OUT_DIR } from '../config';
 import { cleanup, killChildrenOnExit } from '../lib/service';
 import { archiveUnderLoad } from './archive-load';
+import { archiveSplit } from './archive-split';
 import { httpReads } from './http-reads';
 import { ingestComparison } from './ingest';
 import { hotDays, hotSessions, ledgerSize, partitionSize, registeredDays } from './pg.repository';
@@ -142,6 +144,21 @@ async function main(): Promise<void> {
       }
       return;
     }
+    if (stage === 'archive-split') {
+      const r = await archiveSplit(
+        stores(args.db, 'split-api'),
+        {
+          day: args.day,
+          rate: Number(args.rate),
+          intervalS: Number(args['start-after']),
+          traceFile: join(args.logs, 'trace-archive-split.csv'),
+          workerLog: join(args.logs, 'service-split-worker.log'),
+        },
+        log,
+      );
+      save('archive-split', r);
+      return;
+    }
     if (stage === 'ingest') {
       const r = await ingestComparison(
         stores(args.db, 'ingest-month'),
@@ -178,7 +195,7 @@ async function main(): Promise<void> {
       }
       return;
     }
-    throw new Error('usage: run.ts archive|ingest|reads|sizes [options]');
+    throw new Error('usage: run.ts archive|archive-split|ingest|reads|sizes [options]');
   } finally {
     await pg.end();
   }

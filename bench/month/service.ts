@@ -22,26 +22,40 @@ export interface MonthService {
 }
 
 const admin = { id: 'month-admin', secret: randomBytes(18).toString('base64url') };
+const jwtEnv = storesEnv('', '', admin);
 
-export async function startMonthService(s: MonthStores, env: NodeJS.ProcessEnv = {}): Promise<MonthService> {
-  const redis = new Redis(s.redisUrl);
-  await redis.flushdb();
-  redis.disconnect();
+/** The service's environment: the issue's settings, then `env`. Every process of a run shares its secrets. */
+export function monthEnv(s: MonthStores, env: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    NODE_ENV: 'development',
+    ...jwtEnv,
+    DATABASE_URL: s.databaseUrl,
+    REDIS_URL: s.redisUrl,
+    ROLE: 'all',
+    LOG_LEVEL: 'warn',
+    ARCHIVE_DIR: s.archiveDir,
+    EVENTS_HOT_DAYS: '2',
+    ARCHIVE_INTERVAL: '0',
+    ...env,
+  };
+}
+
+export async function startMonthService(
+  s: MonthStores,
+  env: NodeJS.ProcessEnv = {},
+  flush = true,
+): Promise<MonthService> {
+  if (flush) {
+    const redis = new Redis(s.redisUrl);
+    await redis.flushdb();
+    redis.disconnect();
+  }
   const port = await freePort();
   const service = await startService({
     entry: 'dist/main.js',
     port,
-    env: {
-      ...process.env,
-      NODE_ENV: 'development',
-      ...storesEnv(s.databaseUrl, s.redisUrl, admin),
-      ROLE: 'all',
-      LOG_LEVEL: 'warn',
-      ARCHIVE_DIR: s.archiveDir,
-      EVENTS_HOT_DAYS: '2',
-      ARCHIVE_INTERVAL: '0',
-      ...env,
-    },
+    env: monthEnv(s, env),
     logPath: s.logPath,
     readyPath: '/ready',
     timeoutMs: 300_000,
