@@ -35,6 +35,11 @@ COPY --from=build /app/dist ./dist
 COPY --from=build /app/packages/dashboard/dist ./packages/dashboard/dist
 # src/prisma/migrator.ts reads ../../prisma/migrations relative to dist/prisma/.
 COPY --from=build /app/prisma ./prisma
+# The Parquet archive (docs/archive.md): written by the worker's pass, read by the API, so a volume
+# both mount. Made here, owned by the service's user (uid 1000 is `node` in this image), so that a
+# named volume mounted on it is writable by the service.
+RUN mkdir -p /var/lib/the-eye/archive && chown 1000:1000 /var/lib/the-eye/archive
+ENV ARCHIVE_DIR=/var/lib/the-eye/archive
 USER node
 EXPOSE 3000
 # /health answers while the HTTP server is up (ROLE=worker serves no HTTP: disable the check there).

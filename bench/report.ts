@@ -77,6 +77,17 @@ export function markdown(result: BenchResult): string {
           ? `; batch persisted ${f(batch.persisted_events_per_s)} events/s = ${(batch.persisted_events_per_s / raw.events_per_s).toFixed(2)} of it.`
           : '.'),
     );
+    if (raw.store_events_per_s && raw.events_per_s)
+      lines.push(
+        '',
+        `Where the time goes: the worker's statement alone (ledger, day partition, sessions, per-minute counts; ` +
+          `called directly, two in flight) stores ${f(raw.store_events_per_s)} events/s = ` +
+          `${(raw.store_events_per_s / raw.events_per_s).toFixed(2)} of raw COPY` +
+          (batch
+            ? `; the whole pipeline (HTTP, checks, Redis and Bull, validation, sharing the cores with the API) ` +
+              `persists ${(batch.persisted_events_per_s / raw.store_events_per_s).toFixed(2)} of that.`
+            : '.'),
+      );
   }
   if (result.service_rss_hwm_mb)
     lines.push('', `Service peak RSS (VmHWM, whole run): ${f(result.service_rss_hwm_mb)} MB.`);

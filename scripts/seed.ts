@@ -241,7 +241,7 @@ async function main(): Promise<void> {
     await db.query('SET LOCAL jit = off');
     if (RESET)
       await db.query(
-        'TRUNCATE events, sessions, event_counts, event_counts_hourly, event_counts_daily, rejected_events RESTART IDENTITY',
+        'TRUNCATE events, event_ids, sessions, event_counts, event_counts_hourly, event_counts_daily, rejected_events RESTART IDENTITY',
       );
     // The events table's indexes, as the migrations made them, rebuilt after the load.
     const { rows: indexes } = await db.query<{
@@ -263,6 +263,12 @@ async function main(): Promise<void> {
           : `DROP INDEX "${ix.name}"`,
       );
 
+    // One partition per UTC day of the seeded month (and the day after: the last sessions run over).
+    await db.query(
+      `SELECT the_eye_create_event_partition(d::date)
+         FROM generate_series($1::timestamptz, $1::timestamptz + $2::int * interval '1 day', interval '1 day') AS d`,
+      [START, DAYS],
+    );
     await db.query(SESSIONS_SQL);
     let events = 0;
     for (let s = 0; s < SESSIONS; s += SESSIONS_PER_CHUNK) {
@@ -270,6 +276,9 @@ async function main(): Promise<void> {
       events += Number(rows[0].events);
       console.log(`events: ${events} (${seconds(t0)})`);
     }
+    // The deduplication ledger's keys, as the worker writes them (lookups by id start there).
+    await db.query(`INSERT INTO event_ids (id, client_id, timestamp, received_at)
+      SELECT id, client_id, timestamp, received_at FROM events ON CONFLICT DO NOTHING`);
     console.log(`quarantine: ${REJECTED} rejected events…`);
     if (REJECTED > 0) await db.query(REJECTED_SQL);
     for (const ix of indexes) {
@@ -286,6 +295,7 @@ async function main(): Promise<void> {
     console.log(`VACUUM ANALYZE… (${seconds(t0)})`);
     for (const table of [
       'events',
+      'event_ids',
       'sessions',
       'event_counts',
       'event_counts_hourly',
@@ -297,7 +307,8 @@ async function main(): Promise<void> {
     const counts =
       await db.query(`SELECT (SELECT count(*) FROM events) AS events, (SELECT count(*) FROM sessions) AS sessions,
       (SELECT count(*) FROM event_counts) AS event_counts, (SELECT count(*) FROM rejected_events) AS rejected_events,
-      pg_size_pretty(pg_total_relation_size('events')) AS events_size`);
+      pg_size_pretty((SELECT sum(pg_total_relation_size(inhrelid)) FROM pg_inherits
+        WHERE inhparent = 'events'::regclass)) AS events_size`);
     console.log(`seeded in ${seconds(t0)}:`, counts.rows[0]);
   } catch (err) {
     await db.query('ROLLBACK').catch(() => undefined);

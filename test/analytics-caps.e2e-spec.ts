@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { http, registerClient, startApp, waitFor, type TestApp, type TestClient } from './helpers/app';
-import { withDb } from './helpers/db';
+import { ensurePartitions, withDb } from './helpers/db';
 
 /**
  * One analyst cannot take every analytics connection: funnels and exports are capped per client
@@ -41,16 +41,17 @@ describe('Per-client caps on heavy analytics reads (e2e)', () => {
     t = await startApp();
     a = await registerClient(t.url, ['events:read'], 'analyst A');
     b = await registerClient(t.url, ['events:read'], 'analyst B');
-    await withDb((db) =>
-      db.query(
+    await withDb(async (db) => {
+      await ensurePartitions(db, '2021-11-01', '2021-11-02');
+      await db.query(
         `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
          SELECT gen_random_uuid(), 'caps-' || (i % 500), $1, 'pageview',
                 jsonb_build_object('i', i, 'pad', repeat('x', 1000)),
                 '2021-11-01T00:00:00Z'::timestamptz + i * interval '1 millisecond', now(), 'caps-client'
            FROM generate_series(0, $2::int - 1) AS i`,
         [category, ROWS],
-      ),
-    );
+      );
+    });
   }, 60_000);
   afterAll(async () => {
     // The aborted exports' keep-alive sockets stay open on the client's side (undici) until its

@@ -5,7 +5,7 @@ import { Client } from 'pg';
 import { migrate } from '../src/prisma/migrator';
 import { http, registerClient, startApp, type TestApp, waitFor } from './helpers/app';
 import { analystSuite } from './helpers/analyst';
-import { waitProcessed, withDb } from './helpers/db';
+import { ensurePartitions, syncLedger, waitProcessed, withDb } from './helpers/db';
 import { TEST_DATABASE_URL } from './helpers/env';
 import type { EventPageDto, EventStatusDto } from './helpers/wire';
 
@@ -29,11 +29,13 @@ describe('analytics reads (e2e)', () => {
 
     beforeAll(async () => {
       await withDb(async (db) => {
+        await ensurePartitions(db, '2021-07-01');
         await db.query(
           `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
            VALUES ($1, $2, 'deep', 'nest', $3::jsonb, '2021-07-01T00:00:00Z', '2021-07-01T00:00:00Z', $4)`,
           [eventId, session, nested(DEPTH), client],
         );
+        await syncLedger(db);
         const raw = `{"id":"${rejectedId}","session_id":"${session}","category":"deep","name":"nest","data":${nested(DEPTH)}}`;
         await db.query(
           `INSERT INTO rejected_events (event_id, session_id, category, name, raw, timestamp, received_at, client_id,
@@ -95,12 +97,18 @@ describe('analytics reads (e2e)', () => {
   it('uses the name index for a name alone (every /v1/events filter starts from an index)', async () => {
     const indexes = await withDb(
       async (db) =>
-        (await db.query<{ indexdef: string }>(`SELECT indexdef FROM pg_indexes WHERE tablename = 'events'`))
-          .rows,
+        (
+          await db.query<{ tablename: string; indexdef: string }>(
+            `SELECT tablename, indexdef FROM pg_indexes WHERE tablename IN ('events', 'event_ids')`,
+          )
+        ).rows,
     );
-    const leading = indexes.map((i) => /\("?(\w+)/.exec(i.indexdef)?.[1]);
-    for (const column of ['id', 'session_id', 'category', 'name', 'client_id', 'timestamp'])
-      expect(leading).toContain(column);
+    const leading = (table: string): (string | undefined)[] =>
+      indexes.filter((i) => i.tablename === table).map((i) => /\("?(\w+)/.exec(i.indexdef)?.[1]);
+    for (const column of ['session_id', 'category', 'name', 'client_id', 'timestamp'])
+      expect(leading('events')).toContain(column);
+    // An event by id: the deduplication ledger's key, then (client_id, timestamp) in its partition.
+    expect(leading('event_ids')).toContain('id');
   });
 });
 

@@ -12,12 +12,16 @@ import { Pool } from 'pg';
 import { AnalyticsRepository, type EventFilter, type EventRow } from '../src/analytics/analytics.repository';
 import { FunnelsRepository, type FunnelQuery } from '../src/analytics/funnels.repository';
 import type { Order } from '../src/analytics/page.dto';
+import type { ArchiveDay } from '../src/archive/archive-catalog.repository';
+import { archiveFilesByDay } from '../src/archive/archive-layout';
 import { ArchiveFilesRepository } from '../src/archive/archive-files.repository';
 import { ArchiveModule } from '../src/archive/archive.module';
 import { ArchiveReader } from '../src/archive/archive-reader.repository';
 import { ArchiveWriter } from '../src/archive/archive-writer.service';
 import { DuckDbService } from '../src/archive/duckdb.service';
+import { AuditService } from '../src/audit/audit.service';
 import { APP_CONFIG, loadConfig } from '../src/config/config';
+import { MetricsService } from '../src/metrics/metrics.service';
 import { PG_POOL } from '../src/prisma/pg-pool';
 import { sqlTimestamp } from '../src/prisma/sql';
 import { testEnv } from './helpers/env';
@@ -101,6 +105,9 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
   const written: Record<string, { events: number; bytes: number; path: string | null }> = {};
   const events = fixtures();
 
+  // This spec registers nothing: the reader is given every file the writer left in the folder.
+  const onDisk = (): Promise<ArchiveDay[]> => archiveFilesByDay(dir);
+
   const clean = (): Promise<unknown> =>
     pool.query(`DELETE FROM events WHERE timestamp >= $1::date AND timestamp < $2::date + 1`, [DAY, EMPTY]);
 
@@ -109,6 +116,8 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
     const config = loadConfig(testEnv({ ARCHIVE_DIR: dir }));
     pool = new Pool({ connectionString: config.databaseUrl, max: 4 });
     await clean();
+    // `events` is partitioned by day: the fixture's days need theirs.
+    for (const day of [DAY, NEXT]) await pool.query('SELECT the_eye_create_event_partition($1::date)', [day]);
     await pool.query(
       `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
        SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::jsonb[], $6::timestamptz[],
@@ -122,8 +131,11 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: PG_POOL, useValue: pool },
+        // The archive pass's dependencies, unused here.
+        { provide: AuditService, useValue: {} },
+        { provide: MetricsService, useValue: {} },
       ],
-      exports: [APP_CONFIG, PG_POOL],
+      exports: [APP_CONFIG, PG_POOL, AuditService, MetricsService],
     })
     class Deps {}
     moduleRef = await Test.createTestingModule({ imports: [Deps, ArchiveModule] }).compile();
@@ -205,6 +217,7 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
     const row = pgRows.find((r) => r.timestamp === MICROS_TS);
     expect(row).toBeDefined();
     const [archived] = await reader.events(
+      await onDisk(),
       { sessionId: row!.session_id, from: MICROS_TS, to: MICROS_TS },
       'asc',
       null,
@@ -220,7 +233,7 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
     let after: [string, string] | null = null;
     for (;;) {
       const [a, p]: [EventRow[], EventRow[]] = await Promise.all([
-        reader.events(filter, order, after, take),
+        reader.events(await onDisk(), filter, order, after, take),
         pg.events(filter, order, after, take),
       ]);
       expect(a).toEqual(p);
@@ -254,14 +267,20 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
 
   it('finds nothing, without error, for days the archive does not hold', async () => {
     expect(
-      await reader.events({ from: '2030-01-01T00:00:00Z', to: '2030-01-02T00:00:00Z' }, 'asc', null, 10),
+      await reader.events(
+        await onDisk(),
+        { from: '2030-01-01T00:00:00Z', to: '2030-01-02T00:00:00Z' },
+        'asc',
+        null,
+        10,
+      ),
     ).toEqual([]);
   });
 
   it('streams an export of one type for a day in order, in chunks', async () => {
     const filter = { from: `${DAY}T00:00:00Z`, to: `${DAY}T23:59:59.999999Z`, ...PV };
     const chunks: EventRow[][] = [];
-    for await (const chunk of reader.exportEvents(filter)) chunks.push(chunk);
+    for await (const chunk of reader.exportEvents(await onDisk(), filter)) chunks.push(chunk);
     expect(chunks.flat()).toEqual(await pg.events(filter, 'asc', null, 10_000));
   });
 
@@ -280,7 +299,7 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
        GROUP BY b, k1, k2 ORDER BY b, k1, k2`,
       [interval, tz, RANGE.from, RANGE.to],
     );
-    const rows = await reader.counts({ interval, tz, groupBy, filter: {}, ...RANGE });
+    const rows = await reader.counts(await onDisk(), { interval, tz, groupBy, filter: {}, ...RANGE });
     expect(rows).toEqual(expected.rows);
     expect(rows.length).toBeGreaterThan(2);
   });
@@ -292,14 +311,20 @@ describe('Archive (PostgreSQL → Parquet → DuckDB / hyparquet)', () => {
     ['over the first day only (a window reaching past midnight)', { to: `${DAY}T23:59:59.999999Z` }],
   ])('counts a 3-step funnel %s like PostgreSQL', async (_what, over) => {
     const q: FunnelQuery = { steps: [PV, CTA, SUBMIT], withinMs: 3_600_000, ...RANGE, ...over };
-    const [archived, expected] = await Promise.all([reader.sessionsPerStep(q), pgFunnels.sessionsPerStep(q)]);
+    const [archived, expected] = await Promise.all([
+      reader.sessionsPerStep(await onDisk(), q),
+      pgFunnels.sessionsPerStep(q),
+    ]);
     expect(archived).toEqual(expected);
     expect(archived[0]).toBeGreaterThan(0);
   });
 
   it('counts a funnel whose steps repeat a type like PostgreSQL', async () => {
     const q: FunnelQuery = { steps: [PV, PV, CTA], withinMs: 86_400_000, ...RANGE };
-    const [archived, expected] = await Promise.all([reader.sessionsPerStep(q), pgFunnels.sessionsPerStep(q)]);
+    const [archived, expected] = await Promise.all([
+      reader.sessionsPerStep(await onDisk(), q),
+      pgFunnels.sessionsPerStep(q),
+    ]);
     expect(archived).toEqual(expected);
     expect(archived[2]).toBeGreaterThan(0);
   });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { http, registerClient, startApp, type TestApp } from './helpers/app';
-import { withDb } from './helpers/db';
+import { ensurePartitions, withDb } from './helpers/db';
 
 /** CSV export: cells a spreadsheet would run as a formula are neutralised with a leading ' (OWASP). */
 describe('CSV export formula injection (e2e)', () => {
@@ -19,6 +19,7 @@ describe('CSV export formula injection (e2e)', () => {
     t = await startApp();
     token = (await registerClient(t.url, ['events:read'], 'csv analyst')).token;
     await withDb(async (db) => {
+      await ensurePartitions(db, '2021-09-01', '2021-09-09');
       for (const [i, r] of rows.entries())
         await db.query(
           `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)

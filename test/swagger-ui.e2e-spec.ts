@@ -15,7 +15,7 @@ import {
   waitFor,
 } from './helpers/app';
 import { launchBrowser } from './helpers/browser';
-import { withDb } from './helpers/db';
+import { ensurePartitions, withDb } from './helpers/db';
 import type { TokenResponseDto, WriteKeyDto } from './helpers/wire';
 
 // The committed screenshot is refreshed only on demand (UPDATE_SCREENSHOTS=1), so that a test
@@ -83,6 +83,7 @@ describe('Swagger UI in a real browser (e2e)', () => {
     });
     // Seeded straight into the table, in the range of the funnel's pre-filled example (October 2026).
     await withDb(async (db) => {
+      await ensurePartitions(db, '2026-10-15');
       for (const [i, [category, name]] of [
         ['page interaction', 'pageview'],
         ['page interaction', 'cta click'],

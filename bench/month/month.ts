@@ -7,7 +7,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ArchiveReader } from '../../src/archive/archive-reader.repository';
-import { archiveFiles, dayDir } from '../../src/archive/archive-layout';
+import { archiveFiles, archiveFilesByDay, dayDir } from '../../src/archive/archive-layout';
 import { sqlLiteral } from '../../src/archive/archive-files.repository';
 import { DuckDbService } from '../../src/archive/duckdb.service';
 import { loadConfig } from '../../src/config/config';
@@ -51,7 +51,7 @@ const config = loadConfig({
   DUCKDB_THREADS: args.threads,
 });
 const duckdb = new DuckDbService(config);
-const reader = new ArchiveReader(config, duckdb);
+const reader = new ArchiveReader(duckdb);
 let peakRss = 0;
 const sampleRss = (): void => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
@@ -131,7 +131,9 @@ async function main(): Promise<void> {
     process.stdout.write(`seeded ${seeding.seeded} day(s) in ${seeding.seconds.toFixed(0)} s\n`);
     return;
   }
-  const files = await archiveFiles(config.archiveDir);
+  // The bench has no catalogue: its own files are every file of the folder it wrote.
+  const days = await archiveFilesByDay(config.archiveDir);
+  const files = days.flatMap((d) => d.files);
   const bytes = (await Promise.all(files.map((f) => stat(f)))).reduce((a, s) => a + s.size, 0);
   const events = DAYS * PER_DAY;
   const month = { from: start(dayOf(0)), to: end(dayOf(DAYS - 1)) };
@@ -139,30 +141,30 @@ async function main(): Promise<void> {
   const few = Math.max(3, Math.min(REQUESTS, 20));
 
   const timeline = await timed(sessions.length, (i) =>
-    reader.events({ sessionId: sessions[i] }, 'asc', null, 101),
+    reader.events(days, { sessionId: sessions[i] }, 'asc', null, 101),
   );
   const page1 = await timed(REQUESTS, (i) =>
-    reader.events({ ...CTA, from: start(dayOf(i % DAYS)), to: end(dayOf(i % DAYS)) }, 'asc', null, 51),
+    reader.events(days, { ...CTA, from: start(dayOf(i % DAYS)), to: end(dayOf(i % DAYS)) }, 'asc', null, 51),
   );
   const pageMonth = await timed(REQUESTS, (i) =>
-    reader.events({ ...CTA, ...month }, i % 2 ? 'asc' : 'desc', null, 51),
+    reader.events(days, { ...CTA, ...month }, i % 2 ? 'asc' : 'desc', null, 51),
   );
-  const rare = await timed(few, () => reader.events({ name: 'reset', ...month }, 'asc', null, 51));
+  const rare = await timed(few, () => reader.events(days, { name: 'reset', ...month }, 'asc', null, 51));
   const stats = await timed(few, () =>
-    reader.counts({ interval: 'day', tz: 'UTC', groupBy: 'name', filter: {}, ...month }),
+    reader.counts(days, { interval: 'day', tz: 'UTC', groupBy: 'name', filter: {}, ...month }),
   );
   const t0 = performance.now();
   let exported = 0;
-  for await (const chunk of reader.exportEvents({ ...PV, from: start(dayOf(0)), to: end(dayOf(0)) })) {
+  for await (const chunk of reader.exportEvents(days, { ...PV, from: start(dayOf(0)), to: end(dayOf(0)) })) {
     exported += chunk.length;
     sampleRss();
   }
   const exportSeconds = (performance.now() - t0) / 1000;
-  const funnel = async (days: number): Promise<Timing & { steps: number[] }> => {
-    const span = Math.min(days, DAYS);
+  const funnel = async (nDays: number): Promise<Timing & { steps: number[] }> => {
+    const span = Math.min(nDays, DAYS);
     let steps: number[] = [];
     const t = await timed(3, async () => {
-      steps = await reader.sessionsPerStep({
+      steps = await reader.sessionsPerStep(days, {
         steps: [PV, CTA, SUBMIT],
         withinMs: 30 * 60_000,
         from: start(dayOf(0)),
@@ -184,7 +186,7 @@ memory_limit ${args['memory-limit']}. ${DAYS} days × ${PER_DAY.toLocaleString('
 (sessions of 20 events, pageview → CTA click → form submit, one rare \`reset\` in 1 M) generated
 straight into the archive's format by DuckDB (bench/month/seed.repository.ts) in ${seeding.seconds.toFixed(1)} s
 (${seeding.seeded} day(s) written this run), read through src/archive's ArchiveReader. Not through
-HTTP, and not spanning PostgreSQL: the archive is not wired into the API yet (docs/archive.md).
+HTTP, and not spanning PostgreSQL: the archive is not wired into the API yet (docs/storage.md).
 ${DAYS < 30 || PER_DAY < 8_640_000 ? '\n**Small run: the figures only prove the bench works; the targets are for 30 × 8.64 M on a quiet machine.**\n' : ''}
 Each query: one untimed warm-up request, then the requests counted below, one at a time.
 

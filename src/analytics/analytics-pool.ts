@@ -7,7 +7,7 @@ import { APP_DB_ROLE_OPTION } from '../prisma/pg-pool';
 export const ANALYTICS_POOL = Symbol('ANALYTICS_POOL');
 
 /** SQLSTATE 57014: the statement was cancelled, here by statement_timeout. */
-const QUERY_CANCELED = '57014';
+export const QUERY_CANCELED = '57014';
 
 export function createAnalyticsPool(config: AppConfig): Pool {
   const pool = new Pool({
@@ -34,13 +34,17 @@ export function createAnalyticsPool(config: AppConfig): Pool {
  * a connection in time or a database that cannot be reached is a 503 to retry. Anything else is
  * rethrown as is (the global filter makes it a logged 500 without internals).
  */
-export function analyticsQueryError(err: unknown, timeoutMs: number): unknown {
+export function analyticsQueryError(
+  err: unknown,
+  timeoutMs: number,
+  setting = 'ANALYTICS_STATEMENT_TIMEOUT',
+): unknown {
   const e = err as { code?: unknown; message?: unknown };
   if (e?.code === QUERY_CANCELED) {
     return new ApiError(
       503,
       'query_timeout',
-      `The query ran longer than ANALYTICS_STATEMENT_TIMEOUT (${timeoutMs} ms) and was stopped: narrow it ` +
+      `The query ran longer than ${setting} (${timeoutMs} ms) and was stopped: narrow it ` +
         'with a smaller from/to range or a more selective filter (session_id, category and name, client_id), ' +
         'or use a smaller limit',
     );

@@ -1,10 +1,12 @@
 import { Inject, Module, type OnApplicationShutdown } from '@nestjs/common';
 import type { Pool } from 'pg';
+import { ArchiveModule } from '../archive/archive.module';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ANALYTICS_POOL, createAnalyticsPool } from './analytics-pool';
 import { AnalyticsController } from './analytics.controller';
 import { AnalyticsRepository } from './analytics.repository';
 import { AnalyticsService } from './analytics.service';
+import { EventTiers } from './event-tiers.service';
 import { ExportService } from './export.service';
 import { FunnelsRepository } from './funnels.repository';
 import { FunnelsService } from './funnels.service';
@@ -15,6 +17,7 @@ import { StatsService } from './stats.service';
 
 /** Query endpoints for analysts (scope events:read): controller → service → repository (SQL). */
 @Module({
+  imports: [ArchiveModule],
   controllers: [AnalyticsController, InsightsController],
   providers: [
     {
@@ -26,6 +29,7 @@ import { StatsService } from './stats.service';
     AnalyticsRepository,
     StatsService,
     StatsRepository,
+    EventTiers,
     ExportService,
     FunnelsService,
     FunnelsRepository,

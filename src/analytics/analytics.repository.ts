@@ -3,7 +3,7 @@
 // inserted meanwhile never shift a page. Each query notes the index it relies on; see
 // docs/analytics-performance.md for the EXPLAIN plans at 1M events (scripts/explain.ts).
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Pool, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import type { EventViewRow } from '../common/event-view';
 import { EVENT_VIEW_COLUMNS, Sql, sqlTimestamp } from '../prisma/sql';
 import { APP_CONFIG, type AppConfig } from '../config/config';
@@ -100,8 +100,12 @@ export class AnalyticsRepository {
   ) {}
 
   /** Every analytics statement goes through here: a timeout or an exhausted pool becomes a clear 503. */
-  private run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    return analyticsQuery<R>(this.pool, this.config?.analyticsStatementTimeoutMs ?? 0, sql, params);
+  private run<R extends QueryResultRow>(
+    sql: string,
+    params: unknown[],
+    db: Pick<Pool, 'query'> = this.pool,
+  ): Promise<R[]> {
+    return analyticsQuery<R>(db, this.config?.analyticsStatementTimeoutMs ?? 0, sql, params);
   }
 
   /**
@@ -112,19 +116,21 @@ export class AnalyticsRepository {
    * name alone → events_name_time_idx (name, timestamp, seq);
    * client_id → events_client_time_idx (client_id, timestamp, seq);
    * time range only / nothing → events_time_idx (timestamp, seq).
+   * `db`: a tiered read's snapshot transaction (ArchiveCatalogRepository.snapshot).
    */
   async events(
     filter: EventFilter,
     order: Order,
     after: [string, string] | null,
     take: number,
+    db?: PoolClient,
   ): Promise<EventRow[]> {
     const q = new Sql();
     const dir = DIRECTION[order];
     eventWhere(filter, q, order, after);
     const sql = `SELECT ${EVENT_VIEW_COLUMNS}, e.seq::text AS seq FROM events e ${q.whereClause()}
       ORDER BY e.timestamp ${dir.sql}, e.seq ${dir.sql} LIMIT ${q.param(take)}`;
-    return this.run<EventRow>(sql, q.params);
+    return this.run<EventRow>(sql, q.params, db);
   }
 
   /** Session summaries by (first_event_at, session_id): sessions_first_event_idx + incremental sort on ties. */

@@ -14,7 +14,8 @@ import type {
 } from './rejected.dto';
 import type { SessionPageDto, SessionsQueryDto } from './sessions.dto';
 import { timeRange } from './time-range';
-import { AnalyticsRepository, type RejectedRow } from './analytics.repository';
+import { AnalyticsRepository, type EventFilter, type RejectedRow } from './analytics.repository';
+import { EventTiers } from './event-tiers.service';
 import { type KeyPart, decodeCursor, encodeCursor } from '../common/cursor';
 import { type Page, textPage } from './json-page';
 
@@ -31,7 +32,10 @@ const SUMMARY_CURSOR: Record<SummaryGroupBy, KeyPart[]> = {
 
 @Injectable()
 export class AnalyticsService {
-  constructor(private readonly repo: AnalyticsRepository) {}
+  constructor(
+    private readonly repo: AnalyticsRepository,
+    private readonly tiers: EventTiers,
+  ) {}
 
   async sessionEvents(sessionId: string, query: SessionEventsQueryDto): Promise<JsonText<EventPageDto>> {
     if (sessionId.length < 1 || sessionId.length > SESSION_ID_MAX_LENGTH) {
@@ -125,14 +129,15 @@ export class AnalyticsService {
 
   private async eventPage(
     kind: string,
-    filter: Parameters<AnalyticsRepository['events']>[0],
+    filter: EventFilter,
     order: Order,
     limitParam: number | undefined,
     cursor: string | undefined,
   ): Promise<JsonText<EventPageDto>> {
     const limit = limitParam ?? DEFAULT_LIMIT;
     const after = cursor ? pair(decodeCursor(cursor, kind, order, TS_SEQ)) : null;
-    const rows = await this.repo.events(filter, order, after, limit + 1);
+    // Both tiers: the archived days' rows are merged into the hot ones (event-tiers.service.ts).
+    const rows = await this.tiers.events(filter, order, after, limit + 1);
     return textPage(rows, limit, (r) => encodeCursor(kind, order, [r.timestamp, r.seq]), eventJson);
   }
 }

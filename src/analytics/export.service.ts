@@ -1,12 +1,13 @@
 import { Readable } from 'node:stream';
 import { Injectable } from '@nestjs/common';
 import { eventJson } from '../common/event-view';
-import { AnalyticsRepository, type EventFilter, type EventRow } from './analytics.repository';
+import type { EventFilter, EventRow } from './analytics.repository';
+import { EventTiers } from './event-tiers.service';
 import type { ExportQueryDto } from './events.dto';
 import { HeavyReads } from './heavy-reads';
 import { timeRange } from './time-range';
 
-/** Rows per query: each chunk is its own keyset query (bounded by the statement timeout). */
+/** Rows per hot query: each chunk is its own keyset query (bounded by the statement timeout). */
 const CHUNK_ROWS = 1000;
 
 const CSV_COLUMNS = ['id', 'session_id', 'category', 'name', 'timestamp', 'received_at', 'client_id', 'data'];
@@ -44,15 +45,15 @@ export interface ExportStream {
 }
 
 /**
- * Every event matching the filters of GET /v1/events, streamed: a keyset walk in chunks of
- * CHUNK_ROWS, the next chunk read only when the socket has taken the previous one (Readable.from
- * pulls on demand), so memory holds about one chunk however many rows match, and no database
- * connection is held while the client reads.
+ * Every event matching the filters of GET /v1/events, both tiers merged in order
+ * (EventTiers.exportChunks), streamed: the next chunk is read only when the socket has taken the
+ * previous one (Readable.from pulls on demand), so memory holds about one chunk however many rows
+ * match, and no PostgreSQL connection is held while the client reads.
  */
 @Injectable()
 export class ExportService {
   constructor(
-    private readonly repo: AnalyticsRepository,
+    private readonly tiers: EventTiers,
     private readonly heavy: HeavyReads,
   ) {}
 
@@ -71,12 +72,13 @@ export class ExportService {
       ...timeRange(query),
     };
     const release = this.heavy.acquire(clientId);
-    const read = (after: [string, string] | null) =>
-      this.heavy.statement(clientId, () => this.repo.events(filter, order, after, CHUNK_ROWS));
+    const rows = this.tiers.exportChunks(filter, order, CHUNK_ROWS, (read) =>
+      this.heavy.statement(clientId, read),
+    );
     // The first chunk is read before answering, so a bad or too-broad query is still a clean 4xx/503.
-    let first: EventRow[];
+    let first: IteratorResult<EventRow[]>;
     try {
-      first = await read(null);
+      first = await rows.next();
     } catch (err) {
       release();
       throw err;
@@ -84,18 +86,19 @@ export class ExportService {
     const line = format === 'csv' ? csvLine : ndjsonLine;
     async function* chunks(): AsyncGenerator<string> {
       if (format === 'csv') yield `${CSV_COLUMNS.join(',')}\r\n`;
-      let rows = first;
-      while (rows.length > 0) {
-        yield rows.map(line).join('');
-        if (rows.length < CHUNK_ROWS) return;
-        const last = rows[rows.length - 1];
-        rows = await read([last.timestamp, last.seq]);
-      }
+      if (first.done) return;
+      yield first.value.map(line).join('');
+      for await (const chunk of rows) yield chunk.map(line).join('');
     }
     const stamp = new Date().toISOString().replace(/[-:]/g, '').slice(0, 15);
     const stream = Readable.from(chunks(), { objectMode: false });
     // 'close' follows the end, an error and a destroy() (Fastify destroys it when the socket closes).
-    stream.once('close', release);
+    stream.once('close', () => {
+      release();
+      // A stream destroyed before its first pull never ran chunks(): end the walk (and its DuckDB
+      // connection) here.
+      void rows.return(undefined).catch(() => undefined);
+    });
     return {
       stream,
       contentType: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8',

@@ -11,7 +11,8 @@
 // transaction with sorting disabled so that each step groups by hashing (a quarter of the
 // statement's CPU on one day of the commonest types), with memory to keep larger ranges in memory.
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Pool } from 'pg';
+import type { Pool, PoolClient } from 'pg';
+import type { FunnelHotRow } from '../archive/archive-reader.repository';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { Sql } from '../prisma/sql';
 import { ANALYTICS_POOL, analyticsQueryError } from './analytics-pool';
@@ -34,8 +35,8 @@ export class FunnelsRepository {
     @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
   ) {}
 
-  /** Sessions that reached each step, in step order. */
-  async sessionsPerStep(q: FunnelQuery): Promise<number[]> {
+  /** The funnel statement: one row of counts c1..cN. */
+  private statement(q: FunnelQuery): { text: string; params: unknown[] } {
     const sql = new Sql();
     const p = (v: unknown): string => sql.param(v);
     const client = q.clientId === undefined ? '' : ` AND e.client_id = ${p(q.clientId)}`;
@@ -59,14 +60,60 @@ export class FunnelsRepository {
         GROUP BY s.session_id)`);
     }
     const counts = q.steps.map((_s, i) => `(SELECT count(*) FROM s${i + 1})::text AS c${i + 1}`);
-    const text = `WITH ${ctes.join(',\n')}\nSELECT ${counts.join(', ')}`;
+    return { text: `WITH ${ctes.join(',\n')}\nSELECT ${counts.join(', ')}`, params: sql.params };
+  }
+
+  /**
+   * The funnel statement in the caller's transaction `db` (a tiered read's snapshot), with the
+   * funnel's planner settings and `timeoutMs` as its statement_timeout.
+   */
+  async sessionsPerStepIn(db: PoolClient, q: FunnelQuery, timeoutMs: number): Promise<number[]> {
+    await this.setLocal(db, timeoutMs);
+    const { text, params } = this.statement(q);
+    const row = (await db.query<Record<string, string>>(text, params)).rows[0] ?? {};
+    return q.steps.map((_s, i) => Number(row[`c${i + 1}`]));
+  }
+
+  /**
+   * The hot tier's events of the steps' types in [from, to + within] (of the client), for the
+   * archive's funnel over both tiers (ArchiveReader.sessionsPerStep): events_type_time_idx, one
+   * range per type, index-only. Microseconds as an exact bigint (extract gives a numeric).
+   */
+  async stepRows(db: PoolClient, q: FunnelQuery, timeoutMs: number): Promise<FunnelHotRow[]> {
+    await this.setLocal(db, timeoutMs);
+    const sql = new Sql();
+    const types = [...new Map(q.steps.map((s) => [`${s.category}\0${s.name}`, s])).values()];
+    const isStep = types.map(
+      (s) => `(e.category = ${sql.param(s.category)} AND e.name = ${sql.param(s.name)})`,
+    );
+    const client = q.clientId === undefined ? '' : ` AND e.client_id = ${sql.param(q.clientId)}`;
+    const text = `SELECT e.session_id, e.category, e.name, e.client_id,
+        (extract(epoch FROM e.timestamp) * 1000000)::bigint::text AS ts_us
+      FROM events e
+      WHERE (${isStep.join(' OR ')})${client} AND e.timestamp >= ${sql.param(q.from)}::timestamptz
+        AND e.timestamp <= ${sql.param(q.to)}::timestamptz + ${sql.param(q.withinMs * 1000)}::bigint * interval '1 microsecond'`;
+    return (await db.query<FunnelHotRow>(text, sql.params)).rows;
+  }
+
+  private async setLocal(db: PoolClient, timeoutMs: number): Promise<void> {
+    const settings = { ...FUNNEL_SETTINGS, statement_timeout: String(Math.max(1, Math.round(timeoutMs))) };
+    await db.query(
+      Object.entries(settings)
+        .map(([k, v]) => `SET LOCAL ${k} = '${v}'`)
+        .join('; '),
+    );
+  }
+
+  /** Sessions that reached each step, in step order, over the hot tier alone (its own transaction). */
+  async sessionsPerStep(q: FunnelQuery): Promise<number[]> {
+    const { text, params } = this.statement(q);
     const db = await this.pool.connect().catch((err: unknown) => {
       throw analyticsQueryError(err, this.config?.analyticsStatementTimeoutMs ?? 0);
     });
     try {
       const settings = Object.entries(FUNNEL_SETTINGS).map(([k, v]) => `SET LOCAL ${k} = '${v}'`);
       await db.query(`BEGIN READ ONLY; ${settings.join('; ')}`);
-      const row = (await db.query<Record<string, string>>(text, sql.params)).rows[0] ?? {};
+      const row = (await db.query<Record<string, string>>(text, params)).rows[0] ?? {};
       await db.query('COMMIT');
       db.release();
       return q.steps.map((_s, i) => Number(row[`c${i + 1}`]));

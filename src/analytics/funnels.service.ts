@@ -1,7 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import type { Pool } from 'pg';
+import { type ArchiveDay, ArchiveCatalogRepository } from '../archive/archive-catalog.repository';
+import { utcDay } from '../archive/archive-layout';
+import { ArchiveQueryTimeout, ArchiveReader, type FunnelHotRow } from '../archive/archive-reader.repository';
 import { ApiError } from '../common/api-error';
+import { APP_CONFIG, type AppConfig } from '../config/config';
+import { ANALYTICS_POOL, QUERY_CANCELED, analyticsQueryError } from './analytics-pool';
 import { type FunnelRequestDto, type FunnelResponseDto, WITHIN_RE } from './funnels.dto';
-import { FunnelsRepository } from './funnels.repository';
+import { type FunnelQuery, FunnelsRepository } from './funnels.repository';
 import { HeavyReads } from './heavy-reads';
 import { timeRange } from './time-range';
 
@@ -13,6 +19,10 @@ export class FunnelsService {
   constructor(
     private readonly repo: FunnelsRepository,
     private readonly heavy: HeavyReads,
+    @Inject(ANALYTICS_POOL) private readonly pool: Pool,
+    private readonly catalog: ArchiveCatalogRepository,
+    private readonly reader: ArchiveReader,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** `clientId`: the analyst asking, whose concurrent heavy reads are capped (HeavyReads). */
@@ -24,7 +34,7 @@ export class FunnelsService {
     }
     const range = timeRange(body);
     const counts = await this.heavy.run(clientId, () =>
-      this.repo.sessionsPerStep({
+      this.sessionsPerStep({
         steps: body.steps,
         withinMs,
         from: range.from!,
@@ -35,5 +45,36 @@ export class FunnelsService {
     return {
       steps: body.steps.map((s, i) => ({ category: s.category, name: s.name, sessions: counts[i] })),
     };
+  }
+
+  /**
+   * The funnel over both tiers, exactly. In one snapshot (ArchiveCatalogRepository.snapshotWithDays:
+   * its LOCK comes before any query, so the order of the two reads inside does not matter): the
+   * registered files of [from, to + within]; none (the common case) → the PostgreSQL statement,
+   * as before; some → the hot tier's rows of the steps' types, which DuckDB counts together with
+   * the files (a session's steps may lie in both tiers). FUNNEL_TIMEOUT bounds the whole: the
+   * snapshot's statements (statement_timeout) and then DuckDB (interrupted when it runs out).
+   */
+  private async sessionsPerStep(q: FunnelQuery): Promise<number[]> {
+    const limit = this.config.funnelTimeoutMs;
+    const deadline = Date.now() + limit;
+    const lastDay = utcDay(new Date(Date.parse(q.to) + q.withinMs));
+    let read: { counts: number[] } | { days: ArchiveDay[]; hot: FunnelHotRow[] };
+    try {
+      read = await this.catalog.snapshotWithDays(this.pool, utcDay(q.from), lastDay, async (db, days) => {
+        if (days.length === 0) return { counts: await this.repo.sessionsPerStepIn(db, q, limit) };
+        return { days, hot: await this.repo.stepRows(db, q, limit) };
+      });
+    } catch (err) {
+      throw analyticsQueryError(err, limit, 'FUNNEL_TIMEOUT');
+    }
+    if ('counts' in read) return read.counts;
+    try {
+      return await this.reader.sessionsPerStep(read.days, q, read.hot, Math.max(1, deadline - Date.now()));
+    } catch (err) {
+      if (err instanceof ArchiveQueryTimeout)
+        throw analyticsQueryError({ code: QUERY_CANCELED }, limit, 'FUNNEL_TIMEOUT');
+      throw err;
+    }
   }
 }

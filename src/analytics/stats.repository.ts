@@ -5,7 +5,7 @@
 // (generate_series) × the groups of the range, left-joined to the counts aggregated over those
 // buckets only, so a page costs what its buckets hold whatever the range.
 import { Inject, Injectable, Optional } from '@nestjs/common';
-import type { Pool, QueryResultRow } from 'pg';
+import type { Pool, PoolClient, QueryResultRow } from 'pg';
 import { Sql, sqlTimestamp } from '../prisma/sql';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { ANALYTICS_POOL, analyticsQuery } from './analytics-pool';
@@ -80,8 +80,23 @@ export class StatsRepository {
     @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
   ) {}
 
-  private run<R extends QueryResultRow>(sql: string, params: unknown[]): Promise<R[]> {
-    return analyticsQuery<R>(this.pool, this.config?.analyticsStatementTimeoutMs ?? 0, sql, params);
+  private run<R extends QueryResultRow>(
+    sql: string,
+    params: unknown[],
+    db: Pick<Pool, 'query'> = this.pool,
+  ): Promise<R[]> {
+    return analyticsQuery<R>(db, this.config?.analyticsStatementTimeoutMs ?? 0, sql, params);
+  }
+
+  /** The first and last event times of a session (sessions_pkey), both tiers: the table outlives the move. */
+  async sessionSpan(sessionId: string, db?: PoolClient): Promise<{ first: string; last: string } | null> {
+    const rows = await this.run<{ first: string; last: string }>(
+      `SELECT ${sqlTimestamp('first_event_at')} AS first, ${sqlTimestamp('last_event_at')} AS last
+         FROM sessions WHERE session_id = $1`,
+      [sessionId],
+      db,
+    );
+    return rows[0] ?? null;
   }
 
   /** The groups having counts in [from, to] (read from `source`, the coarsest table covering the range). */
@@ -92,6 +107,7 @@ export class StatsRepository {
     from: string,
     to: string,
     max: number,
+    db?: PoolClient,
   ): Promise<[string, string][]> {
     const q = new Sql();
     const { from: fromSql, where } = sourceSql(source, filter, q);
@@ -106,11 +122,11 @@ export class StatsRepository {
     const [k1, k2] = KEYS[groupBy];
     const sql = `SELECT DISTINCT ${k1} AS k1, ${k2} AS k2 FROM ${fromSql} WHERE ${where.join(' AND ')}
       ORDER BY 1, 2 LIMIT ${q.param(max + 1)}`;
-    return (await this.run<{ k1: string; k2: string }>(sql, q.params)).map((r) => [r.k1, r.k2]);
+    return (await this.run<{ k1: string; k2: string }>(sql, q.params, db)).map((r) => [r.k1, r.k2]);
   }
 
   /** One page of (bucket, group) rows in (bucket, k1, k2) order, zero where nothing was counted. */
-  async page(s: StatsPageQuery): Promise<StatsRow[]> {
+  async page(s: StatsPageQuery, db?: PoolClient): Promise<StatsRow[]> {
     const q = new Sql();
     const { from: fromSql, where } = sourceSql(s.source, s.filter, q);
     const unit = q.param(s.interval);
@@ -151,6 +167,6 @@ export class StatsRepository {
         LEFT JOIN counts n ON n.bucket = b.bucket AND n.k1 = g.k1 AND n.k2 = g.k2
         ${after}
         ORDER BY b.bucket, g.k1, g.k2 LIMIT ${q.param(s.take)}`;
-    return this.run<StatsRow>(sql, q.params);
+    return this.run<StatsRow>(sql, q.params, db);
   }
 }

@@ -1,7 +1,13 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { Pool, PoolClient } from 'pg';
+import { ArchiveCatalogRepository } from '../archive/archive-catalog.repository';
+import { utcDay } from '../archive/archive-layout';
+import { type ArchiveCountsQuery, ArchiveReader, daysIn } from '../archive/archive-reader.repository';
 import { ApiError } from '../common/api-error';
+import { APP_CONFIG, type AppConfig } from '../config/config';
 import { formatMicros, nowMicros } from '../common/timestamp';
 import { decodeCursor, encodeCursor } from '../common/cursor';
+import { ANALYTICS_POOL, analyticsQueryError } from './analytics-pool';
 import { DEFAULT_LIMIT } from './page.dto';
 import type { GroupBy, Interval, StatsPageDto, StatsQueryDto, StatsRowDto } from './stats.dto';
 import { type StatsRow, type StatsSource, StatsRepository } from './stats.repository';
@@ -33,7 +39,43 @@ const DEFAULT_SPAN_US: Record<Interval, number> = {
 /** Counts per bucket, every bucket present, read from the counts tables (stats.repository.ts). */
 @Injectable()
 export class StatsService {
-  constructor(private readonly repo: StatsRepository) {}
+  constructor(
+    private readonly repo: StatsRepository,
+    @Inject(ANALYTICS_POOL) private readonly pool: Pool,
+    private readonly catalog: ArchiveCatalogRepository,
+    private readonly reader: ArchiveReader,
+    @Optional() @Inject(APP_CONFIG) private readonly config?: AppConfig,
+  ) {}
+
+  /**
+   * A session's counts over both tiers: the counts tables hold no session, so a session_id filter
+   * reads its events. In one snapshot (ArchiveCatalogRepository.snapshot) the session's span
+   * (sessions, which the move leaves alone) picks the registered files of its days in the range;
+   * DuckDB counts their events per bucket (a few rows: the files are sorted by session), and the
+   * hot page (every bucket and group, zeros included) gets them added. The snapshot stays open
+   * while DuckDB counts so that the page and the files are of one moment.
+   */
+  private async sessionTiers(
+    sessionId: string,
+    c: ArchiveCountsQuery,
+    page: (db: PoolClient, archived: StatsRow[]) => Promise<StatsRow[]>,
+  ): Promise<StatsRow[]> {
+    try {
+      return await this.catalog.snapshotWithDays(
+        this.pool,
+        utcDay(c.from),
+        utcDay(c.to),
+        async (db, registered) => {
+          const span = await this.repo.sessionSpan(sessionId, db);
+          const days = span === null ? [] : daysIn(registered, span.first, span.last);
+          const archived = days.length === 0 ? [] : await this.reader.counts(days, c);
+          return page(db, archived);
+        },
+      );
+    } catch (err) {
+      throw analyticsQueryError(err, this.config?.analyticsStatementTimeoutMs ?? 0);
+    }
+  }
 
   async stats(query: StatsQueryDto): Promise<StatsPageDto> {
     const interval: Interval = query.interval ?? 'hour';
@@ -72,35 +114,51 @@ export class StatsService {
     const kind = `stats:${interval}:${groupBy ?? 'total'}:${tz}`;
     const after = query.cursor ? decodeCursor(query.cursor, kind, 'asc', ['ts', 'key', 'key']) : null;
 
-    let groups: [string, string][] = [];
-    if (groupBy !== undefined) {
-      groups = await this.repo.groups(
-        groupBy,
-        groupSource(from, to, filter.sessionId),
-        filter,
-        fromText,
-        toText,
-        MAX_GROUPS,
-      );
-      if (groups.length > MAX_GROUPS) {
-        throw ApiError.validation(
-          [{ path: '/group_by', message: `more than ${MAX_GROUPS} groups in range: add a filter` }],
-          'Too many groups',
+    const page = async (db?: PoolClient, archived: StatsRow[] = []): Promise<StatsRow[]> => {
+      let groups: [string, string][] = [];
+      if (groupBy !== undefined) {
+        groups = await this.repo.groups(
+          groupBy,
+          groupSource(from, to, filter.sessionId),
+          filter,
+          fromText,
+          toText,
+          MAX_GROUPS,
+          db,
         );
+        groups = withArchivedGroups(groups, archived);
+        if (groups.length > MAX_GROUPS) {
+          throw ApiError.validation(
+            [{ path: '/group_by', message: `more than ${MAX_GROUPS} groups in range: add a filter` }],
+            'Too many groups',
+          );
+        }
       }
-    }
-    const rows = await this.repo.page({
-      interval,
-      tz,
-      groupBy,
-      filter,
-      source: countSource(interval, tz, from, to, filter.sessionId),
-      from: fromText,
-      to: toText,
-      groups,
-      after: after ? [after[0], after[1], after[2]] : null,
-      take: limit + 1,
-    });
+      const rows = await this.repo.page(
+        {
+          interval,
+          tz,
+          groupBy,
+          filter,
+          source: countSource(interval, tz, from, to, filter.sessionId),
+          from: fromText,
+          to: toText,
+          groups,
+          after: after ? [after[0], after[1], after[2]] : null,
+          take: limit + 1,
+        },
+        db,
+      );
+      return addArchived(rows, archived);
+    };
+    const rows =
+      filter.sessionId === undefined
+        ? await page()
+        : await this.sessionTiers(
+            filter.sessionId,
+            { interval, tz, groupBy, filter, from: fromText, to: toText },
+            page,
+          );
     const more = rows.length > limit;
     const kept = more ? rows.slice(0, limit) : rows;
     const last = kept[kept.length - 1];
@@ -109,6 +167,23 @@ export class StatsService {
       next_cursor: more ? encodeCursor(kind, 'asc', [last.bucket, last.k1, last.k2]) : null,
     };
   }
+}
+
+/** The hot tier's groups and the archive's, each once. */
+function withArchivedGroups(groups: [string, string][], archived: StatsRow[]): [string, string][] {
+  const all = new Map(groups.map((g) => [`${g[0]}\0${g[1]}`, g]));
+  for (const r of archived) all.set(`${r.k1}\0${r.k2}`, [r.k1, r.k2]);
+  return [...all.values()];
+}
+
+/** The page's rows with the archive's counts of the same (bucket, group) added. */
+function addArchived(rows: StatsRow[], archived: StatsRow[]): StatsRow[] {
+  if (archived.length === 0) return rows;
+  const counts = new Map(archived.map((r) => [`${r.bucket}\0${r.k1}\0${r.k2}`, Number(r.count)]));
+  return rows.map((r) => {
+    const more = counts.get(`${r.bucket}\0${r.k1}\0${r.k2}`);
+    return more === undefined ? r : { ...r, count: String(Number(r.count) + more) };
+  });
 }
 
 function statsRow(r: StatsRow, groupBy: GroupBy | undefined): StatsRowDto {

@@ -9,9 +9,15 @@
 // drop (ACCESS EXCLUSIVE) waiting until the reader is done.
 import { join, relative, resolve } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Pool, PoolClient } from 'pg';
+import type { Pool, PoolClient, QueryResult } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../config/config';
 import { PG_POOL } from '../prisma/pg-pool';
+import { checkDay } from './archive-layout';
+
+/** days()'s statement, for snapshotWithDays (which inlines $1 and $2). */
+const DAYS_SQL = `SELECT to_char(day, 'YYYY-MM-DD') AS day, array_agg(path ORDER BY path) AS paths FROM archive_files
+  WHERE ($1::date IS NULL OR day >= $1::date) AND ($2::date IS NULL OR day <= $2::date)
+  GROUP BY day ORDER BY day`;
 
 /** One registered file; `path` relative to ARCHIVE_DIR. */
 export interface ArchiveFileRow {
@@ -73,6 +79,41 @@ export class ArchiveCatalogRepository {
       await db.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
       await db.query('LOCK TABLE events IN ACCESS SHARE MODE');
       const result = await fn(db, () => this.days(db, fromDay, toDay));
+      await db.query('COMMIT');
+      ok = true;
+      return result;
+    } finally {
+      if (!ok) await db.query('ROLLBACK').catch(() => undefined);
+      db.release(!ok);
+    }
+  }
+
+  /**
+   * snapshot() for a read that wants the file list first: BEGIN, LOCK and the list go to the
+   * server as one simple query (the LOCK still precedes the query that takes the snapshot), so a
+   * read whose range holds no file costs its hot query plus one round trip and COMMIT — about
+   * what the hot query alone cost before the archive (event-tiers.service.ts measures it).
+   * The days are checked and inlined: a simple query takes no parameters.
+   */
+  async snapshotWithDays<T>(
+    pool: Pool,
+    fromDay: string | undefined,
+    toDay: string | undefined,
+    fn: (db: PoolClient, days: ArchiveDay[]) => Promise<T>,
+  ): Promise<T> {
+    const bound = (day: string | undefined): string => (day === undefined ? 'NULL' : `'${checkDay(day)}'`);
+    const db = await pool.connect();
+    let ok = false;
+    try {
+      const results = (await db.query(
+        `BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; LOCK TABLE events IN ACCESS SHARE MODE;
+         ${DAYS_SQL.split('$1').join(bound(fromDay)).split('$2').join(bound(toDay))}`,
+      )) as unknown as QueryResult<{ day: string; paths: string[] }>[];
+      const days = results[results.length - 1].rows.map((r) => ({
+        day: r.day,
+        files: r.paths.map((p) => this.absolute(p)),
+      }));
+      const result = await fn(db, days);
       await db.query('COMMIT');
       ok = true;
       return result;

@@ -1,7 +1,7 @@
 // The DuckDB statements that write the archive: a day's rows are appended to a temporary table
 // of the writer's connection (it spills to DuckDB's temp_directory past memory_limit), then one
 // COPY sorts them and writes the Parquet file. The file's columns and types are the archive's
-// format (docs/archive.md); ARCHIVE_SELECT is its one definition.
+// format (docs/storage.md); ARCHIVE_SELECT is its one definition.
 import { Injectable } from '@nestjs/common';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { ArchiveSourceRow } from './archive-source.repository';

@@ -1,5 +1,5 @@
 // Where the archive's files live: Hive layout `<ARCHIVE_DIR>/events/date=YYYY-MM-DD/<file>.parquet`
-// (docs/archive.md). A file being written has a name starting with "." and not ending in
+// (docs/storage.md). A file being written has a name starting with "." and not ending in
 // ".parquet", so no reader ever sees it before its atomic rename.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';

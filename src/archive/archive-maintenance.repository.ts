@@ -110,11 +110,17 @@ export class ArchiveMaintenanceRepository {
     }
   }
 
-  /** Deletes ledger keys first received before `before` (ISO time): they may be stored again. */
-  async trimLedger(before: string): Promise<number> {
+  /**
+   * Deletes ledger keys first received before `before` (ISO time) whose event is no longer in a
+   * partition (its timestamp is before UTC day `oldestHotDay`): those ids may be stored again, and
+   * lookups by id of events still hot keep finding them through the ledger.
+   */
+  async trimLedger(before: string, oldestHotDay: string): Promise<number> {
     return this.deleteInBatches(
-      `DELETE FROM event_ids WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_ids WHERE received_at < $1::timestamptz LIMIT ${DELETE_BATCH}))`,
-      [before],
+      `DELETE FROM event_ids WHERE ctid = ANY(ARRAY(SELECT ctid FROM event_ids
+         WHERE received_at < $1::timestamptz AND timestamp < $2::date::timestamp AT TIME ZONE 'UTC'
+         LIMIT ${DELETE_BATCH}))`,
+      [before, checkDay(oldestHotDay)],
     );
   }
 
@@ -143,8 +149,11 @@ export class ArchiveMaintenanceRepository {
     }
   }
 
-  /** Each hot day's partition: estimated events and bytes (heap, indexes, TOAST), days in order. */
-  async hotTotals(): Promise<HotDayTotals[]> {
+  /**
+   * Each hot day's partition: estimated events and bytes (heap, indexes, TOAST), days in order. A
+   * partition never analysed is counted, or taken as empty when `countUnanalysed` is false (/metrics).
+   */
+  async hotTotals(countUnanalysed = true): Promise<HotDayTotals[]> {
     const res = await this.pool.query<{ relname: string; events: number; bytes: number }>(
       `SELECT c.relname, c.reltuples::float8 AS events, pg_total_relation_size(c.oid)::float8 AS bytes
          FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
@@ -156,7 +165,7 @@ export class ArchiveMaintenanceRepository {
       if (!m) continue;
       // Never analysed yet (a young partition): counted instead.
       const events =
-        r.events >= 0
+        r.events >= 0 || !countUnanalysed
           ? r.events
           : Number(
               (await this.pool.query<{ n: string }>(`SELECT count(*)::text AS n FROM ${r.relname}`)).rows[0]

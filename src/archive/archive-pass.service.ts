@@ -1,4 +1,4 @@
-// The archive/retention pass (docs/archive.md, "The pass"). One pass at a time across every process
+// The archive/retention pass (docs/storage.md, "The pass"). One pass at a time across every process
 // (an advisory lock); each closed day older than the hot window is moved from its partition to a
 // Parquet file, and what is older than the retention horizons is deleted.
 //
@@ -64,7 +64,7 @@ export interface ArchivePassResult {
   orphans_removed: number;
   /** Quarantined events deleted by REJECTED_RETENTION_DAYS. */
   rejected_deleted: number;
-  /** Deduplication keys older than DEDUPE_WINDOW_DAYS forgotten. */
+  /** Deduplication keys older than DEDUPE_WINDOW_DAYS forgotten (those of events still hot are kept). */
   ledger_keys_trimmed: number;
 }
 
@@ -119,14 +119,13 @@ export class ArchivePassService {
     const horizon =
       this.config.eventsRetentionDays > 0 ? addDays(today, -this.config.eventsRetentionDays) : null;
     for (const day of await this.partitions.days()) {
-      if (day >= cutoff) continue;
       if (horizon !== null && day < horizon) {
-        // Beyond retention: deleted, not archived.
+        // Beyond retention (even inside the hot window, when retention is the shorter): deleted.
         if (await this.maintenance.dropPartition(day)) result.dropped_partitions.push(day);
         result.deleted_days.push(day);
-        continue;
+      } else if (day < cutoff) {
+        await this.move(day, result, options.hook);
       }
-      await this.move(day, result, options.hook);
     }
     if (horizon !== null) {
       const files = await this.catalog.unregisterBefore(horizon);
@@ -139,8 +138,11 @@ export class ArchivePassService {
         new Date(now.getTime() - this.config.rejectedRetentionDays * DAY_MS).toISOString(),
       );
     }
+    // Keys of events still in a partition stay (lookups by id start at the ledger).
+    const oldestHot = (await this.partitions.days())[0] ?? addDays(today, 1);
     result.ledger_keys_trimmed = await this.maintenance.trimLedger(
       new Date(now.getTime() - this.config.dedupeWindowDays * DAY_MS).toISOString(),
+      oldestHot,
     );
     const changed =
       result.archived.length +

@@ -1,19 +1,22 @@
 // The read paths' queries over the archive's Parquet files, run by the embedded DuckDB. Each
 // answers in the PostgreSQL read path's row shapes (EventRow, StatsRow, per-step counts), with the
-// same orders, bounds and cursors, so a later read spanning both tiers is a merge of two lists of
-// identical rows. Only the files of the days a query's time range touches are opened
-// (archive-layout.ts), and within a file DuckDB skips row groups by their min/max statistics:
+// same orders, bounds and cursors, so a read spanning both tiers is a merge of two lists of
+// identical rows. Every query reads only the files it is given: the registered files
+// (ArchiveCatalogRepository) of the read's snapshot, never a listing of the disk, where a file of
+// a pass that died before registering it may lie. Of those, only the days a query's time range
+// touches are opened, and within a file DuckDB skips row groups by their min/max statistics:
 // files are sorted by (session_id, timestamp, seq), so a session's timeline reads one range.
-import { Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { DIRECTION, eventWhere, type EventFilter, type EventRow } from '../analytics/analytics.repository';
 import type { FunnelQuery } from '../analytics/funnels.repository';
 import type { Order } from '../analytics/page.dto';
 import type { GroupBy, Interval } from '../analytics/stats.dto';
 import type { StatsFilter, StatsRow } from '../analytics/stats.repository';
-import { APP_CONFIG, type AppConfig } from '../config/config';
+import type { EventViewRow } from '../common/event-view';
 import { Sql } from '../prisma/sql';
-import { archiveFiles, archiveFilesByDay, utcDay } from './archive-layout';
+import type { ArchiveDay } from './archive-catalog.repository';
+import { utcDay } from './archive-layout';
 import { sqlLiteral } from './archive-files.repository';
 import { DuckDbService } from './duckdb.service';
 
@@ -74,19 +77,38 @@ function source(files: string[]): string | null {
   return `read_parquet([${files.map(sqlLiteral).join(', ')}], hive_partitioning = false)`;
 }
 
+/** A funnel's hot-tier rows (FunnelsRepository.stepRows): read together with the files. */
+export interface FunnelHotRow {
+  session_id: string;
+  category: string;
+  name: string;
+  client_id: string;
+  /** Microseconds since the epoch, as text (bigint). */
+  ts_us: string;
+}
+
+/** The files of `days` whose day is in [from, to] (either bound open, RFC 3339 bounds). */
+export function daysIn(days: ArchiveDay[], from?: string, to?: string): ArchiveDay[] {
+  const fromDay = from === undefined ? undefined : utcDay(from);
+  const toDay = to === undefined ? undefined : utcDay(to);
+  return days.filter(
+    (d) => (fromDay === undefined || d.day >= fromDay) && (toDay === undefined || d.day <= toDay),
+  );
+}
+
+/** Thrown when `timeoutMs` ran out and DuckDB was interrupted. */
+export class ArchiveQueryTimeout extends Error {
+  constructor(readonly timeoutMs: number) {
+    super(`archive query interrupted after ${timeoutMs} ms`);
+  }
+}
+
 @Injectable()
 export class ArchiveReader {
-  constructor(
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly duckdb: DuckDbService,
-  ) {}
+  constructor(private readonly duckdb: DuckDbService) {}
 
-  private files(from?: string, to?: string): Promise<string[]> {
-    return archiveFiles(
-      this.config.archiveDir,
-      from === undefined ? undefined : utcDay(from),
-      to === undefined ? undefined : utcDay(to),
-    );
+  private files(days: ArchiveDay[], from?: string, to?: string): string[] {
+    return daysIn(days, from, to).flatMap((d) => d.files);
   }
 
   private async rows<R>(sql: string, params: unknown[]): Promise<R[]> {
@@ -100,16 +122,13 @@ export class ArchiveReader {
    * sort key: a walk reads one day after another and stops when it has enough rows, instead of
    * sorting the whole range (a month's first page costs about a day's).
    */
-  private async walkDays(
+  private walkDays(
+    registered: ArchiveDay[],
     filter: EventFilter,
     order: Order,
     after: [string, string] | null,
-  ): Promise<string[][]> {
-    const days = await archiveFilesByDay(
-      this.config.archiveDir,
-      filter.from === undefined ? undefined : utcDay(filter.from),
-      filter.to === undefined ? undefined : utcDay(filter.to),
-    );
+  ): string[][] {
+    const days = daysIn(registered, filter.from, filter.to);
     if (order === 'desc') days.reverse();
     const cursorDay = after === null ? undefined : utcDay(after[0]);
     const walk = days
@@ -145,13 +164,14 @@ export class ArchiveReader {
    * the archive: a session's timeline, a category+name page, a name alone, a client's events.
    */
   async events(
+    days: ArchiveDay[],
     filter: EventFilter,
     order: Order,
     after: [string, string] | null,
     take: number,
   ): Promise<EventRow[]> {
     const rows: EventRow[] = [];
-    for (const files of await this.walkDays(filter, order, after)) {
+    for (const files of this.walkDays(days, filter, order, after)) {
       const sql = this.eventsSql(files, filter, order, after, take - rows.length);
       rows.push(
         ...(await this.rows<{ r: string }>(sql.text, sql.params)).map((row) => unpackEventRow(row.r)),
@@ -165,11 +185,16 @@ export class ArchiveReader {
    * Every event matching `filter` in (timestamp, seq) order, as a stream of chunks of DuckDB's
    * vector size, one day after another: memory holds one chunk on the JavaScript side and at most
    * DuckDB's memory_limit on its own (the sort of a day spills beyond it). The connection stays
-   * open until the walk ends or is abandoned.
+   * open until the walk ends or is abandoned. `after`: resume after this (timestamp, seq).
    */
-  async *exportEvents(filter: EventFilter, order: Order = 'asc'): AsyncGenerator<EventRow[]> {
-    for (const files of await this.walkDays(filter, order, null)) {
-      const sql = this.eventsSql(files, filter, order, null);
+  async *exportEvents(
+    days: ArchiveDay[],
+    filter: EventFilter,
+    order: Order = 'asc',
+    after: [string, string] | null = null,
+  ): AsyncGenerator<EventRow[]> {
+    for (const files of this.walkDays(days, filter, order, after)) {
+      const sql = this.eventsSql(files, filter, order, after);
       const connection: DuckDBConnection = await this.duckdb.connect();
       try {
         const result = await connection.stream(sql.text, sql.params as never);
@@ -179,7 +204,7 @@ export class ArchiveReader {
           yield (chunk.getColumns()[0] as string[]).map(unpackEventRow);
         }
       } finally {
-        connection.closeSync();
+        this.duckdb.release(connection);
       }
     }
   }
@@ -188,8 +213,8 @@ export class ArchiveReader {
    * Counts per bucket and group in [from, to], in (bucket, k1, k2) order; only buckets holding
    * events (the stats service fills the empty ones). Rows shaped like StatsRepository.page's.
    */
-  async counts(c: ArchiveCountsQuery): Promise<StatsRow[]> {
-    const from = source(await this.files(c.from, c.to));
+  async counts(days: ArchiveDay[], c: ArchiveCountsQuery): Promise<StatsRow[]> {
+    const from = source(this.files(days, c.from, c.to));
     if (from === null) return [];
     const q = new Sql();
     eventWhere({ ...c.filter, from: c.from, to: c.to }, q);
@@ -212,11 +237,76 @@ export class ArchiveReader {
    * step is a list_filter over the previous step's time: no join per step (STACK.md measured a
    * join 2.3× slower and window functions 4× slower on a day of the commonest types).
    */
-  async sessionsPerStep(f: FunnelQuery): Promise<number[]> {
-    const withinUs = f.withinMs * 1000;
+  async sessionsPerStep(
+    days: ArchiveDay[],
+    f: FunnelQuery,
+    hot: FunnelHotRow[] = [],
+    timeoutMs = 0,
+  ): Promise<number[]> {
     const lastMs = Date.parse(f.to) + f.withinMs;
-    const from = source(await this.files(f.from, new Date(lastMs).toISOString()));
-    if (from === null) return f.steps.map(() => 0);
+    const files = source(this.files(days, f.from, new Date(lastMs).toISOString()));
+    if (files === null && hot.length === 0) return f.steps.map(() => 0);
+    return this.duckdb.use(async (connection) => {
+      // The limit covers staging the hot rows too; interrupt() stops DuckDB between vectors.
+      let timedOut = false;
+      const timer =
+        timeoutMs > 0
+          ? setTimeout(() => {
+              timedOut = true;
+              connection.interrupt();
+            }, timeoutMs)
+          : undefined;
+      try {
+        const parts: string[] = [];
+        if (files !== null)
+          parts.push(`SELECT session_id, category, name, client_id, timestamp FROM ${files}`);
+        if (hot.length > 0) {
+          await this.stageHot(connection, hot);
+          // An interrupt while appending is not kept for the next statement.
+          if (timedOut) throw new ArchiveQueryTimeout(timeoutMs);
+          parts.push(`SELECT session_id, category, name, client_id,
+            timezone('UTC', make_timestamp(ts_us)) AS timestamp FROM funnel_hot`);
+        }
+        const sql = this.funnelSql(f, `(${parts.join(' UNION ALL ')})`);
+        const reader = await connection.runAndReadAll(sql.text, sql.params as never);
+        const [row] = reader.getRowObjects() as Record<string, string>[];
+        return f.steps.map((_s, i) => Number(row?.[`c${i + 1}`] ?? 0));
+      } catch (err) {
+        if (timedOut) throw new ArchiveQueryTimeout(timeoutMs);
+        throw err;
+      } finally {
+        clearTimeout(timer);
+      }
+    });
+  }
+
+  /** The hot tier's step rows as the temporary table funnel_hot of this connection. */
+  private async stageHot(connection: DuckDBConnection, hot: FunnelHotRow[]): Promise<void> {
+    const { BIGINT, VARCHAR, DuckDBDataChunk } = await import('@duckdb/node-api');
+    await connection.run(`CREATE TEMP TABLE funnel_hot (session_id VARCHAR, category VARCHAR, name VARCHAR,
+      client_id VARCHAR, ts_us BIGINT)`);
+    const appender = await connection.createAppender('funnel_hot', 'main', 'temp');
+    try {
+      for (let start = 0; start < hot.length; start += 2048) {
+        const part = hot.slice(start, start + 2048);
+        const chunk = DuckDBDataChunk.create([VARCHAR, VARCHAR, VARCHAR, VARCHAR, BIGINT], part.length);
+        chunk.setColumns([
+          part.map((r) => r.session_id),
+          part.map((r) => r.category),
+          part.map((r) => r.name),
+          part.map((r) => r.client_id),
+          part.map((r) => BigInt(r.ts_us)),
+        ]);
+        appender.appendDataChunk(chunk);
+      }
+      appender.flushSync();
+    } finally {
+      appender.closeSync();
+    }
+  }
+
+  private funnelSql(f: FunnelQuery, from: string): { text: string; params: unknown[] } {
+    const withinUs = f.withinMs * 1000;
     const q = new Sql();
     const fromTs = `${q.param(f.from)}::TIMESTAMPTZ`;
     const toTs = `${q.param(f.to)}::TIMESTAMPTZ`;
@@ -247,7 +337,28 @@ export class ArchiveReader {
         HAVING t1 IS NOT NULL),
       ${steps.join(',\n')}
       SELECT ${f.steps.map((_s, i) => `count(p${i + 1})::VARCHAR AS c${i + 1}`).join(', ')} FROM f${f.steps.length}`;
-    const [row] = await this.rows<Record<string, string>>(sql, q.params);
-    return f.steps.map((_s, i) => Number(row?.[`c${i + 1}`] ?? 0));
+    return { text: sql, params: q.params };
+  }
+
+  /**
+   * The events with this id in `files`: one client's, or every client's by client_id (at most
+   * `limit`) — EventsRepository.stored over the archive. Each file's row groups are pruned by
+   * the id's min/max statistics only loosely (files are sorted by session), so this reads the
+   * id column of every file it is given: the caller narrows `files` to the event's day when it can.
+   */
+  async byId(
+    files: string[],
+    id: string,
+    clientId: string | undefined,
+    limit: number,
+  ): Promise<EventViewRow[]> {
+    const from = source(files);
+    if (from === null) return [];
+    const q = new Sql();
+    q.and(`e.id = ${q.param(id)}::UUID`);
+    if (clientId !== undefined) q.and(`e.client_id = ${q.param(clientId)}`);
+    const sql = `SELECT ${PACKED_EVENT_ROW} FROM ${from} e ${q.whereClause()}
+      ORDER BY e.client_id LIMIT ${q.param(limit)}`;
+    return (await this.rows<{ r: string }>(sql, q.params)).map((row) => unpackEventRow(row.r));
   }
 }

@@ -1,16 +1,35 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { MetricsService } from '../metrics/metrics.service';
 import type { AppConfig } from '../config/config';
 import type { StorageDto } from './archive.dto';
 import { ArchiveCatalogRepository } from './archive-catalog.repository';
 import { ArchiveMaintenanceRepository } from './archive-maintenance.repository';
 
-/** GET /v1/ops/storage: what each tier holds. */
+/** GET /v1/ops/storage and the storage gauges of /metrics: what each tier holds. */
 @Injectable()
-export class ArchiveStorageService {
+export class ArchiveStorageService implements OnModuleInit {
   constructor(
     private readonly catalog: ArchiveCatalogRepository,
     private readonly maintenance: ArchiveMaintenanceRepository,
+    private readonly metrics: MetricsService,
   ) {}
+
+  onModuleInit(): void {
+    this.metrics.storageTiers = async () => {
+      const [hot, archive] = await Promise.all([this.maintenance.hotTotals(false), this.catalog.totals()]);
+      const total = (rows: { events: number; bytes: number }[], key: 'events' | 'bytes'): number =>
+        rows.reduce((n, r) => n + Math.max(0, r[key]), 0);
+      return [
+        { tier: 'hot', days: hot.length, events: total(hot, 'events'), bytes: total(hot, 'bytes') },
+        {
+          tier: 'archive',
+          days: archive.length,
+          events: total(archive, 'events'),
+          bytes: total(archive, 'bytes'),
+        },
+      ];
+    };
+  }
 
   async overview(config: AppConfig): Promise<StorageDto> {
     const [hot, archive] = await Promise.all([this.maintenance.hotTotals(), this.catalog.totals()]);

@@ -2,7 +2,7 @@
 // the file is written under a temporary name in its final folder, fsynced, renamed, and the
 // folder fsynced, so a crash leaves either no file or the whole file, never a torn one (a
 // leftover temporary file is ignored by readers: archive-layout.ts). Registering the file and
-// dropping the day's partition are the move pass's later steps (docs/archive.md).
+// dropping the day's partition are the move pass's later steps (docs/storage.md).
 import { randomBytes } from 'node:crypto';
 import { mkdir, open, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';

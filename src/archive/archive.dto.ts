@@ -90,10 +90,22 @@ export class StorageTierDto {
   })
   bytes!: number;
 
-  @ApiProperty({ example: '2026-01-06', nullable: true, description: 'Oldest day held' })
+  @ApiProperty({
+    type: 'string',
+    format: 'date',
+    example: '2026-01-06',
+    nullable: true,
+    description: 'Oldest day held',
+  })
   oldest_day!: string | null;
 
-  @ApiProperty({ example: '2026-01-08', nullable: true, description: 'Newest day held' })
+  @ApiProperty({
+    type: 'string',
+    format: 'date',
+    example: '2026-01-08',
+    nullable: true,
+    description: 'Newest day held',
+  })
   newest_day!: string | null;
 }
 

@@ -1,4 +1,4 @@
-// Storage over time (docs/archive.md): the hot tier's day partitions, the embedded DuckDB, the
+// Storage over time (docs/storage.md): the hot tier's day partitions, the embedded DuckDB, the
 // writer of a day's file, the registry of the archive's files and the reader of the read paths'
 // queries over them.
 import { Module } from '@nestjs/common';

@@ -22,9 +22,17 @@ export function duckDbOptions(config: AppConfig, cores = availableParallelism())
   };
 }
 
+/**
+ * An engine with no open connection for this long is closed: its buffer pool (up to
+ * DUCKDB_MEMORY_LIMIT) would otherwise stay in the process's memory between archive reads.
+ */
+export const IDLE_CLOSE_MS = 30_000;
+
 @Injectable()
 export class DuckDbService implements OnApplicationShutdown {
   private instance: Promise<DuckDBInstance> | undefined;
+  private open = 0;
+  private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
 
@@ -33,10 +41,29 @@ export class DuckDbService implements OnApplicationShutdown {
     return this.instance !== undefined;
   }
 
-  /** A new connection (one statement at a time each): the caller closes it, see `use`. */
+  /** A new connection (one statement at a time each): the caller gives it back with `release`, see `use`. */
   async connect(): Promise<DuckDBConnection> {
-    this.instance ??= this.create();
-    return (await this.instance).connect();
+    this.open++;
+    clearTimeout(this.idleTimer);
+    try {
+      this.instance ??= this.create();
+      return await (await this.instance).connect();
+    } catch (err) {
+      this.release();
+      throw err;
+    }
+  }
+
+  /** Closes a connection of `connect`; the engine itself closes once none is open for a while. */
+  release(connection?: DuckDBConnection): void {
+    connection?.closeSync();
+    this.open = Math.max(0, this.open - 1);
+    if (this.open > 0 || this.instance === undefined) return;
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.open === 0) void this.close();
+    }, IDLE_CLOSE_MS);
+    this.idleTimer.unref();
   }
 
   /** Runs `fn` on a connection of its own, closed afterwards whatever happens. */
@@ -45,11 +72,16 @@ export class DuckDbService implements OnApplicationShutdown {
     try {
       return await fn(connection);
     } finally {
-      connection.closeSync();
+      this.release(connection);
     }
   }
 
   onApplicationShutdown(): Promise<void> | void {
+    clearTimeout(this.idleTimer);
+    return this.close();
+  }
+
+  private close(): Promise<void> | void {
     const instance = this.instance;
     this.instance = undefined;
     if (instance) return instance.then((db) => db.closeSync()).catch(() => undefined);

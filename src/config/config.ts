@@ -50,7 +50,7 @@ export interface AppConfig {
   readonly logFormat: 'json' | 'pretty';
   /** Peers whose X-Forwarded-For is believed (addresses/CIDRs); empty: the TCP peer is the source. */
   readonly trustedProxies: readonly string[];
-  /** Root of the Parquet archive (src/archive, docs/archive.md): `events/date=YYYY-MM-DD/*.parquet` under it. */
+  /** Root of the Parquet archive (src/archive, docs/storage.md): `events/date=YYYY-MM-DD/*.parquet` under it. */
   readonly archiveDir: string;
   /** DuckDB's memory_limit (e.g. `256MB`): it spills to `<archiveDir>/.duckdb-tmp` beyond it. */
   readonly duckdbMemoryLimit: string;

@@ -32,4 +32,16 @@ export class MetricsService {
   };
   /** Seconds from received_at to commit of the last job this worker stored. */
   lastProcessingLagSeconds = 0;
+  /**
+   * What each storage tier holds, read at scrape time; set by the archive module (it owns that
+   * SQL), so that metrics do not depend on it.
+   */
+  storageTiers?: () => Promise<StorageTierFigures[]>;
+}
+
+export interface StorageTierFigures {
+  tier: 'hot' | 'archive';
+  days: number;
+  events: number;
+  bytes: number;
 }

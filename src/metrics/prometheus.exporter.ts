@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { APP_CONFIG, type AppConfig } from '../config/config';
-import { MetricsService } from './metrics.service';
+import { MetricsService, type StorageTierFigures } from './metrics.service';
 import { JOB_STATES, QueueStats, type QueueSnapshot } from './queue-stats.service';
 
 /**
@@ -146,6 +146,30 @@ export class PrometheusExporter {
         this.set(metrics.lastProcessingLagSeconds);
       },
     });
+    let tiers: Promise<StorageTierFigures[]> | undefined;
+    const storage = (): Promise<StorageTierFigures[]> =>
+      (tiers ??= (metrics.storageTiers?.() ?? Promise.resolve([]))
+        .catch(() => [])
+        .finally(() => setImmediate(() => (tiers = undefined))));
+    for (const [key, name, help] of [
+      [
+        'days',
+        'the_eye_storage_days',
+        'UTC days held by each storage tier (hot: PostgreSQL partitions; archive: Parquet).',
+      ],
+      ['events', 'the_eye_storage_events', "Events held by each storage tier (hot: PostgreSQL's estimate)."],
+      ['bytes', 'the_eye_storage_bytes', 'Bytes on disk of each storage tier.'],
+    ] as const) {
+      new Gauge({
+        name,
+        help,
+        labelNames: ['tier'],
+        registers,
+        collect: async function () {
+          for (const t of await storage()) this.set({ tier: t.tier }, t[key]);
+        },
+      });
+    }
     new Gauge({
       name: 'the_eye_info',
       help: 'Constant 1, labelled with the role of this process.',

@@ -8,6 +8,7 @@ import { hasAnyScope } from '../auth/scopes';
 import { EVENTS_QUEUE, type IngestJobData, QUEUED_EVENTS_KEY, queuedField } from '../queue/queue.contract';
 import { UUID_RE } from '../common/uuid';
 import type { EventStatusDto } from './event-status.dto';
+import { ArchivedEvents } from './archived-events.service';
 import { EventsRepository, type QuarantineRow } from './events.repository';
 
 /** Clients named in a 409, at most. */
@@ -33,6 +34,7 @@ type Found =
 export class EventStatusService {
   constructor(
     private readonly events: EventsRepository,
+    private readonly archived: ArchivedEvents,
     @InjectQueue(EVENTS_QUEUE) private readonly queue: Queue<IngestJobData>,
   ) {}
 
@@ -54,25 +56,39 @@ export class EventStatusService {
     return answer(id, found);
   }
 
-  /** One client's event with this id: stored, else quarantined, else queued. */
+  /**
+   * One client's event with this id: stored (hot, else archived per the ledger), else quarantined,
+   * else queued, else stored in the archive beyond the ledger's window (ArchivedEvents.byScan: the
+   * costly lookup, last).
+   */
   private async ofClient(id: string, clientId: string): Promise<Found | null> {
     const [stored] = await this.events.stored(id, clientId);
     if (stored) return { status: 'stored', clientId, row: stored };
+    const [archived] = await this.archived.byLedger(id, clientId, 1);
+    if (archived) return { status: 'stored', clientId, row: archived };
     const [rejected] = await this.events.quarantined(id, clientId);
     if (rejected) return { status: 'rejected', clientId, row: rejected };
     const queued = await this.redis().hexists(QUEUED_EVENTS_KEY, queuedField(id, clientId));
-    return queued ? { status: 'queued', clientId } : null;
+    if (queued) return { status: 'queued', clientId };
+    const [old] = await this.archived.byScan(id, clientId, 1);
+    return old ? { status: 'stored', clientId, row: old } : null;
   }
 
   /**
    * A reader without client_id: its own event if it has one with this id, else the only one.
-   * Stored and quarantined events are looked up first (the primary keys' leading column); the
-   * queued marks are scanned only when neither has one.
+   * Stored (hot, then archived per the ledger) and quarantined events are looked up first (the
+   * primary keys' leading column); the queued marks are scanned only when neither has one, and
+   * the archive beyond the ledger's window only when nothing at all was found.
    */
   private async pick(id: string, callerId: string): Promise<Found | null> {
     const byClient = new Map<string, Found>();
-    for (const row of await this.events.stored(id, undefined, MAX_CANDIDATES + 1))
-      byClient.set(row.client_id, { status: 'stored', clientId: row.client_id, row });
+    const stored = (rows: EventViewRow[]): void => {
+      for (const row of rows)
+        if (!byClient.has(row.client_id))
+          byClient.set(row.client_id, { status: 'stored', clientId: row.client_id, row });
+    };
+    stored(await this.events.stored(id, undefined, MAX_CANDIDATES + 1));
+    if (!byClient.has(callerId)) stored(await this.archived.byLedger(id, undefined, MAX_CANDIDATES + 1));
     for (const row of await this.events.quarantined(id, undefined, MAX_CANDIDATES + 1))
       if (!byClient.has(row.client_id))
         byClient.set(row.client_id, { status: 'rejected', clientId: row.client_id, row });
@@ -80,6 +96,7 @@ export class EventStatusService {
       for (const clientId of await this.queuedClients(id))
         byClient.set(clientId, { status: 'queued', clientId });
     }
+    if (byClient.size === 0) stored(await this.archived.byScan(id, undefined, MAX_CANDIDATES + 1));
     const own = byClient.get(callerId);
     if (own) return own;
     if (byClient.size <= 1) return byClient.values().next().value ?? null;

@@ -59,21 +59,20 @@ export interface QuarantineKey {
  * in the record definition costs ~4× the whole parse (800 events: 20 ms → 5 ms of PostgreSQL CPU).
  *
  * - event_ids first: ON CONFLICT (id, client_id) DO NOTHING — the ledger is the idempotency key
- *   across both tiers (ids belong to their client; `events` is partitioned by day, so its own key
- *   must hold `timestamp` and cannot stop a resend with another time). Only the keys new to the
- *   ledger go on to `events` (one row per key: a job may carry the same id twice); rows are fed in
- *   key order so that two workers racing on the same keys lock them in the same order. Its own
- *   ON CONFLICT DO NOTHING covers a resend after the ledger forgot the key (DEDUPE_WINDOW_DAYS)
- *   while the first copy is still in its partition. `seq`, the arrival order, comes with each
- *   row (arrival-order.ts); a row without one (replay of a row quarantined before it was kept)
- *   takes the column's sequence. A row for a day without a partition fails the statement: store()
+ *   across both tiers (ids belong to their client; `events` is partitioned by day and keeps no key
+ *   of its own: see migration 20261207223000_events_key_in_ledger_only). Only the keys new to the
+ *   ledger go on to `events`, one row per key (a job may carry the same id twice: the first in
+ *   arrival order wins); rows are fed in key order so that two workers racing on the same keys
+ *   lock them in the same order. `seq`, the arrival order, comes with each row
+ *   (arrival-order.ts); a row without one (replay of a row quarantined before it was kept) takes
+ *   the column's sequence. A row for a day without a partition fails the statement: store()
  *   makes the partitions and runs it again.
  * - sessions and event_counts (per minute, type and client) are updated from the RETURNING rows of
  *   that insert only, so a
  *   retried job (worker killed after commit, before ack) adds nothing twice. Both are fed in
  *   key order (no deadlocks between concurrent workers).
  * - a stored event leaves the quarantine (replay, or a corrected resend with the same id).
- * Indexes used: event_ids_pkey, events_pkey, sessions_pkey, event_counts_pkey, rejected_events_pkey.
+ * Indexes used: event_ids_pkey, sessions_pkey, event_counts_pkey, rejected_events_pkey.
  */
 /**
  * The per-minute counts of the rows an `inserted` CTE returned (session_id, category, name,
@@ -90,22 +89,21 @@ export const COUNTS_UPSERT_CTE = `counts_upsert AS (
 
 const insertEventsSql = (params: number): string => `
 WITH input AS (
-  SELECT id, coalesce(seq, nextval(pg_get_serial_sequence('events', 'seq'))) AS seq, session_id, category, name,
-         data::jsonb AS data, timestamp, received_at, client_id
+  SELECT DISTINCT ON (id, client_id) id, coalesce(seq, nextval(pg_get_serial_sequence('events', 'seq'))) AS seq,
+         session_id, category, name, data::jsonb AS data, timestamp, received_at, client_id
     FROM ${jsonDocs(params)}, json_to_recordset(doc.chunk) AS t(
       id uuid, seq bigint, session_id text, category text, name text, data json,
       timestamp timestamptz, received_at timestamptz, client_id text)
+   ORDER BY id, client_id, seq
 ), fresh AS (
   INSERT INTO event_ids (id, client_id, timestamp, received_at)
-  SELECT DISTINCT ON (id, client_id) id, client_id, timestamp, received_at FROM input ORDER BY id, client_id, seq
+  SELECT id, client_id, timestamp, received_at FROM input
   ON CONFLICT (id, client_id) DO NOTHING
   RETURNING id, client_id
 ), inserted AS (
   INSERT INTO events (id, seq, session_id, category, name, data, timestamp, received_at, client_id)
-  SELECT DISTINCT ON (i.id, i.client_id) i.id, i.seq, i.session_id, i.category, i.name, i.data, i.timestamp,
-         i.received_at, i.client_id
-    FROM input i JOIN fresh f ON f.id = i.id AND f.client_id = i.client_id ORDER BY i.id, i.client_id, i.seq
-  ON CONFLICT DO NOTHING
+  SELECT i.id, i.seq, i.session_id, i.category, i.name, i.data, i.timestamp, i.received_at, i.client_id
+    FROM input i JOIN fresh f ON f.id = i.id AND f.client_id = i.client_id
   RETURNING id, session_id, category, name, timestamp, client_id
 ), sessions_upsert AS (
   INSERT INTO sessions AS s (session_id, first_event_at, last_event_at, event_count, client_ids)
@@ -255,21 +253,33 @@ export class EventsRepository {
   }
 
   /**
-   * The stored events with this id: one client's (events_pkey), or every client's (its leading
-   * column; at most `limit`).
+   * The hot tier's stored events with this id: one client's, or every client's (at most `limit`).
+   * The ledger (event_ids_pkey) gives each key's client and timestamp, then events_client_time_idx
+   * finds the row in that day's partition only. The ledger keeps the key of every event still in a
+   * partition (the archive pass trims only keys whose day has moved).
    */
   async stored(id: string, clientId: string | undefined, limit = 1): Promise<EventViewRow[]> {
-    const res =
-      clientId === undefined
-        ? await this.pool.query<EventViewRow>(
-            `SELECT ${EVENT_VIEW_COLUMNS} FROM events e WHERE e.id = $1 ORDER BY e.client_id LIMIT $2`,
-            [id, limit],
-          )
-        : await this.pool.query<EventViewRow>(
-            `SELECT ${EVENT_VIEW_COLUMNS} FROM events e WHERE e.id = $1 AND e.client_id = $2`,
-            [id, clientId],
-          );
+    const res = await this.pool.query<EventViewRow>(
+      `SELECT ${EVENT_VIEW_COLUMNS} FROM event_ids l
+         JOIN events e ON e.client_id = l.client_id AND e.timestamp = l.timestamp AND e.id = l.id
+        WHERE l.id = $1 AND ($2::text IS NULL OR l.client_id = $2)
+        ORDER BY l.client_id LIMIT $3`,
+      [id, clientId ?? null, limit],
+    );
     return res.rows;
+  }
+
+  /**
+   * The UTC days of the events with this id in the deduplication ledger (event_ids_pkey): where an
+   * event no longer hot was archived, while the ledger still has its key (DEDUPE_WINDOW_DAYS).
+   */
+  async ledgerDays(id: string, clientId: string | undefined): Promise<string[]> {
+    const res = await this.pool.query<{ day: string }>(
+      `SELECT DISTINCT to_char(timestamp AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day FROM event_ids
+        WHERE id = $1 AND ($2::text IS NULL OR client_id = $2) ORDER BY 1`,
+      [id, clientId ?? null],
+    );
+    return res.rows.map((r) => r.day);
   }
 
   /** The quarantined events with this id: one client's or every client's (rejected_events_pkey). */

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { ArchiveModule } from '../archive/archive.module';
 import { QueueModule } from '../queue/queue.module';
 import { SchemasModule } from '../schemas/schemas.module';
+import { ArchivedEvents } from './archived-events.service';
 import { EventStatusService } from './event-status.service';
 import { EventsRepository } from './events.repository';
 import { ProcessingService } from './processing.service';
@@ -16,7 +17,7 @@ import { ReplayService } from './replay.service';
 @Module({
   imports: [QueueModule, SchemasModule, ArchiveModule],
   controllers: [ReplayController],
-  providers: [EventsRepository, ProcessingService, EventStatusService, ReplayService],
+  providers: [EventsRepository, ProcessingService, EventStatusService, ReplayService, ArchivedEvents],
   exports: [ProcessingService, EventStatusService],
 })
 export class ProcessingModule {}

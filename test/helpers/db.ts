@@ -50,3 +50,25 @@ export function storedCount(ids: string[]): Promise<number> {
     return r.rows[0].n;
   });
 }
+
+/**
+ * For specs that write `events` with SQL instead of through the worker: the day partitions of
+ * [from, to] (UTC days) that `events` needs before rows of those days can go in.
+ */
+export async function ensurePartitions(db: Pick<Client, 'query'>, from: string, to = from): Promise<void> {
+  await db.query(
+    `SELECT the_eye_create_event_partition(d::date) FROM generate_series($1::date, $2::date, interval '1 day') AS d`,
+    [from.slice(0, 10), to.slice(0, 10)],
+  );
+}
+
+/**
+ * For the same specs, after their inserts: the deduplication ledger's keys of those events, as the
+ * worker writes them (lookups by id start at the ledger).
+ */
+export async function syncLedger(db: Pick<Client, 'query'>): Promise<void> {
+  await db.query(
+    `INSERT INTO event_ids (id, client_id, timestamp, received_at)
+     SELECT id, client_id, timestamp, received_at FROM events ON CONFLICT DO NOTHING`,
+  );
+}

@@ -2,6 +2,7 @@
 // precise (exact µs, chosen arrival order) than going through the queue.
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { ensurePartitions } from './db';
 import { TEST_DATABASE_URL } from './env';
 
 export interface EventFixture {
@@ -31,6 +32,9 @@ export interface RejectedFixture {
 }
 
 export class Fixtures {
+  /** UTC days whose partition this connection has made sure of. */
+  private readonly days = new Set<string>();
+
   private constructor(private readonly db: Client) {}
 
   static async connect(url = TEST_DATABASE_URL): Promise<Fixtures> {
@@ -43,11 +47,19 @@ export class Fixtures {
     return this.db.end();
   }
 
-  /** Inserts the events one by one, in array order, so `seq` (arrival) follows the array; returns their ids. */
+  /**
+   * Inserts the events one by one, in array order, so `seq` (arrival) follows the array, with their
+   * day's partition and their key in the ledger as the worker would; returns their ids.
+   */
   async events(events: EventFixture[]): Promise<string[]> {
     const ids: string[] = [];
     for (const e of events) {
       const id = e.id ?? randomUUID();
+      const day = new Date(e.timestamp).toISOString().slice(0, 10);
+      if (!this.days.has(day)) {
+        await ensurePartitions(this.db, day);
+        this.days.add(day);
+      }
       await this.db.query(
         `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -61,6 +73,10 @@ export class Fixtures {
           e.received_at ?? e.timestamp,
           e.client_id ?? 'fixture-client',
         ],
+      );
+      await this.db.query(
+        `INSERT INTO event_ids (id, client_id, timestamp, received_at) VALUES ($1, $2, $3, $4) ON CONFLICT DO NOTHING`,
+        [id, e.client_id ?? 'fixture-client', e.timestamp, e.received_at ?? e.timestamp],
       );
       ids.push(id);
     }
@@ -95,6 +111,7 @@ export class Fixtures {
 
   /** `n` events of one category in one statement, 1 µs apart, `data` {"i": 0…n-1} in timestamp order. */
   async bulkEvents(category: string, n: number): Promise<void> {
+    await ensurePartitions(this.db, '2021-11-01');
     await this.db.query(
       `INSERT INTO events (id, session_id, category, name, data, timestamp, received_at, client_id)
        SELECT gen_random_uuid(), 'bulk-' || (i % 50), $1, 'pageview', jsonb_build_object('i', i),

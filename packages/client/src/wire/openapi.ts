@@ -431,6 +431,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/ops/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Run the archive/retention pass now (admin)
+         * @description **Scope:** `admin`
+         *
+         *     Moves each closed UTC day older than EVENTS_HOT_DAYS from PostgreSQL to a Parquet file of the archive (or every day before `before`), deletes what is older than EVENTS_RETENTION_DAYS and REJECTED_RETENTION_DAYS, and forgets deduplication keys older than DEDUPE_WINDOW_DAYS. Reads go on meanwhile and see each event once. Answers when the pass has finished; a pass that changed something is audited (`archive.pass`).
+         */
+        post: operations["ArchiveController_archive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/ops/overview": {
         parameters: {
             query?: never;
@@ -445,6 +467,28 @@ export interface paths {
          *     Queue figures are read from Redis, shared by every process, and null while Redis does not answer within a second. Processing lag and rates come from the process that answers: rates are measured between this read and the oldest read of the last minute, so the first read has none.
          */
         get: operations["OpsController_overview"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ops/storage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Days, events and bytes of each storage tier (admin)
+         * @description **Scope:** `admin`
+         *
+         *     The hot tier is PostgreSQL’s day partitions; the archive, the registered Parquet files.
+         */
+        get: operations["ArchiveController_storageOverview"];
         put?: never;
         post?: never;
         delete?: never;
@@ -727,6 +771,105 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        ArchivePassRequestDto: {
+            /**
+             * @description Move every day before this UTC day (YYYY-MM-DD, at most tomorrow) instead of the days older than EVENTS_HOT_DAYS. Leave it out for the pass the timer runs.
+             * @example 2026-01-08
+             */
+            before?: string;
+        };
+        ArchivePassResultDto: {
+            /** @description Days moved from PostgreSQL to the archive */
+            archived: components["schemas"]["ArchivedDayDto"][];
+            /**
+             * @description Days whose partition was dropped
+             * @example [
+             *       "2026-01-01"
+             *     ]
+             */
+            dropped_partitions: string[];
+            /**
+             * @description Days deleted by EVENTS_RETENTION_DAYS
+             * @example []
+             */
+            deleted_days: string[];
+            /**
+             * @description Days that received events while their file was written: left in PostgreSQL, moved by the next pass
+             * @example []
+             */
+            retry_days: string[];
+            /**
+             * @description Unregistered files deleted (left by a pass that stopped before it committed)
+             * @example 0
+             */
+            orphans_removed: number;
+            /**
+             * @description Quarantined events deleted by REJECTED_RETENTION_DAYS
+             * @example 0
+             */
+            rejected_deleted: number;
+            /**
+             * @description Deduplication keys older than DEDUPE_WINDOW_DAYS forgotten
+             * @example 0
+             */
+            ledger_keys_trimmed: number;
+        };
+        ArchiveTierDto: {
+            /**
+             * @description UTC days held
+             * @example 3
+             */
+            days: number;
+            /**
+             * @description Events held (hot tier: PostgreSQL’s estimate as of its last ANALYZE of each day; archive: exact)
+             * @example 25920000
+             */
+            events: number;
+            /**
+             * @description Bytes on disk (hot: tables, indexes and TOAST)
+             * @example 27500000000
+             */
+            bytes: number;
+            /**
+             * Format: date
+             * @description Oldest day held
+             * @example 2026-01-06
+             */
+            oldest_day: string | null;
+            /**
+             * Format: date
+             * @description Newest day held
+             * @example 2026-01-08
+             */
+            newest_day: string | null;
+            /**
+             * @description Parquet files
+             * @example 30
+             */
+            files: number;
+        };
+        ArchivedDayDto: {
+            /**
+             * @description The UTC day moved
+             * @example 2026-01-01
+             */
+            date: string;
+            /**
+             * @description Events moved by this pass
+             * @example 8640000
+             */
+            events: number;
+            /**
+             * @description Bytes of the file this pass wrote
+             * @example 241920000
+             */
+            bytes: number;
+            /**
+             * @description Files the day has in the archive now (late events add one)
+             * @example 1
+             */
+            files: number;
+        };
         AuditEventDto: {
             /**
              * @description Append order (a bigint, as text)
@@ -748,7 +891,7 @@ export interface components {
              * @example client.created
              * @enum {string}
              */
-            action: "client.created" | "client.updated" | "client.revoked" | "client.rotated" | "write_key.issued" | "write_key.updated" | "write_key.revoked" | "schema.put" | "quarantine.replayed";
+            action: "client.created" | "client.updated" | "client.revoked" | "client.rotated" | "write_key.issued" | "write_key.updated" | "write_key.revoked" | "schema.put" | "quarantine.replayed" | "archive.pass";
             /**
              * @description What was acted on: a client id, `category/name` of a schema, `rejected-events` for a replay
              * @example cli_3f2a9c1d0e4b5a6978877665
@@ -1357,7 +1500,7 @@ export interface components {
              * @example payload_invalid
              * @enum {string}
              */
-            reason?: "payload_invalid" | "timestamp_in_future" | "unknown_event_type" | "payload_unstorable";
+            reason?: "payload_invalid" | "timestamp_in_future" | "timestamp_beyond_retention" | "unknown_event_type" | "payload_unstorable";
             /**
              * Format: date-time
              * @description Quarantined at or after (inclusive)
@@ -1618,6 +1761,63 @@ export interface components {
              */
             count: number;
         };
+        StorageDto: {
+            /** @description PostgreSQL’s day partitions */
+            hot: components["schemas"]["StorageTierDto"];
+            /** @description The Parquet archive */
+            archive: components["schemas"]["ArchiveTierDto"];
+            settings: components["schemas"]["StorageSettingsDto"];
+        };
+        StorageSettingsDto: {
+            /** @example 7 */
+            events_hot_days: number;
+            /** @example 7 */
+            dedupe_window_days: number;
+            /**
+             * @description 0 = forever
+             * @example 0
+             */
+            events_retention_days: number;
+            /**
+             * @description 0 = forever
+             * @example 0
+             */
+            rejected_retention_days: number;
+            /**
+             * @description 0 = the pass runs only on demand
+             * @example 3600
+             */
+            archive_interval_seconds: number;
+        };
+        StorageTierDto: {
+            /**
+             * @description UTC days held
+             * @example 3
+             */
+            days: number;
+            /**
+             * @description Events held (hot tier: PostgreSQL’s estimate as of its last ANALYZE of each day; archive: exact)
+             * @example 25920000
+             */
+            events: number;
+            /**
+             * @description Bytes on disk (hot: tables, indexes and TOAST)
+             * @example 27500000000
+             */
+            bytes: number;
+            /**
+             * Format: date
+             * @description Oldest day held
+             * @example 2026-01-06
+             */
+            oldest_day: string | null;
+            /**
+             * Format: date
+             * @description Newest day held
+             * @example 2026-01-08
+             */
+            newest_day: string | null;
+        };
         TokenRequestDto: {
             /**
              * @description Optional; only client_credentials is supported
@@ -1752,6 +1952,10 @@ export interface components {
     headers: never;
     pathItems: never;
 }
+export type ArchivePassRequestDto = components['schemas']['ArchivePassRequestDto'];
+export type ArchivePassResultDto = components['schemas']['ArchivePassResultDto'];
+export type ArchiveTierDto = components['schemas']['ArchiveTierDto'];
+export type ArchivedDayDto = components['schemas']['ArchivedDayDto'];
 export type AuditEventDto = components['schemas']['AuditEventDto'];
 export type AuditEventPageDto = components['schemas']['AuditEventPageDto'];
 export type BatchDto = components['schemas']['BatchDto'];
@@ -1796,6 +2000,9 @@ export type SessionPageDto = components['schemas']['SessionPageDto'];
 export type SessionSummaryDto = components['schemas']['SessionSummaryDto'];
 export type StatsPageDto = components['schemas']['StatsPageDto'];
 export type StatsRowDto = components['schemas']['StatsRowDto'];
+export type StorageDto = components['schemas']['StorageDto'];
+export type StorageSettingsDto = components['schemas']['StorageSettingsDto'];
+export type StorageTierDto = components['schemas']['StorageTierDto'];
 export type TokenRequestDto = components['schemas']['TokenRequestDto'];
 export type TokenResponseDto = components['schemas']['TokenResponseDto'];
 export type UpdateClientDto = components['schemas']['UpdateClientDto'];
@@ -1977,7 +2184,7 @@ export interface operations {
                 /** @description Opaque `next_cursor` of the previous page (same filters and order); absent for the first page */
                 cursor?: string;
                 /** @description Only this action */
-                action?: "client.created" | "client.updated" | "client.revoked" | "client.rotated" | "write_key.issued" | "write_key.updated" | "write_key.revoked" | "schema.put" | "quarantine.replayed";
+                action?: "client.created" | "client.updated" | "client.revoked" | "client.rotated" | "write_key.issued" | "write_key.updated" | "write_key.revoked" | "schema.put" | "quarantine.replayed" | "archive.pass";
                 /** @description Earliest entry: ISO 8601 date-time (no zone = UTC) or a bare date (`from`: start of that day, `to`: its end, UTC); inclusive */
                 from?: string;
                 /** @description Latest entry: ISO 8601 date-time (no zone = UTC) or a bare date (`from`: start of that day, `to`: its end, UTC); inclusive */
@@ -3290,6 +3497,65 @@ export interface operations {
             };
         };
     };
+    ArchiveController_archive: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ArchivePassRequestDto"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ArchivePassResultDto"];
+                };
+            };
+            /** @description Invalid request: `{code, message, errors:[{path, message}]}` */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked token (or bad client credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description The token lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description Conflict */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
     OpsController_overview: {
         parameters: {
             query?: never;
@@ -3305,6 +3571,43 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["OpsOverviewDto"];
+                };
+            };
+            /** @description Missing, invalid or revoked token (or bad client credentials) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+            /** @description The token lacks the scope this route needs */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorDto"];
+                };
+            };
+        };
+    };
+    ArchiveController_storageOverview: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StorageDto"];
                 };
             };
             /** @description Missing, invalid or revoked token (or bad client credentials) */
