@@ -7,7 +7,7 @@
 //   sizes    archive and hot tier bytes/event
 // Order of a full run: month.ts --seed-only --derive, prepare.ts register, prepare.ts load-day,
 // run.ts archive, run.ts sizes, run.ts ingest, run.ts reads, report.ts.
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Client } from 'pg';
@@ -19,7 +19,7 @@ import { OUT_DIR } from '../config';
 import { cleanup, killChildrenOnExit } from '../lib/service';
 import { archiveUnderLoad } from './archive-load';
 import { archiveSplit } from './archive-split';
-import { httpReads } from './http-reads';
+import { httpReads, type ReadKey } from './http-reads';
 import { ingestComparison } from './ingest';
 import { hotDays, hotSessions, ledgerSize, partitionSize, registeredDays } from './pg.repository';
 import { type MonthStores, startMonthService } from './service';
@@ -42,11 +42,24 @@ const { positionals, values: args } = parseArgs({
     'last-day': { type: 'string', default: '2026-12-06' },
     requests: { type: 'string', default: '100' },
     'funnel-requests': { type: 'string', default: '5' },
+    'slow-requests': { type: 'string', default: '20' },
+    /** Reads to run (http-reads.ts READ_KEYS, comma-separated); the others keep their last results. */
+    only: { type: 'string' },
+    /** Extra KEY=VALUE,… for the service (e.g. DUCKDB_MEMORY_LIMIT=1GB). */
+    'service-env': { type: 'string', default: '' },
+    /** Node flags after npm start's (e.g. --max-old-space-size=1024, which then wins). */
+    'node-flags': { type: 'string', default: '' },
   },
 });
 const log = (s: string): boolean =>
   process.stdout.write(`[month ${new Date().toISOString().slice(11, 19)}] ${s}\n`);
 killChildrenOnExit(log);
+const serviceEnv = Object.fromEntries(
+  args['service-env']
+    .split(',')
+    .filter(Boolean)
+    .map((kv) => [kv.slice(0, kv.indexOf('=')), kv.slice(kv.indexOf('=') + 1)]),
+) as Record<string, string>;
 const stores = (databaseUrl: string, name: string): MonthStores => ({
   databaseUrl,
   redisUrl: args.redis,
@@ -125,7 +138,7 @@ async function main(): Promise<void> {
   try {
     if (stage === 'sizes') return await sizes(pg);
     if (stage === 'archive') {
-      const m = await startMonthService(stores(args.db, 'archive'));
+      const m = await startMonthService(stores(args.db, 'archive'), serviceEnv);
       try {
         const r = await archiveUnderLoad(
           m,
@@ -174,22 +187,41 @@ async function main(): Promise<void> {
       const days = monthDays();
       const sessions = await sampleSessions(pg, days, Number(args.requests));
       log(`${sessions.length} sessions sampled over ${days.length} days`);
-      const m = await startMonthService(stores(args.db, 'reads'));
+      const m = await startMonthService(
+        stores(args.db, 'reads'),
+        serviceEnv,
+        true,
+        args['node-flags'].split(/\s+/).filter(Boolean),
+      );
       try {
         const hot = await hotDays(pg);
-        const r = await httpReads(
+        const file = join(OUT_DIR, 'month-reads.json');
+        // A partial run (--only) adds to the results already there.
+        const results: Record<string, unknown> =
+          args.only && existsSync(file)
+            ? (JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>)
+            : {};
+        Object.assign(results, { days: days.length, first: days[0], last: days[days.length - 1] });
+        await httpReads(
           {
             base: m.base,
             token: m.adminToken,
             days,
             sessions,
             requests: Number(args.requests),
+            slowRequests: Number(args['slow-requests']),
             funnelRequests: Number(args['funnel-requests']),
             exportDays: [days[0], ...days.filter((d) => hot.includes(d)).slice(0, 1)],
+            only: args.only?.split(',') as ReadKey[] | undefined,
           },
           log,
+          (key, value) => {
+            // Results with another service environment are kept beside the default ones.
+            const variant = [args['service-env'], args['node-flags']].filter(Boolean).join(' ');
+            results[variant ? `${key} (${variant})` : key] = value;
+            save('reads', results);
+          },
         );
-        save('reads', { days: days.length, first: days[0], last: days[days.length - 1], ...r });
       } finally {
         await m.stop();
       }

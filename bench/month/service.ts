@@ -45,6 +45,7 @@ export async function startMonthService(
   s: MonthStores,
   env: NodeJS.ProcessEnv = {},
   flush = true,
+  nodeFlags: string[] = [],
 ): Promise<MonthService> {
   if (flush) {
     const redis = new Redis(s.redisUrl);
@@ -56,6 +57,7 @@ export async function startMonthService(
     entry: 'dist/main.js',
     port,
     env: monthEnv(s, env),
+    nodeFlags,
     logPath: s.logPath,
     readyPath: '/ready',
     timeoutMs: 300_000,
