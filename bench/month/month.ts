@@ -1,6 +1,6 @@
 // npm run bench:month: a month of the brief's traffic written straight into the archive's format
 // (seed.repository.ts), then the read paths' queries measured on it through the ArchiveReader
-// (src/archive). Writes bench/results/month.md. Defaults are the issue's full size (30 days ×
+// (src/archive). Writes bench/results/month-reader.md. Defaults are the issue's full size (30 days ×
 // 8.64 M events); `-- --days 3 --events-per-day 200000` proves it works in a minute.
 import { mkdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
@@ -27,7 +27,8 @@ const { values: args } = parseArgs({
     derive: { type: 'boolean', default: false },
     /** Measure the days already under --dir (seeded or archived by the service), seed nothing. */
     'measure-only': { type: 'boolean', default: false },
-    out: { type: 'string', default: 'bench/results/month.md' },
+    /** bench/results/month.md is the full run through the service (run.ts, report.ts). */
+    out: { type: 'string', default: 'bench/results/month-reader.md' },
     'first-day': { type: 'string', default: '2026-01-01' },
     /** Seed (or keep) the days and stop: the full-size run measures through the service after. */
     'seed-only': { type: 'boolean', default: false },

@@ -29,19 +29,23 @@ interface Sizes {
 const f = (ms: number | null | undefined): string =>
   ms === null || ms === undefined ? '–' : ms < 10 ? ms.toFixed(1) : Math.round(ms).toLocaleString('en-US');
 const n = (x: number): string => Math.round(x).toLocaleString('en-US');
-const verdict = (ok: boolean | null): string => (ok === null ? 'not measured' : ok ? 'met' : '**not met**');
+const verdict = (ok: boolean | null | string): string =>
+  typeof ok === 'string' ? ok : ok === null ? 'not measured' : ok ? 'met' : '**not met**';
 
 const sizes = load<Sizes>('sizes');
 const archive = load<ArchiveUnderLoad>('archive');
 const ingest = load<{ rounds: IngestRound[]; ratio: number }>('ingest');
-const reads = load<HttpReads & { days: number; first: string; last: string }>('reads');
+const reads = load<HttpReads & { days: number; first: string; last: string } & Record<string, unknown>>(
+  'reads',
+);
+const split = load<ArchiveUnderLoad & { mode: string }>('archive-split');
 
 const rows: string[] = [];
-const row = (what: string, figure: string, target: string, ok: boolean | null): number =>
+const row = (what: string, figure: string, target: string, ok: boolean | null | string): number =>
   rows.push(`| ${what} | ${figure} | ${target} | ${verdict(ok)} |`);
 const timing = (t: Timing | undefined): string =>
   t
-    ? `p95 **${f(t.p95)} ms** (p50 ${f(t.p50)}, max ${f(t.max)}; ${t.n} requests${t.failed ? `, ${t.failed} not 200` : ''})`
+    ? `p95 **${f(t.p95)} ms** (p50 ${f(t.p50)}, max ${f(t.max)}; ${t.n} request(s)${t.failed ? `, ${t.failed} not 200` : ''})`
     : '–';
 const under = (t: Timing | undefined, ms: number): boolean | null =>
   t ? t.p95 <= ms && t.failed === 0 : null;
@@ -64,6 +68,15 @@ if (archive) {
     `pass **${archive.pass_seconds} s**; acks during the pass p50 ${f(d.p50)} ms, **p99 ${f(d.p99)} ms** (${n(d.requests)} requests, ${d.non2xx} not 2xx); outside it p99 ${f(archive.outside_pass.p99)} ms${archive.pass_covered_by_load ? '' : '; the load ended before the pass'}`,
     '≤ 5 min, ack p99 ≤ 50 ms',
     archive.pass_status === 200 && archive.pass_seconds <= 300 && (d.p99 ?? Infinity) <= 50,
+  );
+}
+if (split) {
+  const d = split.during_pass;
+  row(
+    `the same with ROLE=api + ROLE=worker (${split.day}, the pass from the worker's timer)`,
+    `pass **${split.pass_seconds} s**; acks during the pass p50 ${f(d.p50)} ms, **p99 ${f(d.p99)} ms** (${n(d.requests)} requests, ${d.non2xx} not 2xx); outside it p99 ${f(split.outside_pass.p99)} ms`,
+    '≤ 5 min, ack p99 ≤ 50 ms',
+    (d.p99 ?? Infinity) <= 50,
   );
 }
 if (ingest) {
@@ -105,34 +118,42 @@ if (reads) {
     `stats by day, ${reads.days} days, session_id filter`,
     timing(reads.stats_session_month),
     '≤ 100 ms',
-    under(reads.stats_session_month, 100),
+    // Checked by hand (the notes): an archived session's counts come back 0.
+    '**invalid**: counts the hot tier only',
   );
-  for (const e of reads.exports)
-    row(
-      `export of one type for one day (${e.day})`,
-      `**${n(e.events_per_s)} events/s** (${n(e.events)} events in ${e.seconds.toFixed(1)} s, status ${e.status})`,
-      '≥ 100k events/s',
-      e.status === 200 && e.events_per_s >= 100_000,
-    );
+  const exportRows = (label: string, list: HttpReads['exports']): void => {
+    for (const e of list)
+      row(
+        `export of one type for one day (${e.day})${label}`,
+        `**${n(e.events_per_s)} events/s** (${n(e.events)} events in ${e.seconds.toFixed(1)} s, status ${e.status})`,
+        '≥ 100k events/s',
+        e.status === 200 && e.events_per_s >= 100_000,
+      );
+  };
+  const variants = (key: string): [string, unknown][] =>
+    Object.entries(reads).filter(([k]) => k === key || k.startsWith(`${key} (`));
+  for (const [k, v] of variants('exports'))
+    exportRows(k === 'exports' ? '' : `, ${k.slice(8)}`, v as HttpReads['exports']);
   const limits: Record<string, number> = { 1: 1000, 7: 3000, 30: 10_000 };
-  for (const [span, t] of Object.entries(reads.funnels))
-    row(
-      `3-step funnel, ${span} day(s)`,
-      `${timing(t)}; ${t.answer.slice(0, 120).replace(/\|/g, '\\|')}`,
-      `≤ ${limits[span] / 1000} s`,
-      under(t, limits[span]),
-    );
+  for (const [k, v] of variants('funnels'))
+    for (const [span, t] of Object.entries(v as HttpReads['funnels']))
+      row(
+        `3-step funnel, ${span} day(s)${k === 'funnels' ? '' : `, ${k.slice(8)}`}`,
+        `${timing(t)}; ${t.answer.slice(0, 160).replace(/\|/g, '\\|')}`,
+        `≤ ${limits[span] / 1000} s`,
+        under(t, limits[span]),
+      );
 }
 
 const md = `# Month bench: 30 days × 8.64 M events, through the service
 
 Results of ${
-  [sizes, archive, ingest, reads]
+  [sizes, archive, split, ingest, reads]
     .filter(Boolean)
     .map((s) => s!.at)
     .sort()[0] ?? '–'
 } … ${
-  [sizes, archive, ingest, reads]
+  [sizes, archive, split, ingest, reads]
     .filter(Boolean)
     .map((s) => s!.at)
     .sort()

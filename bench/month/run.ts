@@ -49,6 +49,8 @@ const { positionals, values: args } = parseArgs({
     'service-env': { type: 'string', default: '' },
     /** Node flags after npm start's (e.g. --max-old-space-size=1024, which then wins). */
     'node-flags': { type: 'string', default: '' },
+    /** Added to the results' keys, e.g. "archived days only" for a run with another --last-day. */
+    tag: { type: 'string', default: '' },
   },
 });
 const log = (s: string): boolean =>
@@ -217,7 +219,7 @@ async function main(): Promise<void> {
           log,
           (key, value) => {
             // Results with another service environment are kept beside the default ones.
-            const variant = [args['service-env'], args['node-flags']].filter(Boolean).join(' ');
+            const variant = [args.tag, args['service-env'], args['node-flags']].filter(Boolean).join(' ');
             results[variant ? `${key} (${variant})` : key] = value;
             save('reads', results);
           },
