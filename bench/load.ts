@@ -99,7 +99,12 @@ interface OpenLoop {
  * client (see there). Its result includes `cpuS`, the CPU seconds it used.
  */
 export function pacedRun(
-  o: OpenLoop & { kind: 'single' | 'batch'; traceFile?: string },
+  o: OpenLoop & {
+    kind: 'single' | 'batch';
+    traceFile?: string;
+    /** Gets a `stop` that ends the load early (the generator still waits for the requests in flight). */
+    control?: { stop?: () => void };
+  },
 ): Promise<LoadResult> {
   const u = new URL(o.base);
   return new Promise((resolve, reject) => {
@@ -126,6 +131,7 @@ export function pacedRun(
       traceFile: o.traceFile,
     };
     child.send(options);
+    if (o.control) o.control.stop = () => child.connected && child.send('stop');
   });
 }
 

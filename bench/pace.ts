@@ -10,17 +10,19 @@ export function pace(
   seconds: number,
   fire: (scheduled: number) => void,
   done: () => void,
+  /** Checked at each tick: true ends the load early (the month bench stops it when the pass ends). */
+  stopped: () => boolean = () => false,
 ): void {
   const interval = 1000 / rate;
   const end = performance.now() + seconds * 1000;
   let next = performance.now();
   const tick = () => {
     const now = performance.now();
-    while (next <= now && next < end) {
+    while (next <= now && next < end && !stopped()) {
       fire(next);
       next += interval;
     }
-    if (next < end) setTimeout(tick, Math.min(5, Math.max(0, next - performance.now())));
+    if (next < end && !stopped()) setTimeout(tick, Math.min(5, Math.max(0, next - performance.now())));
     else done();
   };
   tick();

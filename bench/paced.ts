@@ -195,12 +195,24 @@ function run(o: PacedOptions): Promise<PacedResult> {
       pump();
     };
 
-    pace(o.rate, o.seconds, fire, () => {
-      loadDone = true;
-      finish();
-    });
+    pace(
+      o.rate,
+      o.seconds,
+      fire,
+      () => {
+        loadDone = true;
+        finish();
+      },
+      () => stopRequested,
+    );
   });
 }
+
+/** A "stop" message after the options ends the load before `seconds` (the requests in flight finish). */
+let stopRequested = false;
+process.on('message', (m: unknown) => {
+  if (m === 'stop') stopRequested = true;
+});
 
 process.once('message', (options: PacedOptions) => {
   void run(options).then((result) => process.send!(result, undefined, undefined, () => process.exit(0)));

@@ -161,7 +161,7 @@ export async function servicePhase(
   const atLoadEnd = await queueState(ctx.redis);
   const drain = await waitDrain(ctx, tStart);
   const mem = await sampler.stop();
-  const rows = await countRows(ctx.pg);
+  const rows = await (ctx.rows?.count ?? countRows)(ctx.pg);
   const cpu1 = {
     svc: ctx.pid ? procCpuSec(ctx.pid) : null,
     self: process.cpuUsage(cpu0.self),
@@ -274,7 +274,7 @@ export async function servicePhase(
       (c.steal !== null ? `; steal ${c.steal} s` : ''),
   );
   if (drain.note) log(`${name}: ${drain.note}`);
-  await truncateTables(ctx.pg);
+  await (ctx.rows?.reset ?? truncateTables)(ctx.pg);
   return res;
 }
 

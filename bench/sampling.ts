@@ -17,6 +17,14 @@ export interface BenchContext {
   adminToken?: string;
   segmentAuth?: string;
   dbName: string;
+  /**
+   * How a phase counts what it stored and clears it; default: every row of events and
+   * rejected_events, then TRUNCATE. The month bench keeps its month and counts one client's rows.
+   */
+  rows?: {
+    count: (pg: Client) => Promise<{ events: number; rejected: number }>;
+    reset: (pg: Client) => Promise<void>;
+  };
 }
 
 export interface Samples {
