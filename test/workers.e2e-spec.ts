@@ -9,7 +9,7 @@ import {
   type QueuedEvent,
 } from '../src/queue/queue.contract';
 import { http, registerClient, startApp, type TestApp, waitFor } from './helpers/app';
-import { waitProcessed, withDb } from './helpers/db';
+import { ensurePartitions, waitProcessed, withDb } from './helpers/db';
 import { spawnService, type ServiceProcess } from './helpers/process';
 import { RedisServer } from './helpers/redis-server';
 
@@ -101,6 +101,10 @@ describe('workers (e2e, real worker processes, private redis-server)', () => {
         timestamp: `2021-01-01T10:00:00.${String(i).padStart(6, '0')}Z`,
       }));
       await withDb(async (locker) => {
+        // The day's partition is made beforehand: this test is about a crash mid-batch, not about
+        // the worker making a partition (test/storage.e2e-spec.ts), which would need a lock on
+        // `events` that any read elsewhere in the suite can hold up.
+        await ensurePartitions(locker, '2021-01-01');
         // The session row exists and is locked by this test: the worker's transaction will
         // insert the events, then block on the session upsert — mid-batch — until we let go.
         await locker.query(
