@@ -60,7 +60,7 @@ async function main(): Promise<void> {
   const [treeA, urlA, treeB, urlB] = process.argv.slice(2);
   const sides = [repositoryOf(treeA, urlA), repositoryOf(treeB, urlB)];
   for (const size of [1, 800]) {
-    const blocks = size === 1 ? 20 : 20;
+    const blocks = 20;
     const perBlock = size === 1 ? 100 : 10;
     const ms: number[][] = [[], []];
     const cpu = [0, 0];
