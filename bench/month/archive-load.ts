@@ -57,6 +57,30 @@ export function split(rows: { at: number; ms: number; status: number }[]): Laten
 }
 
 /** paced.ts's trace: one row per answered request (scheduled epoch ms, latency ms, status), by time. */
+/** The load's figures around a pass that ran from `t0` to `t1` (ms): acks split by the pass. */
+export function aroundPass(
+  rows: { at: number; ms: number; status: number }[],
+  result: { requests: number; ok2xx: number; errors: number; timeouts: number },
+  t0: number,
+  t1: number,
+): Pick<ArchiveUnderLoad, 'load_seconds' | 'pass_seconds' | 'during_pass' | 'outside_pass' | 'whole_load'> {
+  const whole = split(rows);
+  return {
+    load_seconds: Math.round((rows.length ? rows[rows.length - 1].at - rows[0].at : 0) / 1000),
+    pass_seconds: Math.round((t1 - t0) / 100) / 10,
+    during_pass: split(rows.filter((x) => x.at >= t0 && x.at <= t1)),
+    outside_pass: split(rows.filter((x) => x.at < t0 || x.at > t1)),
+    whole_load: {
+      requests: result.requests,
+      ok2xx: result.ok2xx,
+      errors: result.errors,
+      timeouts: result.timeouts,
+      p50: whole.p50,
+      p99: whole.p99,
+    },
+  };
+}
+
 export function readTrace(file: string): { at: number; ms: number; status: number }[] {
   return readFileSync(file, 'utf8')
     .trim()
@@ -114,26 +138,14 @@ export async function archiveUnderLoad(
   control.stop?.();
   const result = await load;
   const rows = readTrace(o.traceFile);
-  const whole = split(rows);
   const lastScheduled = rows.length ? rows[rows.length - 1].at : 0;
   return {
     day: o.day,
     before: o.before,
     rate: o.rate,
-    load_seconds: Math.round((rows.length ? rows[rows.length - 1].at - rows[0].at : 0) / 1000),
-    pass_seconds: Math.round((t1 - t0) / 100) / 10,
+    ...aroundPass(rows, result, t0, t1),
     pass_status: pass.status,
     pass_result: pass.body,
-    during_pass: split(rows.filter((x) => x.at >= t0 && x.at <= t1)),
-    outside_pass: split(rows.filter((x) => x.at < t0 || x.at > t1)),
-    whole_load: {
-      requests: result.requests,
-      ok2xx: result.ok2xx,
-      errors: result.errors,
-      timeouts: result.timeouts,
-      p50: whole.p50,
-      p99: whole.p99,
-    },
     pass_covered_by_load: lastScheduled >= t1,
   };
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { Client } from 'pg';
 import { ROOT, sleep, startFlags, stopChild, track } from '../lib/service';
 import { pacedRun } from '../load';
-import { type ArchiveUnderLoad, readTrace, split } from './archive-load';
+import { type ArchiveUnderLoad, aroundPass, readTrace } from './archive-load';
 import { archiveReadRunning, dayMoved } from './pg.repository';
 import { type MonthStores, monthEnv, startMonthService, writer } from './service';
 
@@ -72,30 +72,18 @@ export async function archiveSplit(
     control.stop?.();
     const result = await load;
     const rows = readTrace(o.traceFile);
-    const whole = split(rows);
     return {
       mode: 'ROLE=api + ROLE=worker (the pass from the worker timer)',
       day: o.day,
       before: '(timer: EVENTS_HOT_DAYS=2)',
       rate: o.rate,
-      load_seconds: Math.round((rows.length ? rows[rows.length - 1].at - rows[0].at : 0) / 1000),
-      pass_seconds: Math.round((t1 - t0) / 100) / 10,
+      ...aroundPass(rows, result, t0, t1),
       pass_status: 200,
       pass_result:
         readFileSync(o.workerLog, 'utf8')
           .split('\n')
           .filter((l) => l.includes('archive pass'))
           .slice(-1)[0] ?? null,
-      during_pass: split(rows.filter((x) => x.at >= t0 && x.at <= t1)),
-      outside_pass: split(rows.filter((x) => x.at < t0 || x.at > t1)),
-      whole_load: {
-        requests: result.requests,
-        ok2xx: result.ok2xx,
-        errors: result.errors,
-        timeouts: result.timeouts,
-        p50: whole.p50,
-        p99: whole.p99,
-      },
       pass_covered_by_load: true,
     };
   } finally {
