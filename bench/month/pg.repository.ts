@@ -35,15 +35,20 @@ export async function registerFile(pg: Client, f: FileRow): Promise<boolean> {
   return (res.rowCount ?? 0) > 0;
 }
 
+/** Removes UTC day `day`'s per-minute counts, before they are written again. */
+function deleteMinuteCounts(pg: Client, day: string): Promise<unknown> {
+  return pg.query(
+    `DELETE FROM event_counts WHERE bucket >= $1::date::timestamp AT TIME ZONE 'UTC'
+       AND bucket < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'`,
+    [day],
+  );
+}
+
 /** The day's per-minute counts replace any already there (the triggers keep the rollups exact). */
 export async function replaceMinuteCounts(pg: Client, day: string, c: MinuteCounts): Promise<void> {
   await pg.query('BEGIN');
   try {
-    await pg.query(
-      `DELETE FROM event_counts WHERE bucket >= $1::date::timestamp AT TIME ZONE 'UTC'
-         AND bucket < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'`,
-      [day],
-    );
+    await deleteMinuteCounts(pg, day);
     await pg.query(
       `INSERT INTO event_counts (bucket, category, name, client_id, count)
        SELECT * FROM unnest($1::timestamptz[], $2::text[], $3::text[], $4::text[], $5::bigint[])`,
@@ -95,11 +100,7 @@ export async function fillLedger(pg: Client, day: string): Promise<number> {
 
 /** The day's per-minute counts from its partition. */
 export async function minuteCountsFromPartition(pg: Client, day: string): Promise<void> {
-  await pg.query(
-    `DELETE FROM event_counts WHERE bucket >= $1::date::timestamp AT TIME ZONE 'UTC'
-       AND bucket < ($1::date + 1)::timestamp AT TIME ZONE 'UTC'`,
-    [day],
-  );
+  await deleteMinuteCounts(pg, day);
   await pg.query(
     `INSERT INTO event_counts (bucket, category, name, client_id, count)
      SELECT date_trunc('minute', timestamp), category, name, client_id, count(*)
